@@ -1,0 +1,194 @@
+package io.tributary.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Parses a pipeline YAML file into a validated {@link PipelineConfig}. Every problem is reported at
+ * once, each with its YAML path; unknown keys are errors. Relative paths ({@code lake.warehouse},
+ * {@code models}) are resolved against the configuration file's directory. Every default lives here.
+ */
+public final class ConfigLoader {
+    public static final String DEFAULT_NAME = "tributary";
+    public static final int DEFAULT_PORT = 5432;
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(1);
+    public static final int DEFAULT_COMMIT_MAX_EVENTS = 200_000;
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_MODELS_INTERVAL = Duration.ofSeconds(30);
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,40}");
+    private static final Pattern TARGET_TYPE = Pattern.compile("string|int|long|double|date|timestamp|boolean|decimal\\(\\d+,\\s*\\d+\\)");
+
+    private final Function<String, String> environment;
+
+    public ConfigLoader() {
+        this(System::getenv);
+    }
+
+    /** For tests: a loader reading environment variables from the given function. */
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    /**
+     * @throws InvalidConfigException listing every problem
+     * @throws TributaryException INVALID_CONFIG when the file cannot be read or is not YAML
+     */
+    public PipelineConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot load configuration " + file + ": file does not exist");
+        } catch (IOException e) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot load configuration " + file + ": " + e.getMessage(), e);
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(text, file.toString(), base);
+    }
+
+    /** Parses YAML text; relative paths resolve against {@code baseDirectory}. */
+    public PipelineConfig parse(String yaml, String sourceName, Path baseDirectory) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot load configuration " + sourceName + ": not valid YAML" + where + ": " + e.getOriginalMessage());
+        }
+        List<ConfigProblem> problems = new ArrayList<>();
+        if (root == null || !root.isObject()) {
+            problems.add(new ConfigProblem("(root)", "expected a mapping with at least 'source' and 'lake'"));
+            throw new InvalidConfigException(sourceName, problems);
+        }
+        SecretResolver secrets = new SecretResolver(environment, baseDirectory);
+        ConfigNode top = new ConfigNode("", root, problems, secrets);
+
+        String name = top.string("name").orElse(DEFAULT_NAME);
+        if (!NAME.matcher(name).matches()) {
+            top.problem("name", "must be lowercase letters, digits and '_', starting with a letter, at most 41 characters; found '" + name + "'");
+            name = DEFAULT_NAME;
+        }
+        if (!top.has("source")) {
+            top.problem("source", "is required");
+        }
+        PostgresSourceConfig source = source(top.object("source"), name);
+        if (!top.has("lake")) {
+            top.problem("lake", "is required");
+        }
+        LakeConfig lake = lake(top.object("lake"), baseDirectory);
+        ModelsConfig models = models(top, baseDirectory);
+        CommitConfig commit = commit(top.object("commit"));
+        Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
+        top.finish();
+
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(sourceName, problems);
+        }
+        return new PipelineConfig(name, source, lake, models, commit, tableOptions);
+    }
+
+    private static PostgresSourceConfig source(ConfigNode node, String pipelineName) {
+        String type = node.string("type").orElse("postgres");
+        if (!type.equals("postgres")) {
+            node.problem("type", "expected 'postgres', found '" + type + "'");
+        }
+        String host = node.requiredString("host");
+        int port = node.integer("port", DEFAULT_PORT, 1, 65535);
+        String database = node.requiredString("database");
+        String user = node.requiredString("user");
+        Optional<Secret> password = node.secret("password");
+        SslMode sslMode = node.enumValue("sslmode", SslMode.class, SslMode.PREFER);
+        List<TableId> tables = new ArrayList<>();
+        List<String> names = node.stringList("tables");
+        for (int i = 0; i < names.size(); i++) {
+            try {
+                tables.add(TableId.parse(names.get(i)));
+            } catch (IllegalArgumentException e) {
+                node.problem("tables[" + i + "]", e.getMessage());
+            }
+        }
+        String slot = node.string("slot").orElse("tributary_" + pipelineName);
+        if (!NAME.matcher(slot).matches() && !slot.matches("[a-z0-9_]{1,63}")) {
+            node.problem("slot", "replication slot names may contain only lowercase letters, digits and '_' (at most 63); found '" + slot + "'");
+        }
+        String publication = node.string("publication").orElse("tributary_" + pipelineName);
+        Duration heartbeat = node.duration("heartbeat", DEFAULT_HEARTBEAT);
+        Duration connectTimeout = node.duration("connect-timeout", DEFAULT_CONNECT_TIMEOUT);
+        node.finish();
+        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slot, publication, heartbeat, connectTimeout);
+    }
+
+    private static LakeConfig lake(ConfigNode node, Path base) {
+        String warehouse = node.requiredString("warehouse");
+        if (warehouse.startsWith("s3://") || warehouse.startsWith("s3a://")) {
+            node.problem("warehouse", "object storage warehouses are not supported yet; use a local directory");
+        }
+        boolean raw = node.bool("raw", true);
+        node.finish();
+        return new LakeConfig(base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize(), raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED);
+    }
+
+    private static ModelsConfig models(ConfigNode top, Path base) {
+        // 'models' is either a path or a mapping {path, interval}.
+        if (top.isMapping("models")) {
+            ConfigNode node = top.object("models");
+            Optional<String> path = node.string("path");
+            Duration interval = node.duration("interval", DEFAULT_MODELS_INTERVAL);
+            node.finish();
+            return new ModelsConfig(path.map(p -> base.resolve(p).normalize()), interval);
+        }
+        Optional<String> path = top.string("models");
+        return new ModelsConfig(path.map(p -> base.resolve(p).normalize()), DEFAULT_MODELS_INTERVAL);
+    }
+
+    private static CommitConfig commit(ConfigNode node) {
+        Duration interval = node.duration("interval", DEFAULT_COMMIT_INTERVAL);
+        int maxEvents = node.integer("max-events", DEFAULT_COMMIT_MAX_EVENTS, 1, 50_000_000);
+        node.finish();
+        return new CommitConfig(interval, maxEvents);
+    }
+
+    private static Map<TableId, TableOptions> tableOptions(ConfigNode node) {
+        Map<TableId, TableOptions> out = new LinkedHashMap<>();
+        for (String key : node.keys()) {
+            ConfigNode table = node.object(key);
+            TableId id;
+            try {
+                id = TableId.parse(key);
+            } catch (IllegalArgumentException e) {
+                node.problem(key, e.getMessage());
+                continue;
+            }
+            Map<String, String> renames = table.stringMap("rename");
+            Map<String, String> casts = table.stringMap("cast");
+            casts.forEach((column, type) -> {
+                if (!TARGET_TYPE.matcher(type.trim().toLowerCase(java.util.Locale.ROOT)).matches()) {
+                    table.problem("cast." + column, "expected one of string, int, long, double, boolean, date, timestamp, decimal(p,s); found '" + type + "'");
+                }
+            });
+            List<String> excluded = table.stringList("exclude");
+            List<String> hashed = table.stringList("hash");
+            table.finish();
+            out.put(id, new TableOptions(renames, casts, excluded, hashed));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,48 @@
+package io.tributary.config;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tributary.spi.TableId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where and how to capture a PostgreSQL database: connection, the tables to capture (empty means
+ * every table of the publication), and the names of the publication and logical replication slot
+ * (PostgreSQL "Logical Replication", chapter 31).
+ */
+public record PostgresSourceConfig(
+        String host,
+        int port,
+        String database,
+        String user,
+        Optional<Secret> password,
+        SslMode sslMode,
+        List<TableId> tables,
+        String slotName,
+        String publicationName,
+        Duration heartbeatInterval,
+        Duration connectTimeout) {
+
+    public PostgresSourceConfig {
+        requireNonNull(host, "host is null");
+        requireNonNull(database, "database is null");
+        requireNonNull(user, "user is null");
+        requireNonNull(password, "password is null");
+        requireNonNull(sslMode, "sslMode is null");
+        tables = List.copyOf(requireNonNull(tables, "tables is null"));
+        requireNonNull(slotName, "slotName is null");
+        requireNonNull(publicationName, "publicationName is null");
+        requireNonNull(heartbeatInterval, "heartbeatInterval is null");
+        requireNonNull(connectTimeout, "connectTimeout is null");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("Port must be between 1 and 65535, got " + port);
+        }
+    }
+
+    /** A JDBC URL without credentials, safe to print. */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + host + ":" + port + "/" + database + "?sslmode=" + sslMode.libpqName();
+    }
+}

@@ -1,0 +1,108 @@
+package io.tributary.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.spi.TableId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("PGPASSWORD", "s3cret-canary")::get);
+
+    @Test
+    void parsesMinimalConfigWithDefaults() {
+        PipelineConfig config = loader.parse("""
+                source:
+                  type: postgres
+                  host: 127.0.0.1
+                  database: shop
+                  user: replicator
+                  password: ${env:PGPASSWORD}
+                  tables: [public.customers, orders]
+                lake:
+                  warehouse: ./lake
+                models: ./models
+                commit:
+                  interval: 1s
+                """, "test.yaml", dir);
+
+        assertThat(config.name()).isEqualTo("tributary");
+        assertThat(config.source().port()).isEqualTo(5432);
+        assertThat(config.source().tables()).containsExactly(new TableId("public", "customers"), new TableId("public", "orders"));
+        assertThat(config.source().slotName()).isEqualTo("tributary_tributary");
+        assertThat(config.source().password()).get().extracting(Secret::reveal).isEqualTo("s3cret-canary");
+        assertThat(config.source().password().get().toString()).isEqualTo("****");
+        assertThat(config.lake().warehouse()).isEqualTo(dir.resolve("lake"));
+        assertThat(config.models().directory()).contains(dir.resolve("models"));
+        assertThat(config.commit().interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.mask("password=s3cret-canary")).isEqualTo("password=****");
+    }
+
+    @Test
+    void reportsEveryProblemWithItsPath() {
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  host: 127.0.0.1
+                  port: 99999
+                  databse: shop
+                  user: replicator
+                  password: hunter2
+                lake:
+                  warehouse: ./lake
+                commit:
+                  interval: soon
+                """, "bad.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.port", "source.database", "source.databse", "source.password", "commit.interval"))
+                .hasMessageContaining("did you mean 'database'?")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void readsSecretsFromFiles() throws Exception {
+        Files.writeString(dir.resolve("pg.secret"), "from-file\n");
+        PipelineConfig config = loader.parse("""
+                source: {host: h, database: d, user: u, password: "${file:pg.secret}"}
+                lake: {warehouse: w}
+                """, "t.yaml", dir);
+        assertThat(config.source().password().get().reveal()).isEqualTo("from-file");
+    }
+
+    @Test
+    void missingEnvironmentVariableIsAProblem() {
+        assertThatThrownBy(() -> loader.parse("""
+                source: {host: h, database: d, user: u, password: "${env:NOPE}"}
+                lake: {warehouse: w}
+                """, "t.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("source.password: environment variable NOPE is not set");
+    }
+
+    @Test
+    void parsesTableOptions() {
+        PipelineConfig config = loader.parse("""
+                source: {host: h, database: d, user: u}
+                lake: {warehouse: w}
+                tables:
+                  public.customers:
+                    rename: {FullName: name}
+                    cast: {age: long}
+                    exclude: [notes]
+                    hash: [email]
+                """, "t.yaml", dir);
+        TableOptions options = config.optionsFor(new TableId("public", "customers"));
+        assertThat(options.renames()).containsEntry("FullName", "name");
+        assertThat(options.casts()).containsEntry("age", "long");
+        assertThat(options.excluded()).containsExactly("notes");
+        assertThat(options.hashed()).containsExactly("email");
+    }
+}

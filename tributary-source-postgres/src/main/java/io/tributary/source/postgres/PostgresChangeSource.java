@@ -1,0 +1,193 @@
+package io.tributary.source.postgres;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.source.postgres.convert.ChangeEventConverter;
+import io.tributary.source.postgres.engine.BatchAssembler;
+import io.tributary.source.postgres.engine.DebeziumProperties;
+import io.tributary.source.postgres.engine.SnapshotProgress;
+import io.tributary.source.postgres.offset.LakeOffsetBackingStore;
+import io.tributary.source.postgres.offset.OffsetCodec;
+import io.tributary.source.postgres.slot.PostgresConnector;
+import io.tributary.source.postgres.slot.ReplicationSetup;
+import io.tributary.spi.ChangeBatch;
+import io.tributary.spi.ChangeHandler;
+import io.tributary.spi.ChangeSource;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures a PostgreSQL database through logical replication ({@code pgoutput}) with the Debezium
+ * embedded engine: initial snapshot, then streaming. Resumes from the {@link SourceOffset} the lake
+ * committed last, and acknowledges to the slot only what the handler reports as committed.
+ */
+public final class PostgresChangeSource implements ChangeSource {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresChangeSource.class);
+
+    private final PostgresSourceConfig config;
+    private final PostgresConnector connector;
+    private final Optional<SourceOffset> resumeOffset;
+    private final SourcePosition resumePosition;
+    private final boolean keepRaw;
+    private final AtomicReference<DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>>> engine = new AtomicReference<>();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean closed;
+
+    /**
+     * @param resumeOffset   the offset stored with the lake's last commit, empty on first start
+     * @param resumePosition the position the lake has committed through
+     * @param rawLayer       whether events carry their Debezium JSON for the raw layer
+     */
+    public PostgresChangeSource(PostgresSourceConfig config, Optional<SourceOffset> resumeOffset, SourcePosition resumePosition, RawEvents rawLayer) {
+        this.config = config;
+        this.connector = new PostgresConnector(config);
+        this.resumeOffset = resumeOffset;
+        this.resumePosition = resumePosition;
+        this.keepRaw = rawLayer == RawEvents.KEEP;
+    }
+
+    /** Whether change events carry the source's JSON envelope. */
+    public enum RawEvents { KEEP, DROP }
+
+    /** Checks the server and prepares the publication; see {@link ReplicationSetup}. */
+    public ReplicationSetup.Prepared prepare() {
+        return new ReplicationSetup(connector).prepare();
+    }
+
+    public ReplicationSetup setup() {
+        return new ReplicationSetup(connector);
+    }
+
+    /**
+     * Writes a non-transactional logical decoding message into the WAL and returns its LSN. Once a
+     * batch's {@code through} reaches it, every transaction committed before the call has been delivered.
+     */
+    public String emitFence() {
+        String id = UUID.randomUUID().toString();
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)::text")) {
+            ps.setString(1, DebeziumProperties.FENCE_PREFIX);
+            ps.setString(2, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return id;
+            }
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    @Override
+    public void run(ChangeHandler handler, RunMode mode) {
+        ReplicationSetup.Prepared prepared = prepare();
+        List<TableId> tables = prepared.tables();
+        String seedId = UUID.randomUUID().toString();
+        resumeOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
+        BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
+        LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
+                config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
+        AtomicReference<String> fence = new AtomicReference<>();
+        DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
+                .using(DebeziumProperties.build(config, tables, seedId))
+                .notifying((records, committer) -> {
+                    try {
+                        if (mode == RunMode.CATCH_UP && fence.get() == null && !records.isEmpty()) {
+                            // The slot exists once records flow, so the fence is decoded after every earlier commit.
+                            fence.set(emitFence());
+                        }
+                        Optional<ChangeBatch> batch = assembler.assemble(records);
+                        Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
+                        boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());
+                        if (caughtUp) {
+                            committed = handler.drain();
+                        }
+                        if (committed.isPresent()) {
+                            for (io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord> done : assembler.acknowledgeable(committed.get())) {
+                                committer.markProcessed(done);
+                            }
+                        }
+                        committer.markBatchFinished();
+                        if (caughtUp) {
+                            LOG.info("Caught up with the source: every transaction committed before the fence is in the lake");
+                            // The engine cannot be closed from its own consumer thread: it waits for that thread.
+                            Thread stopper = new Thread(this::closeEngine, "tributary-catch-up-stop");
+                            stopper.setDaemon(true);
+                            stopper.start();
+                        }
+                    } catch (RuntimeException e) {
+                        // Debezium stops the engine when the consumer throws; closing it here would wait on this thread.
+                        failure.compareAndSet(null, e);
+                        throw e;
+                    }
+                })
+                .using((success, message, error) -> {
+                    if (!success && error != null && !closed) {
+                        failure.compareAndSet(null, error);
+                    }
+                })
+                .build();
+        engine.set(built);
+        try {
+            if (closed) {
+                return;
+            }
+            built.run();
+        } finally {
+            LakeOffsetBackingStore.forget(seedId);
+            closeEngine();
+        }
+        Throwable error = failure.get();
+        if (error != null) {
+            throw translate(error);
+        }
+    }
+
+    private TributaryException translate(Throwable error) {
+        if (error instanceof TributaryException t) {
+            return t;
+        }
+        for (Throwable c = error; c != null; c = c.getCause()) {
+            if (c instanceof TributaryException t) {
+                return t;
+            }
+            if (c instanceof SQLException sql) {
+                return connector.translate(sql);
+            }
+        }
+        String message = config.password().map(p -> p.mask(String.valueOf(error.getMessage()))).orElse(String.valueOf(error.getMessage()));
+        return new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot capture changes through slot " + config.slotName() + ": " + message, error);
+    }
+
+    private void closeEngine() {
+        DebeziumEngine<?> e = engine.get();
+        if (e != null) {
+            try {
+                e.close();
+            } catch (IOException ex) {
+                LOG.warn("Debezium engine did not close cleanly: {}. The slot is released when the connection drops", ex.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        closeEngine();
+    }
+}

@@ -1,0 +1,100 @@
+package io.tributary.source.postgres.convert;
+
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.Column;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Row;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TableSchema;
+import io.tributary.spi.TributaryException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns Debezium data change records into {@link ChangeEvent}s. Keeps one {@link TableSchema} per
+ * distinct Connect value schema, so a schema change yields a new {@code TableSchema}.
+ * Not thread-safe: used by the capture thread only.
+ */
+public final class ChangeEventConverter {
+    private final Map<Schema, TableSchema> schemas = new HashMap<>();
+    private final JsonConverter json = new JsonConverter();
+    private final boolean keepRaw;
+
+    public ChangeEventConverter(boolean keepRaw) {
+        this.keepRaw = keepRaw;
+        json.configure(Map.of("schemas.enable", "false", "decimal.format", "NUMERIC"), false);
+    }
+
+    /** The table a data change record belongs to, from its {@code source} block. */
+    public static TableId tableOf(Struct value) {
+        Struct source = value.getStruct("source");
+        return new TableId(source.getString("schema"), source.getString("table"));
+    }
+
+    /**
+     * @throws TributaryException CONVERSION_FAILED naming the table, position and column (never the value)
+     */
+    public ChangeEvent convert(SourceRecord record, SourcePosition position, long transactionId, Instant commitTimestamp) {
+        Struct value = (Struct) record.value();
+        TableId table = tableOf(value);
+        ChangeOperation op = ChangeOperation.fromCode(value.getString("op"));
+        Schema rowSchema = value.schema().field("after") != null ? value.schema().field("after").schema() : null;
+        TableSchema schema;
+        if (op == ChangeOperation.TRUNCATE) {
+            schema = schemas.values().stream().filter(s -> s.table().equals(table)).findFirst()
+                    .orElse(new TableSchema(table, List.of(Column.nullable("_truncated", io.tributary.spi.ColumnType.Primitive.BOOLEAN, "boolean")), List.of()));
+        } else {
+            schema = schemas.computeIfAbsent(rowSchema, s -> tableSchema(table, s, record.keySchema()));
+        }
+        Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
+        Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
+        String raw = keepRaw ? new String(json.fromConnectData(record.topic(), record.valueSchema(), record.value()), StandardCharsets.UTF_8) : null;
+        return new ChangeEvent(op, schema, before, after, position, transactionId, commitTimestamp, raw);
+    }
+
+    /** Registers the schema of a record (truncate events need a table schema seen before). */
+    private static TableSchema tableSchema(TableId table, Schema rowSchema, Schema keySchema) {
+        List<Column> columns = new ArrayList<>();
+        for (Field field : rowSchema.fields()) {
+            columns.add(ConnectTypeMapping.column(table, field));
+        }
+        List<String> key = new ArrayList<>();
+        if (keySchema != null) {
+            for (Field field : keySchema.fields()) {
+                key.add(field.name());
+            }
+        }
+        return new TableSchema(table, columns, key);
+    }
+
+    private static Row row(TableSchema schema, Schema rowSchema, Struct struct, SourcePosition position) {
+        if (struct == null) {
+            return null;
+        }
+        List<Column> columns = schema.columns();
+        Object[] values = new Object[columns.size()];
+        for (int i = 0; i < values.length; i++) {
+            Column column = columns.get(i);
+            Field field = rowSchema.field(column.name());
+            try {
+                values[i] = ConnectTypeMapping.value(column.type(), field.schema(), struct.get(field));
+            } catch (RuntimeException e) {
+                throw new TributaryException(ErrorCode.CONVERSION_FAILED,
+                        "Cannot convert column " + column.name() + " (" + column.sourceType() + ") of " + schema.table() + " at position " + position
+                                + ": " + e.getClass().getSimpleName(), e);
+            }
+        }
+        return Row.of(values);
+    }
+}

@@ -1,0 +1,182 @@
+package io.tributary.source.postgres.engine;
+
+import io.tributary.source.postgres.convert.ChangeEventConverter;
+import io.tributary.source.postgres.offset.OffsetCodec;
+import io.tributary.spi.ChangeBatch;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns Debezium's record stream into {@link ChangeBatch}es ordered by (commit LSN, index in
+ * transaction). A transaction's records are held until its END marker, which carries the commit
+ * LSN; initial snapshot rows are positioned at the snapshot's LSN by ordinal. Every record, data or
+ * not, is kept in a FIFO with the position whose commit makes it safe to acknowledge.
+ * Not thread-safe: the capture thread only.
+ */
+public final class BatchAssembler<R> {
+    /** A record that may be acknowledged once the lake has committed {@code position}. */
+    public record Pending<R>(R handle, SourceRecord record, SourcePosition position) {
+    }
+
+    private final ChangeEventConverter converter;
+    private final SnapshotProgress progress;
+    private final Deque<Pending<R>> pending = new ArrayDeque<>();
+    private final java.util.function.Function<R, SourceRecord> unwrap;
+    private final List<SourceRecord> transaction = new ArrayList<>();
+    private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
+    private SourcePosition lastDelivered;
+    private long snapshotOrdinal;
+
+    public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom) {
+        this.unwrap = unwrap;
+        this.converter = converter;
+        this.progress = progress;
+        this.lastDelivered = resumeFrom;
+    }
+
+    /** Converts one poll's records into at most one batch. */
+    public Optional<ChangeBatch> assemble(List<R> handles) {
+        List<ChangeEvent> events = new ArrayList<>();
+        List<TableId> snapshotsCompleted = new ArrayList<>();
+        SourceRecord lastRecord = null;
+        for (R handle : handles) {
+            SourceRecord record = unwrap.apply(handle);
+            String topic = record.topic();
+            if (topic.equals(DebeziumProperties.TOPIC_PREFIX + ".transaction")) {
+                Struct value = (Struct) record.value();
+                if ("BEGIN".equals(value.getString("status"))) {
+                    transaction.clear();
+                    pending.add(new Pending<>(handle, record, null));
+                } else {
+                    Lsn commitLsn = commitLsn(record);
+                    int index = 0;
+                    for (SourceRecord data : transaction) {
+                        Struct v = (Struct) data.value();
+                        Struct source = v.getStruct("source");
+                        SourcePosition position = new SourcePosition(commitLsn, index++);
+                        events.add(converter.convert(data, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
+                    }
+                    SourcePosition last = new SourcePosition(commitLsn, Math.max(0, index - 1));
+                    resolvePending(last);
+                    pending.add(new Pending<>(handle, record, last));
+                    transaction.clear();
+                    lastDelivered = last;
+                    lastRecord = record;
+                }
+            } else if (record.value() instanceof Struct value && value.schema().field("op") != null && !"m".equals(value.getString("op"))) {
+                Struct source = value.getStruct("source");
+                String snapshot = source.getString("snapshot");
+                if (snapshot != null && !snapshot.equals("false")) {
+                    Lsn lsn = new Lsn(source.getInt64("lsn"));
+                    SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
+                    ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
+                    events.add(event);
+                    progress.row(event.table());
+                    if (snapshot.equals("last") || snapshot.equals("last_in_data_collection")) {
+                        snapshotsCompleted.add(event.table());
+                        progress.finished(event.table());
+                    }
+                    pending.add(new Pending<>(handle, record, position));
+                    lastDelivered = position;
+                    lastRecord = record;
+                } else if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
+                    transaction.add(record);
+                    pending.add(new Pending<>(handle, record, null));
+                } else {
+                    // A change outside transaction metadata (should not happen with provide.transaction.metadata):
+                    // its own single-event transaction at its LSN.
+                    SourcePosition position = new SourcePosition(new Lsn(source.getInt64("lsn")), 0);
+                    events.add(converter.convert(record, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
+                    pending.add(new Pending<>(handle, record, position));
+                    lastDelivered = position;
+                    lastRecord = record;
+                }
+            } else {
+                // Heartbeats, fences (logical decoding messages) and other non-data records: safe to
+                // acknowledge once everything delivered before them is committed.
+                if (!transaction.isEmpty()) {
+                    pending.add(new Pending<>(handle, record, null));
+                } else {
+                    pending.add(new Pending<>(handle, record, lastDelivered));
+                    if (record.topic().endsWith(".message") && isFence(record)) {
+                        Lsn fence = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
+                        SourcePosition fencePosition = new SourcePosition(fence, 0);
+                        if (fencePosition.isAfter(lastDelivered)) {
+                            lastDelivered = fencePosition;
+                            pending.removeLast();
+                            pending.add(new Pending<>(handle, record, fencePosition));
+                        }
+                        fencesSeen.add(fenceId(record));
+                    }
+                    lastRecord = record;
+                }
+            }
+        }
+        if (lastRecord == null) {
+            return Optional.empty();
+        }
+        SourceOffset offset = OffsetCodec.encode(lastRecord.sourcePartition(), lastRecord.sourceOffset());
+        return Optional.of(new ChangeBatch(events, lastDelivered, offset, snapshotsCompleted));
+    }
+
+    /** Records whose position is committed, oldest first, removed from the FIFO. */
+    public List<R> acknowledgeable(SourcePosition committed) {
+        List<R> out = new ArrayList<>();
+        while (!pending.isEmpty() && pending.peekFirst().position() != null && !pending.peekFirst().position().isAfter(committed)) {
+            out.add(pending.pollFirst().handle());
+        }
+        return out;
+    }
+
+    /** Whether the fence message with this id has passed: every transaction committed before it was delivered. */
+    public boolean fenceSeen(String fenceId) {
+        return fencesSeen.contains(fenceId);
+    }
+
+    private static boolean isFence(SourceRecord record) {
+        Struct message = ((Struct) record.value()).getStruct("message");
+        return message != null && DebeziumProperties.FENCE_PREFIX.equals(message.getString("prefix"));
+    }
+
+    private static String fenceId(SourceRecord record) {
+        return new String(((Struct) record.value()).getStruct("message").getBytes("content"), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private void resolvePending(SourcePosition position) {
+        List<Pending<R>> resolved = new ArrayList<>(pending.size());
+        for (Pending<R> p : pending) {
+            resolved.add(p.position() == null ? new Pending<>(p.handle(), p.record(), position) : p);
+        }
+        pending.clear();
+        pending.addAll(resolved);
+    }
+
+    private static Lsn commitLsn(SourceRecord end) {
+        Map<String, ?> offset = end.sourceOffset();
+        Object lsn = offset.get("lsn_commit");
+        if (lsn == null) {
+            lsn = offset.get("lsn");
+        }
+        return new Lsn(((Number) lsn).longValue());
+    }
+
+    private static Instant commitTime(Struct source) {
+        if (source.schema().field("ts_us") != null && source.getInt64("ts_us") != null) {
+            long micros = source.getInt64("ts_us");
+            return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        }
+        return Instant.ofEpochMilli(source.getInt64("ts_ms"));
+    }
+}

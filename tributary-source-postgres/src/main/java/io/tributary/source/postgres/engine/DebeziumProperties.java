@@ -1,0 +1,64 @@
+package io.tributary.source.postgres.engine;
+
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.source.postgres.offset.LakeOffsetBackingStore;
+import io.tributary.spi.TableId;
+import java.util.List;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The one place that builds Debezium's configuration for the PostgreSQL connector
+ * (Debezium documentation, "PostgreSQL connector configuration properties").
+ */
+public final class DebeziumProperties {
+    public static final String TOPIC_PREFIX = "tributary";
+    public static final String FENCE_PREFIX = "tributary.fence";
+
+    private DebeziumProperties() {
+    }
+
+    public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId) {
+        Properties p = new Properties();
+        p.setProperty("name", config.slotName());
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", LakeOffsetBackingStore.class.getName());
+        p.setProperty(LakeOffsetBackingStore.SEED_ID, seedId);
+        p.setProperty("offset.flush.interval.ms", "0");
+        p.setProperty("offset.flush.timeout.ms", "10000");
+        p.setProperty("topic.prefix", TOPIC_PREFIX);
+        p.setProperty("database.hostname", config.host());
+        p.setProperty("database.port", Integer.toString(config.port()));
+        p.setProperty("database.user", config.user());
+        config.password().ifPresent(secret -> p.setProperty("database.password", secret.reveal()));
+        p.setProperty("database.dbname", config.database());
+        p.setProperty("database.sslmode", config.sslMode().libpqName());
+        p.setProperty("database.connectTimeout", Long.toString(config.connectTimeout().toMillis()));
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", config.slotName());
+        p.setProperty("publication.name", config.publicationName());
+        p.setProperty("publication.autocreate.mode", "disabled");
+        p.setProperty("table.include.list", tables.stream().map(t -> Pattern.quote(t.toString())).collect(Collectors.joining(",")));
+        p.setProperty("snapshot.mode", "initial");
+        p.setProperty("decimal.handling.mode", "precise");
+        p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+        p.setProperty("binary.handling.mode", "bytes");
+        p.setProperty("interval.handling.mode", "numeric");
+        p.setProperty("hstore.handling.mode", "json");
+        p.setProperty("provide.transaction.metadata", "true");
+        p.setProperty("skipped.operations", "none");
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("column.propagate.source.type", ".*");
+        p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
+        p.setProperty("max.batch.size", "8192");
+        p.setProperty("max.queue.size", "32768");
+        p.setProperty("poll.interval.ms", "50");
+        p.setProperty("snapshot.fetch.size", "10240");
+        p.setProperty("status.update.interval.ms", "1000");
+        p.setProperty("slot.drop.on.stop", "false");
+        p.setProperty("include.unknown.datatypes", "false");
+        p.setProperty("errors.max.retries", "0");
+        return p;
+    }
+}

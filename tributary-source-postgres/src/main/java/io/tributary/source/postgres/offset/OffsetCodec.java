@@ -1,0 +1,61 @@
+package io.tributary.source.postgres.offset;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.TributaryException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.connect.json.JsonConverter;
+
+/**
+ * Encodes a Debezium source partition and offset as a {@link SourceOffset} token, and turns a token
+ * back into the serialized key/value pair Kafka Connect's offset storage expects
+ * (a JSON array {@code [engineName, partition]} as key, the offset map as value).
+ */
+public final class OffsetCodec {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private OffsetCodec() {
+    }
+
+    public static SourceOffset encode(Map<String, ?> partition, Map<String, ?> offset) {
+        Map<String, Object> token = new LinkedHashMap<>();
+        token.put("partition", partition);
+        token.put("offset", offset);
+        try {
+            return new SourceOffset(MAPPER.writeValueAsString(token));
+        } catch (JsonProcessingException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot encode source offset: " + e.getMessage(), e);
+        }
+    }
+
+    /** The offset map of a token, e.g. to read {@code lsn} from it. */
+    public static Map<String, Object> offset(SourceOffset token) {
+        return parse(token).get("offset");
+    }
+
+    private static Map<String, Map<String, Object>> parse(SourceOffset token) {
+        try {
+            return MAPPER.readValue(token.token(), new TypeReference<>() { });
+        } catch (JsonProcessingException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot read the source offset stored in the lake: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** The entry to seed Kafka Connect's offset store with, for the engine named {@code engineName}. */
+    public static Map<ByteBuffer, ByteBuffer> storeEntry(String engineName, SourceOffset token) {
+        Map<String, Map<String, Object>> parsed = parse(token);
+        try (JsonConverter keys = new JsonConverter(); JsonConverter values = new JsonConverter()) {
+            keys.configure(Map.of("schemas.enable", "false"), true);
+            values.configure(Map.of("schemas.enable", "false"), false);
+            byte[] key = keys.fromConnectData(engineName, null, Arrays.asList(engineName, parsed.get("partition")));
+            byte[] value = values.fromConnectData(engineName, null, parsed.get("offset"));
+            return Map.of(ByteBuffer.wrap(key), ByteBuffer.wrap(value));
+        }
+    }
+}

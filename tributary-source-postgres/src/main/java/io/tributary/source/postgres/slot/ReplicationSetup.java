@@ -1,0 +1,254 @@
+package io.tributary.source.postgres.slot;
+
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks that a PostgreSQL server can be captured and prepares it: {@code wal_level = logical}
+ * (PostgreSQL "Write Ahead Log" settings, section 20.5.1), a role with the REPLICATION attribute,
+ * the configured tables exist and have a primary key, and the publication exists and covers them
+ * (created if absent: PostgreSQL "CREATE PUBLICATION"). The replication slot itself is created by
+ * Debezium on first start, so its exported snapshot backs the initial snapshot.
+ */
+public final class ReplicationSetup {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationSetup.class);
+
+    private final PostgresConnector connector;
+    private final PostgresSourceConfig config;
+
+    public ReplicationSetup(PostgresConnector connector) {
+        this.connector = connector;
+        this.config = connector.config();
+    }
+
+    /** What the checks found: the captured tables with their estimated row counts. */
+    public record Prepared(Map<TableId, Long> estimatedRows) {
+        public List<TableId> tables() {
+            return List.copyOf(estimatedRows.keySet());
+        }
+    }
+
+    /**
+     * @throws TributaryException naming the cause and the fix for each failed check
+     */
+    public Prepared prepare() {
+        try (Connection c = connector.open()) {
+            checkWalLevel(c);
+            checkRole(c);
+            List<TableId> tables = config.tables().isEmpty() ? publishedTables(c) : config.tables();
+            if (config.tables().isEmpty() && tables.isEmpty() && !publicationExists(c)) {
+                tables = allUserTables(c);
+            }
+            checkTablesExist(c, tables);
+            checkKeys(c, tables);
+            ensurePublication(c, tables);
+            Map<TableId, Long> estimates = new LinkedHashMap<>();
+            for (TableId t : tables) {
+                estimates.put(t, estimate(c, t));
+            }
+            return new Prepared(estimates);
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    /** The server's current WAL insert position ({@code pg_current_wal_lsn()}). */
+    public Lsn currentWalLsn() {
+        try (Connection c = connector.open(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    /** The replication slot's state, if the slot exists. */
+    public Optional<SlotState> slot() {
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT confirmed_flush_lsn::text, restart_lsn::text, active, wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new SlotState(
+                        Optional.ofNullable(rs.getString(1)).map(Lsn::parse),
+                        Optional.ofNullable(rs.getString(2)).map(Lsn::parse),
+                        rs.getBoolean(3),
+                        Optional.ofNullable(rs.getString(4)).orElse("unknown")));
+            }
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    /** A replication slot as {@code pg_replication_slots} shows it. */
+    public record SlotState(Optional<Lsn> confirmedFlushLsn, Optional<Lsn> restartLsn, boolean active, String walStatus) {
+    }
+
+    private void checkWalLevel(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW wal_level")) {
+            rs.next();
+            String level = rs.getString(1);
+            if (!level.equals("logical")) {
+                throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
+                        "Cannot capture changes from database " + config.database() + ": wal_level is '" + level
+                                + "', logical decoding needs 'logical'. Run ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL");
+            }
+        }
+    }
+
+    private void checkRole(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user")) {
+            if (rs.next()) {
+                boolean replication = rs.getBoolean(1);
+                boolean superuser = rs.getBoolean(2);
+                if (!replication && !superuser) {
+                    throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
+                            "Cannot capture changes as user " + config.user() + ": the role lacks the REPLICATION attribute. Run ALTER ROLE "
+                                    + config.user() + " WITH REPLICATION; and grant it SELECT on the captured tables");
+                }
+                if (superuser) {
+                    LOG.warn("Capturing as superuser {}: use a role with only REPLICATION and SELECT on the captured tables (see README, 'Least privilege')", config.user());
+                }
+            }
+        }
+    }
+
+    private boolean publicationExists(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, config.publicationName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private List<TableId> publishedTables(Connection c) throws SQLException {
+        List<TableId> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
+            ps.setString(1, config.publicationName());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new TableId(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<TableId> allUserTables(Connection c) throws SQLException {
+        List<TableId> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                        + "AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1, 2")) {
+            while (rs.next()) {
+                out.add(new TableId(rs.getString(1), rs.getString(2)));
+            }
+        }
+        return out;
+    }
+
+    private void checkTablesExist(Connection c, List<TableId> tables) throws SQLException {
+        List<TableId> existing = allUserTables(c);
+        List<TableId> missing = tables.stream().filter(t -> !existing.contains(t)).toList();
+        if (!missing.isEmpty()) {
+            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND,
+                    "Cannot capture " + missing.stream().map(TableId::toString).collect(Collectors.joining(", ")) + " in database " + config.database()
+                            + ": no such table. Check source.tables (names are schema.table, case-sensitive)");
+        }
+        if (tables.isEmpty()) {
+            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND,
+                    "Cannot capture database " + config.database() + ": there are no tables to capture. Create tables or list them in source.tables");
+        }
+    }
+
+    private void checkKeys(Connection c, List<TableId> tables) throws SQLException {
+        List<TableId> keyless = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE i.indisprimary AND n.nspname = ? AND c.relname = ?")) {
+            for (TableId t : tables) {
+                ps.setString(1, t.schema());
+                ps.setString(2, t.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        keyless.add(t);
+                    }
+                }
+            }
+        }
+        if (!keyless.isEmpty()) {
+            throw new TributaryException(ErrorCode.NO_PRIMARY_KEY,
+                    "Cannot capture " + keyless.stream().map(TableId::toString).collect(Collectors.joining(", "))
+                            + ": no primary key, so silver cannot tell rows apart. Add a primary key, or leave the table out of source.tables");
+        }
+    }
+
+    private void ensurePublication(Connection c, List<TableId> tables) throws SQLException {
+        String tableList = tables.stream().map(ReplicationSetup::quoted).collect(Collectors.joining(", "));
+        if (!publicationExists(c)) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE PUBLICATION " + quoteIdent(config.publicationName()) + " FOR TABLE " + tableList);
+                LOG.info("Created publication {} for {} table(s)", config.publicationName(), tables.size());
+            } catch (SQLException e) {
+                throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
+                        "Cannot create publication " + config.publicationName() + ": " + e.getMessage()
+                                + ". Have the tables' owner run CREATE PUBLICATION " + config.publicationName() + " FOR TABLE " + tableList, e);
+            }
+            return;
+        }
+        List<TableId> published = publishedTables(c);
+        List<TableId> missing = tables.stream().filter(t -> !published.contains(t)).toList();
+        if (!missing.isEmpty()) {
+            String add = missing.stream().map(ReplicationSetup::quoted).collect(Collectors.joining(", "));
+            try (Statement s = c.createStatement()) {
+                s.execute("ALTER PUBLICATION " + quoteIdent(config.publicationName()) + " ADD TABLE " + add);
+                LOG.info("Added {} to publication {}", missing, config.publicationName());
+            } catch (SQLException e) {
+                throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
+                        "Cannot add " + missing + " to publication " + config.publicationName() + ": " + e.getMessage()
+                                + ". Have the tables' owner run ALTER PUBLICATION " + config.publicationName() + " ADD TABLE " + add, e);
+            }
+        }
+    }
+
+    private static long estimate(Connection c, TableId t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, t.schema());
+            ps.setString(2, t.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    static String quoted(TableId t) {
+        return quoteIdent(t.schema()) + "." + quoteIdent(t.name());
+    }
+
+    static String quoteIdent(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+}

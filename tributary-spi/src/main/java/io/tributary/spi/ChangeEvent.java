@@ -1,0 +1,58 @@
+package io.tributary.spi;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * One change of one row (or, for {@link ChangeOperation#TRUNCATE}, of a whole table), in
+ * Tributary's own model.
+ *
+ * <ul>
+ * <li>{@code before}: the row image before the change; present for UPDATE and DELETE (with at
+ * least the key columns; other columns may be null under {@code REPLICA IDENTITY DEFAULT}).</li>
+ * <li>{@code after}: the row image after the change; present for READ, CREATE and UPDATE.</li>
+ * <li>{@code position}: the order key, see {@link SourcePosition}.</li>
+ * <li>{@code transactionId}: the source transaction id (PostgreSQL xid), 0 for snapshot reads.</li>
+ * <li>{@code commitTimestamp}: when the source transaction committed (snapshot reads: when the
+ * snapshot read the row).</li>
+ * <li>{@code rawJson}: the event as the source delivered it (a Debezium JSON envelope), for the raw layer.</li>
+ * </ul>
+ */
+public record ChangeEvent(
+        ChangeOperation operation,
+        TableSchema schema,
+        Row before,
+        Row after,
+        SourcePosition position,
+        long transactionId,
+        Instant commitTimestamp,
+        String rawJson) {
+
+    public ChangeEvent {
+        requireNonNull(operation, "operation is null");
+        requireNonNull(schema, "schema is null");
+        requireNonNull(position, "position is null");
+        requireNonNull(commitTimestamp, "commitTimestamp is null");
+        switch (operation) {
+            case READ, CREATE -> requireNonNull(after, "after is null for " + operation);
+            case UPDATE -> requireNonNull(after, "after is null for UPDATE");
+            case DELETE -> requireNonNull(before, "before is null for DELETE");
+            case TRUNCATE -> { }
+        }
+    }
+
+    public TableId table() {
+        return schema.table();
+    }
+
+    /** The image that describes the row after this event: {@code after}, or {@code before} for a delete. */
+    public Row image() {
+        return after != null ? after : before;
+    }
+
+    public Optional<String> raw() {
+        return Optional.ofNullable(rawJson);
+    }
+}

@@ -1,0 +1,55 @@
+package io.tributary.spi;
+
+/**
+ * Every error Tributary reports, with a stable number and a kind that decides retries and the CLI
+ * exit code (USER 3, EXTERNAL 4, INTERNAL 1).
+ */
+public enum ErrorCode {
+    INTERNAL_ERROR(1, Kind.INTERNAL),
+    INVALID_CONFIG(100, Kind.USER),
+    INVALID_SQL(101, Kind.USER),
+    TABLE_NOT_FOUND(102, Kind.USER),
+    UNSUPPORTED_TYPE(103, Kind.USER),
+    MISSING_SECRET(104, Kind.USER),
+    NO_PRIMARY_KEY(105, Kind.USER),
+    MODEL_ERROR(106, Kind.USER),
+    SOURCE_UNREACHABLE(200, Kind.EXTERNAL),
+    SOURCE_AUTHENTICATION_FAILED(201, Kind.EXTERNAL),
+    SOURCE_MISCONFIGURED(202, Kind.EXTERNAL),
+    SOURCE_FAILED(203, Kind.EXTERNAL),
+    CONVERSION_FAILED(204, Kind.EXTERNAL),
+    LAKE_IO_FAILED(300, Kind.EXTERNAL),
+    LAKE_COMMIT_FAILED(301, Kind.EXTERNAL);
+
+    private final int number;
+    private final Kind kind;
+
+    ErrorCode(int number, Kind kind) {
+        this.number = number;
+        this.kind = kind;
+    }
+
+    public int number() {
+        return number;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Who has to act: the user (fix config or SQL), an external system (retry, repair it), or us (a bug). */
+    public enum Kind {
+        USER(3), EXTERNAL(4), INTERNAL(1);
+
+        private final int exitCode;
+
+        Kind(int exitCode) {
+            this.exitCode = exitCode;
+        }
+
+        /** The process exit code the CLI uses for errors of this kind. */
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+}

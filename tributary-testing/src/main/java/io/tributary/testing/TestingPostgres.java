@@ -1,0 +1,123 @@
+package io.tributary.testing;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * A real PostgreSQL server with {@code wal_level=logical}, started from the zonky embedded binaries
+ * (a Maven artifact, no install), listening on a free loopback port. Each instance has its own data
+ * directory and is deleted on {@link #close()}.
+ */
+public final class TestingPostgres implements Closeable {
+    public static final String USER = "postgres";
+    private final EmbeddedPostgres server;
+
+    public TestingPostgres() {
+        this(List.of());
+    }
+
+    /** @param extraSettings additional {@code name=value} server settings */
+    public TestingPostgres(List<String> extraSettings) {
+        try {
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setServerConfig("wal_level", "logical")
+                    .setServerConfig("max_wal_senders", "10")
+                    .setServerConfig("max_replication_slots", "10")
+                    .setServerConfig("fsync", "off")
+                    .setServerConfig("synchronous_commit", "off")
+                    .setServerConfig("full_page_writes", "off")
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .setPGStartupWait(java.time.Duration.ofSeconds(60));
+            for (String setting : extraSettings) {
+                String[] kv = setting.split("=", 2);
+                builder.setServerConfig(kv[0], kv[1]);
+            }
+            this.server = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
+        }
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    /** A connection as the superuser {@code postgres} (trust authentication). */
+    public Connection connect(String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", USER);
+        return DriverManager.getConnection(jdbcUrl(database), props);
+    }
+
+    /** Creates a database and returns its name. */
+    public String createDatabase(String name) {
+        execute("postgres", "CREATE DATABASE " + name);
+        return name;
+    }
+
+    /** Runs statements in autocommit mode. */
+    public void execute(String database, String... sql) {
+        try (Connection c = connect(database); Statement s = c.createStatement()) {
+            for (String statement : sql) {
+                s.execute(statement);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot execute SQL on " + database + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a query and returns every row as a list of column values rendered as text. */
+    public List<List<String>> query(String database, String sql) {
+        try (Connection c = connect(database); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<List<String>> rows = new ArrayList<>();
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new ArrayList<>(n);
+                for (int i = 1; i <= n; i++) {
+                    row.add(rs.getString(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot query " + database + ": " + e.getMessage(), e);
+        }
+    }
+
+    public String queryOne(String database, String sql) {
+        List<List<String>> rows = query(database, sql);
+        return rows.isEmpty() ? null : rows.get(0).get(0);
+    }
+
+    /** Drops every replication slot that is not in use, so tests leave nothing behind. */
+    public void dropInactiveSlots() {
+        execute("postgres", "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot stop embedded PostgreSQL", e);
+        }
+    }
+}
