@@ -1,0 +1,172 @@
+package io.tributary.lake;
+
+import io.tributary.config.LakeConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.bronze.BronzeWriter;
+import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.commit.CommitSummary;
+import io.tributary.lake.commit.CommittedState;
+import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.lake.commit.StateTable;
+import io.tributary.lake.layout.Layer;
+import io.tributary.lake.layout.TableNames;
+import io.tributary.lake.raw.RawWriter;
+import io.tributary.lake.scan.LakeTable;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lake of one pipeline: raw files, bronze and silver Iceberg tables, and the state table.
+ * Implements the commit protocol: per micro-batch, write raw files, then for each touched table
+ * commit bronze and silver with the batch position in the snapshot summary (skipping events at or
+ * below what that table already committed, so a replay changes nothing), then record the watermark
+ * and source offset in the state table. Not thread-safe: one writer thread.
+ */
+public final class Lake implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Lake.class);
+
+    private final LakeCatalog catalog;
+    private final String pipeline;
+    private final Function<TableId, TableOptions> options;
+    private final RawWriter raw;
+    private final BronzeWriter bronze;
+    private final io.tributary.lake.silver.SilverWriter silver;
+    private final StateTable state;
+    private final Clock clock;
+    private final Map<TableIdentifier, SourcePosition> committedPositions = new LinkedHashMap<>();
+
+    private Lake(LakeCatalog catalog, LakeConfig config, String pipeline, Function<TableId, TableOptions> options, Clock clock) {
+        this.catalog = catalog;
+        this.pipeline = pipeline;
+        this.options = options;
+        this.raw = config.raw() == LakeConfig.RawLayer.ENABLED ? new RawWriter(config.warehouse()) : null;
+        this.bronze = new BronzeWriter(catalog);
+        this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline);
+        this.state = new StateTable(catalog, pipeline);
+        this.clock = clock;
+    }
+
+    public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
+        return new Lake(LakeCatalog.open(config.warehouse()), config, pipeline, options, Clock.systemUTC());
+    }
+
+    public LakeCatalog catalog() {
+        return catalog;
+    }
+
+    /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
+    public Optional<CommittedState> committedState() {
+        return state.read();
+    }
+
+    /**
+     * Commits one micro-batch. {@code events} ascend by position; {@code through} and {@code offset}
+     * describe the end of the batch.
+     *
+     * @throws TributaryException LAKE_COMMIT_FAILED or LAKE_IO_FAILED; nothing is acknowledged then
+     */
+    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset) {
+        Instant start = clock.instant();
+        Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
+        for (ChangeEvent e : events) {
+            byTable.computeIfAbsent(e.table(), t -> new ArrayList<>()).add(e);
+        }
+        if (raw != null) {
+            raw.write(events);
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        int snapshots = 0;
+        for (Map.Entry<TableId, List<ChangeEvent>> entry : byTable.entrySet()) {
+            String name = TableNames.lakeName(entry.getKey());
+            TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
+            TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
+            List<ChangeEvent> forBronze = after(bronzeId, entry.getValue());
+            List<ChangeEvent> forSilver = after(silverId, entry.getValue());
+            try {
+                if (!forBronze.isEmpty()) {
+                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
+                    SnapshotPositions.stamp(append, pipeline, forBronze.get(forBronze.size() - 1).position()).commit();
+                    committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
+                    snapshots++;
+                }
+                if (!forSilver.isEmpty()) {
+                    snapshots += silver.apply(silverId, forSilver, options.apply(entry.getKey()));
+                    committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
+                }
+            } catch (CommitStateUnknownException e) {
+                committedPositions.remove(bronzeId);
+                committedPositions.remove(silverId);
+                throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot confirm the commit of " + name + " at position " + through
+                        + ": the catalog did not say whether it succeeded. Nothing was deleted; a restart reconciles from the snapshot summary", e);
+            } catch (TributaryException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                committedPositions.remove(bronzeId);
+                committedPositions.remove(silverId);
+                throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
+            }
+            counts.put(name, entry.getValue().size());
+        }
+        state.record(through, offset, clock.instant());
+        return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
+    }
+
+    private List<ChangeEvent> after(TableIdentifier id, List<ChangeEvent> events) {
+        SourcePosition committed = committedPositions.computeIfAbsent(id,
+                t -> catalog.load(t).flatMap(SnapshotPositions::committed).orElse(SourcePosition.BEGINNING));
+        if (committed.equals(SourcePosition.BEGINNING) || events.get(0).position().isAfter(committed)) {
+            return events;
+        }
+        List<ChangeEvent> out = new ArrayList<>();
+        for (ChangeEvent e : events) {
+            if (e.position().isAfter(committed)) {
+                out.add(e);
+            }
+        }
+        if (out.size() < events.size()) {
+            LOG.info("Skipped {} event(s) of {} already committed through {}", events.size() - out.size(), id, committed);
+        }
+        return out;
+    }
+
+    /** Every Iceberg table of the lake's layers, with its current snapshot. */
+    public List<LakeTable> tables() {
+        List<LakeTable> out = new ArrayList<>();
+        for (Layer layer : Layer.values()) {
+            for (TableIdentifier id : catalog.tables(layer.namespace())) {
+                catalog.load(id).ifPresent(t -> out.add(LakeTable.of(layer, t)));
+            }
+        }
+        return out;
+    }
+
+    public Optional<Table> load(Layer layer, String name) {
+        return catalog.load(TableIdentifier.of(layer.namespace(), name));
+    }
+
+    @Override
+    public void close() {
+        catalog.close();
+    }
+}

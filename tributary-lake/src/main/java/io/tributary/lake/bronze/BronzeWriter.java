@@ -1,0 +1,107 @@
+package io.tributary.lake.bronze;
+
+import io.tributary.lake.catalog.DataFiles;
+import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.layout.IcebergTypes;
+import io.tributary.lake.layout.TableNames;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.Column;
+import io.tributary.spi.Row;
+import io.tributary.spi.TableSchema;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.InternalRecordWrapper;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Appends change events to {@code bronze.<table>}: the row image (after, or before for a delete) in
+ * typed snake_case columns plus {@code _op}, {@code _position}, {@code _tx_id}, {@code _commit_ts}
+ * and {@code _ingested_at}; partitioned by day of {@code _commit_ts}.
+ */
+public final class BronzeWriter {
+    public static final List<String> METADATA = List.of("_op", "_position", "_tx_id", "_commit_ts", "_ingested_at");
+
+    private final LakeCatalog catalog;
+
+    public BronzeWriter(LakeCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public static Schema schema(TableSchema source) {
+        AtomicInteger ids = new AtomicInteger();
+        List<Types.NestedField> fields = new ArrayList<>();
+        for (Column c : source.columns()) {
+            int id = ids.incrementAndGet();
+            fields.add(Types.NestedField.optional(id, TableNames.snakeCase(c.name()), IcebergTypes.toIceberg(c.type(), () -> 10_000 + ids.incrementAndGet())));
+        }
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_op", Types.StringType.get()));
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_position", Types.StringType.get()));
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_tx_id", Types.LongType.get()));
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_commit_ts", Types.TimestampType.withZone()));
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_ingested_at", Types.TimestampType.withZone()));
+        return new Schema(fields, Set.of());
+    }
+
+    /** Creates or evolves the table for every schema the events carry, then writes them; returns the prepared append. */
+    public AppendFiles prepare(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt) {
+        Table table = null;
+        TableSchema last = null;
+        for (ChangeEvent e : events) {
+            if (e.schema() != last && e.operation() != io.tributary.spi.ChangeOperation.TRUNCATE) {
+                table = catalog.ensure(id, schema(e.schema()), s -> PartitionSpec.builderFor(s).day("_commit_ts").build());
+                last = e.schema();
+            }
+        }
+        if (table == null) {
+            table = catalog.load(id).orElseGet(() -> catalog.ensure(id, schema(events.get(0).schema()), s -> PartitionSpec.builderFor(s).day("_commit_ts").build()));
+        }
+        Schema schema = table.schema();
+        PartitionKey key = new PartitionKey(table.spec(), schema);
+        InternalRecordWrapper wrapper = new InternalRecordWrapper(schema.asStruct());
+        Map<PartitionKey, List<Record>> byDay = new LinkedHashMap<>();
+        for (ChangeEvent e : events) {
+            Record r = record(schema, e, ingestedAt);
+            key.partition(wrapper.wrap(r));
+            byDay.computeIfAbsent(key.copy(), k -> new ArrayList<>()).add(r);
+        }
+        DataFiles files = new DataFiles(table);
+        AppendFiles append = table.newAppend();
+        for (Map.Entry<PartitionKey, List<Record>> day : byDay.entrySet()) {
+            DataFile file = files.write(day.getValue(), day.getKey());
+            append.appendFile(file);
+        }
+        return append;
+    }
+
+    private static Record record(Schema schema, ChangeEvent e, OffsetDateTime ingestedAt) {
+        GenericRecord r = GenericRecord.create(schema);
+        Row image = e.image();
+        if (image != null) {
+            List<Column> columns = e.schema().columns();
+            for (int i = 0; i < columns.size(); i++) {
+                r.setField(TableNames.snakeCase(columns.get(i).name()), IcebergTypes.toIcebergValue(image.get(i)));
+            }
+        }
+        r.setField("_op", e.operation().code());
+        r.setField("_position", e.position().encoded());
+        r.setField("_tx_id", e.transactionId());
+        r.setField("_commit_ts", e.commitTimestamp().atOffset(ZoneOffset.UTC));
+        r.setField("_ingested_at", ingestedAt);
+        return r;
+    }
+}

@@ -1,0 +1,126 @@
+package io.tributary.lake.catalog;
+
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The lake's Iceberg catalog: a JDBC catalog on an embedded SQLite file ({@code catalog.db}) inside
+ * the warehouse directory, tables as format-version 2 with Parquet/zstd data files. Creates tables
+ * on first use and evolves their schemas by name (Iceberg spec, "Schema Evolution"): new columns
+ * are added, existing field ids are kept.
+ */
+public final class LakeCatalog implements Closeable {
+    public static final String CATALOG_FILE = "catalog.db";
+    private final JdbcCatalog catalog;
+    private final Path warehouse;
+
+    private LakeCatalog(JdbcCatalog catalog, Path warehouse) {
+        this.catalog = catalog;
+        this.warehouse = warehouse;
+    }
+
+    /**
+     * @throws TributaryException LAKE_IO_FAILED when the warehouse directory cannot be created or opened
+     */
+    public static LakeCatalog open(Path warehouse) {
+        try {
+            Files.createDirectories(warehouse);
+        } catch (IOException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot create warehouse directory " + warehouse + ": " + e.getMessage(), e);
+        }
+        Map<String, String> props = new HashMap<>();
+        props.put("uri", "jdbc:sqlite:" + warehouse.resolve(CATALOG_FILE));
+        props.put("warehouse", warehouse.toAbsolutePath().toString());
+        props.put("jdbc.schema-version", "V1");
+        JdbcCatalog catalog = new JdbcCatalog();
+        Configuration conf = new Configuration();
+        catalog.setConf(conf);
+        try {
+            catalog.initialize("tributary", props);
+        } catch (RuntimeException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog in " + warehouse + ": " + e.getMessage(), e);
+        }
+        return new LakeCatalog(catalog, warehouse);
+    }
+
+    public Path warehouse() {
+        return warehouse;
+    }
+
+    public Optional<Table> load(TableIdentifier id) {
+        try {
+            return Optional.of(catalog.loadTable(id));
+        } catch (NoSuchTableException e) {
+            return Optional.empty();
+        }
+    }
+
+    public List<TableIdentifier> tables(String namespace) {
+        Namespace ns = Namespace.of(namespace);
+        if (!catalog.namespaceExists(ns)) {
+            return List.of();
+        }
+        return catalog.listTables(ns).stream().sorted(java.util.Comparator.comparing(TableIdentifier::name)).toList();
+    }
+
+    /**
+     * Loads the table, creating it with {@code schema} and the spec {@code partitioning} builds, or
+     * adding the columns of {@code schema} it lacks.
+     */
+    public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
+        Optional<Table> existing = load(id);
+        if (existing.isEmpty()) {
+            Namespace ns = id.namespace();
+            if (!catalog.namespaceExists(ns)) {
+                try {
+                    catalog.createNamespace(ns);
+                } catch (org.apache.iceberg.exceptions.AlreadyExistsException raced) {
+                    // another writer created it first
+                }
+            }
+            Map<String, String> properties = Map.of(
+                    TableProperties.FORMAT_VERSION, "2",
+                    TableProperties.PARQUET_COMPRESSION, "zstd",
+                    TableProperties.DEFAULT_FILE_FORMAT, "parquet",
+                    TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
+                    TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "20");
+            return catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
+        }
+        Table table = existing.get();
+        boolean missing = schema.columns().stream().anyMatch(f -> table.schema().findField(f.name()) == null);
+        if (missing) {
+            table.updateSchema().unionByNameWith(schema).commit();
+            table.refresh();
+        }
+        return table;
+    }
+
+    /** A schema of {@code fields} with fresh ids, and the named identifier fields. */
+    public static Schema schema(List<Types.NestedField> fields, java.util.Set<Integer> identifierIds) {
+        return new Schema(fields, identifierIds);
+    }
+
+    @Override
+    public void close() {
+        catalog.close();
+    }
+}

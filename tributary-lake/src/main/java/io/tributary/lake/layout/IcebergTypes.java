@@ -1,0 +1,61 @@
+package io.tributary.lake.layout;
+
+import io.tributary.spi.ColumnType;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntSupplier;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Maps Tributary column types to Iceberg types (Iceberg table spec, "Schemas and Data Types") and
+ * row values to the Java classes Iceberg's generic records hold.
+ */
+public final class IcebergTypes {
+    private IcebergTypes() {
+    }
+
+    public static Type toIceberg(ColumnType type, IntSupplier nextId) {
+        if (type instanceof ColumnType.Decimal d) {
+            return Types.DecimalType.of(d.precision(), d.scale());
+        }
+        if (type instanceof ColumnType.ListOf list) {
+            int elementId = nextId.getAsInt();
+            return Types.ListType.ofOptional(elementId, toIceberg(list.element(), nextId));
+        }
+        return switch ((ColumnType.Primitive) type) {
+            case BOOLEAN -> Types.BooleanType.get();
+            case INT16, INT32 -> Types.IntegerType.get();
+            case INT64 -> Types.LongType.get();
+            case FLOAT32 -> Types.FloatType.get();
+            case FLOAT64 -> Types.DoubleType.get();
+            case STRING, JSON -> Types.StringType.get();
+            case BINARY -> Types.BinaryType.get();
+            case DATE -> Types.DateType.get();
+            case TIME -> Types.TimeType.get();
+            case TIMESTAMP -> Types.TimestampType.withoutZone();
+            case TIMESTAMPTZ -> Types.TimestampType.withZone();
+            case UUID -> Types.UUIDType.get();
+        };
+    }
+
+    /** A row value in the class Iceberg's generic writers expect. */
+    public static Object toIcebergValue(Object value) {
+        if (value instanceof byte[] bytes) {
+            return ByteBuffer.wrap(bytes);
+        }
+        if (value instanceof java.util.UUID uuid) {
+            // Iceberg's generic Parquet writer takes UUIDs as their 16 big-endian bytes.
+            return ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array();
+        }
+        if (value instanceof List<?> list) {
+            List<Object> out = new ArrayList<>(list.size());
+            for (Object element : list) {
+                out.add(toIcebergValue(element));
+            }
+            return out;
+        }
+        return value;
+    }
+}

@@ -1,0 +1,64 @@
+package io.tributary.lake.raw;
+
+import io.tributary.lake.layout.TableNames;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Writes the raw layer: the source's change events unmodified (Debezium JSON envelopes), one per
+ * line, gzip-compressed, under {@code raw/<table>/<yyyy-mm-dd>/<first position>_<last position>.ndjson.gz}.
+ * Files are written before the lake commit and renamed into place atomically; a replay after a
+ * crash rewrites a file with the same events, so each event is identified by its position.
+ */
+public final class RawWriter {
+    private final Path root;
+
+    public RawWriter(Path warehouse) {
+        this.root = warehouse.resolve("raw");
+    }
+
+    public void write(List<ChangeEvent> events) {
+        Map<Path, List<ChangeEvent>> byFile = new LinkedHashMap<>();
+        for (ChangeEvent e : events) {
+            if (e.raw().isEmpty()) {
+                continue;
+            }
+            LocalDate day = e.commitTimestamp().atOffset(ZoneOffset.UTC).toLocalDate();
+            Path dir = root.resolve(TableNames.lakeName(e.table())).resolve(day.toString());
+            byFile.computeIfAbsent(dir, d -> new java.util.ArrayList<>()).add(e);
+        }
+        for (Map.Entry<Path, List<ChangeEvent>> entry : byFile.entrySet()) {
+            List<ChangeEvent> list = entry.getValue();
+            String name = list.get(0).position().encoded() + "_" + list.get(list.size() - 1).position().encoded() + ".ndjson.gz";
+            Path target = entry.getKey().resolve(name);
+            Path temp = entry.getKey().resolve("." + name + ".tmp");
+            try {
+                Files.createDirectories(entry.getKey());
+                try (Writer w = new BufferedWriter(new OutputStreamWriter(new GZIPOutputStream(Files.newOutputStream(temp)), StandardCharsets.UTF_8))) {
+                    for (ChangeEvent e : list) {
+                        w.write(e.rawJson());
+                        w.write('\n');
+                    }
+                }
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write raw events to " + target + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.tributary.lake.scan;
+
+import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.lake.layout.Layer;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TributaryException;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
+
+/**
+ * A lake table at its current snapshot, described without Iceberg types so query engines can read
+ * it: columns, the live data files with their data sequence numbers, and the delete files that
+ * apply to them (Iceberg spec, "Scan Planning").
+ */
+public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
+                        Optional<SourcePosition> position, long rows, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
+
+    /** A column with its Iceberg type name (e.g. {@code decimal(10, 2)}, {@code timestamptz}). */
+    public record LakeColumn(String name, String icebergType) {
+    }
+
+    public record DataFileRef(String path, long dataSequenceNumber, long records) {
+    }
+
+    /** A delete file: positional, or equality on {@code equalityColumns}. */
+    public record DeleteFileRef(String path, long dataSequenceNumber, Kind kind, List<String> equalityColumns) {
+        public enum Kind { POSITION, EQUALITY }
+    }
+
+    public String qualifiedName() {
+        return layer.namespace() + "." + name;
+    }
+
+    public static LakeTable of(Layer layer, Table table) {
+        List<LakeColumn> columns = new ArrayList<>();
+        for (Types.NestedField f : table.schema().columns()) {
+            columns.add(new LakeColumn(f.name(), f.type().toString()));
+        }
+        Snapshot current = table.currentSnapshot();
+        List<DataFileRef> data = new ArrayList<>();
+        java.util.Map<String, DeleteFileRef> deletes = new java.util.LinkedHashMap<>();
+        long rows = 0;
+        if (current != null) {
+            try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+                for (FileScanTask task : tasks) {
+                    data.add(new DataFileRef(task.file().path().toString(), task.file().dataSequenceNumber(), task.file().recordCount()));
+                    for (DeleteFile d : task.deletes()) {
+                        List<String> eq = new ArrayList<>();
+                        if (d.content() == FileContent.EQUALITY_DELETES) {
+                            for (int id : d.equalityFieldIds()) {
+                                eq.add(table.schema().findColumnName(id));
+                            }
+                        }
+                        deletes.putIfAbsent(d.path().toString(), new DeleteFileRef(d.path().toString(), d.dataSequenceNumber(),
+                                d.content() == FileContent.EQUALITY_DELETES ? DeleteFileRef.Kind.EQUALITY : DeleteFileRef.Kind.POSITION, eq));
+                    }
+                }
+            } catch (IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan a scan of " + table.name() + ": " + e.getMessage(), e);
+            }
+            rows = Long.parseLong(current.summary().getOrDefault("total-records", "0"))
+                    - Long.parseLong(current.summary().getOrDefault("total-equality-deletes", "0"))
+                    - Long.parseLong(current.summary().getOrDefault("total-position-deletes", "0"));
+        }
+        return new LakeTable(layer, table.name().substring(table.name().lastIndexOf('.') + 1), columns,
+                Optional.ofNullable(current).map(Snapshot::snapshotId),
+                Optional.ofNullable(current).map(s -> Instant.ofEpochMilli(s.timestampMillis())),
+                SnapshotPositions.committed(table), Math.max(0, rows), data, new ArrayList<>(deletes.values()));
+    }
+}

@@ -1,0 +1,170 @@
+package io.tributary.lake.silver;
+
+import io.tributary.config.TableOptions;
+import io.tributary.lake.catalog.DataFiles;
+import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.Row;
+import io.tributary.spi.TableSchema;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Applies change events to {@code silver.<table>}, the current state per primary key, as upserts:
+ * per micro-batch the last image of every touched key, one equality delete file on the key columns
+ * for every touched key, and one data file with the surviving rows, committed as one row delta
+ * (Iceberg spec, "Row-level Deletes": an equality delete applies to data files of lower sequence
+ * numbers, so the new rows of the same commit survive). A TRUNCATE ends a segment and deletes every row.
+ */
+public final class SilverWriter {
+    private final LakeCatalog catalog;
+    private final String pipeline;
+
+    public SilverWriter(LakeCatalog catalog, String pipeline) {
+        this.catalog = catalog;
+        this.pipeline = pipeline;
+    }
+
+    public static Schema schema(SilverProjection projection) {
+        List<Types.NestedField> fields = new ArrayList<>();
+        Set<Integer> identifiers = new HashSet<>();
+        AtomicInteger ids = new AtomicInteger();
+        for (SilverProjection.Output o : projection.outputs()) {
+            int id = ids.incrementAndGet();
+            fields.add(o.required() ? Types.NestedField.required(id, o.name(), o.type()) : Types.NestedField.optional(id, o.name(), o.type()));
+            if (o.required()) {
+                identifiers.add(id);
+            }
+        }
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_position", Types.StringType.get()));
+        fields.add(Types.NestedField.required(ids.incrementAndGet(), "_commit_ts", Types.TimestampType.withZone()));
+        return new Schema(fields, identifiers);
+    }
+
+    /** Applies the events (all of one table, ascending position) and commits; returns the number of commits made. */
+    public int apply(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
+        List<ChangeEvent> segment = new ArrayList<>();
+        int commits = 0;
+        for (ChangeEvent e : events) {
+            if (e.operation() == ChangeOperation.TRUNCATE) {
+                if (!segment.isEmpty()) {
+                    commits += upsert(id, segment, options);
+                    segment.clear();
+                }
+                commits += truncate(id, e);
+            } else {
+                segment.add(e);
+            }
+        }
+        if (!segment.isEmpty()) {
+            commits += upsert(id, segment, options);
+        }
+        return commits;
+    }
+
+    private int truncate(TableIdentifier id, ChangeEvent e) {
+        var loaded = catalog.load(id);
+        if (loaded.isEmpty()) {
+            return 0;
+        }
+        Table table = loaded.get();
+        SnapshotPositions.stamp(table.newDelete().deleteFromRowFilter(Expressions.alwaysTrue()), pipeline, e.position()).commit();
+        return 1;
+    }
+
+    private int upsert(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
+        Table table = null;
+        SilverProjection projection = null;
+        TableSchema last = null;
+        Map<List<Object>, Record> latest = new LinkedHashMap<>();
+        for (ChangeEvent e : events) {
+            if (e.schema() != last) {
+                projection = new SilverProjection(e.schema(), options);
+                table = catalog.ensure(id, schema(projection), s -> PartitionSpec.unpartitioned());
+                last = e.schema();
+            }
+            switch (e.operation()) {
+                case READ, CREATE -> put(latest, projection, table.schema(), e, e.after());
+                case UPDATE -> {
+                    if (e.before() != null) {
+                        List<Object> oldKey = key(projection, e.before());
+                        if (!oldKey.equals(key(projection, e.after())) && !oldKey.contains(null)) {
+                            latest.put(oldKey, null);
+                        }
+                    }
+                    put(latest, projection, table.schema(), e, e.after());
+                }
+                case DELETE -> latest.put(key(projection, e.before()), null);
+                case TRUNCATE -> throw new IllegalStateException("truncate handled by apply");
+            }
+        }
+        Schema schema = table.schema();
+        Schema keySchema = schema.select(projection.keyNames());
+        boolean empty = table.currentSnapshot() == null
+                || "0".equals(table.currentSnapshot().summary().getOrDefault("total-records", "0"))
+                && "0".equals(table.currentSnapshot().summary().getOrDefault("total-equality-deletes", "0"));
+        List<Record> rows = new ArrayList<>();
+        List<Record> deletes = new ArrayList<>();
+        for (Map.Entry<List<Object>, Record> entry : latest.entrySet()) {
+            if (!empty || entry.getValue() == null) {
+                GenericRecord k = GenericRecord.create(keySchema);
+                for (int i = 0; i < projection.keyNames().size(); i++) {
+                    k.setField(projection.keyNames().get(i), io.tributary.lake.layout.IcebergTypes.toIcebergValue(entry.getKey().get(i)));
+                }
+                deletes.add(k);
+            }
+            if (entry.getValue() != null) {
+                rows.add(entry.getValue());
+            }
+        }
+        DataFiles files = new DataFiles(table);
+        RowDelta delta = table.newRowDelta();
+        if (!deletes.isEmpty() && !empty) {
+            delta.addDeletes(files.writeEqualityDeletes(keySchema, deletes));
+        }
+        if (!rows.isEmpty()) {
+            delta.addRows(files.write(rows, null));
+        }
+        SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()).commit();
+        return 1;
+    }
+
+    private static List<Object> key(SilverProjection projection, Row row) {
+        List<Object> key = new ArrayList<>();
+        for (SilverProjection.Output o : projection.outputs()) {
+            if (o.required()) {
+                key.add(projection.keyValue(o, row));
+            }
+        }
+        return key;
+    }
+
+    private static void put(Map<List<Object>, Record> latest, SilverProjection projection, Schema schema, ChangeEvent e, Row row) {
+        GenericRecord r = GenericRecord.create(schema);
+        for (SilverProjection.Output o : projection.outputs()) {
+            r.setField(o.name(), projection.value(o, row));
+        }
+        r.setField("_position", e.position().encoded());
+        r.setField("_commit_ts", e.commitTimestamp().atOffset(ZoneOffset.UTC));
+        List<Object> key = key(projection, row);
+        latest.remove(key);
+        latest.put(key, r);
+    }
+}

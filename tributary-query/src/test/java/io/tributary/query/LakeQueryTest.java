@@ -1,0 +1,97 @@
+package io.tributary.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.config.LakeConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.Column;
+import io.tributary.spi.ColumnType;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.Row;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TableSchema;
+import io.tributary.spi.TributaryException;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LakeQueryTest {
+    private static final TableSchema ORDERS = new TableSchema(new TableId("public", "orders"), List.of(
+            Column.required("OrderID", ColumnType.Primitive.INT64, "int8"),
+            Column.nullable("Amount", new ColumnType.Decimal(10, 2), "numeric"),
+            Column.nullable("placed_on", ColumnType.Primitive.DATE, "date"),
+            Column.nullable("ref", ColumnType.Primitive.UUID, "uuid"),
+            Column.nullable("email", ColumnType.Primitive.STRING, "text")), List.of("OrderID"));
+
+    @TempDir
+    Path dir;
+
+    private long lsn = 100;
+
+    private ChangeEvent event(ChangeOperation op, Row before, Row after) {
+        lsn += 10;
+        return new ChangeEvent(op, ORDERS, before, after, new SourcePosition(new Lsn(lsn), 0), lsn, Instant.parse("2024-01-02T03:04:05Z"), null);
+    }
+
+    private static Row row(long id, String amount) {
+        return Row.of(id, new BigDecimal(amount), LocalDate.of(2024, 1, 2), UUID.nameUUIDFromBytes(Long.toString(id).getBytes()), "user" + id + "@example.com");
+    }
+
+    @Test
+    void appliesUpsertsDeletesAndTruncatesAndIgnoresReplays() {
+        LakeConfig config = new LakeConfig(dir, LakeConfig.RawLayer.DISABLED);
+        Map<TableId, TableOptions> options = Map.of(ORDERS.table(), new TableOptions(Map.of(), Map.of(), List.of(), List.of("email")));
+        try (Lake lake = Lake.open(config, "test", t -> options.getOrDefault(t, TableOptions.DEFAULT))) {
+            List<ChangeEvent> first = List.of(
+                    event(ChangeOperation.READ, null, row(1, "10.00")),
+                    event(ChangeOperation.READ, null, row(2, "20.00")),
+                    event(ChangeOperation.READ, null, row(3, "30.00")));
+            lake.commit(first, first.get(2).position(), new SourceOffset("{}"));
+            List<ChangeEvent> second = List.of(
+                    event(ChangeOperation.UPDATE, row(1, "10.00"), row(1, "11.50")),
+                    event(ChangeOperation.DELETE, row(2, "20.00"), null),
+                    event(ChangeOperation.UPDATE, row(3, "30.00"), row(30, "30.00")),
+                    event(ChangeOperation.CREATE, null, row(4, "40.00")));
+            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"));
+            // A replay of the same batch after a crash changes nothing.
+            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"));
+
+            try (QueryEngine q = QueryEngine.open(lake.tables())) {
+                assertThat(q.query("SELECT order_id, amount FROM silver.orders ORDER BY 1").rows())
+                        .containsExactly(List.of(1L, new BigDecimal("11.50")), List.of(4L, new BigDecimal("40.00")), List.of(30L, new BigDecimal("30.00")));
+                assertThat(q.query("SELECT count(*) FROM bronze.orders").rows()).containsExactly(List.of(7L));
+                assertThat(q.query("SELECT _op, count(*) FROM bronze.orders GROUP BY 1 ORDER BY 1").rows())
+                        .containsExactly(List.of("c", 1L), List.of("d", 1L), List.of("r", 3L), List.of("u", 2L));
+                assertThat((String) q.query("SELECT email FROM silver.orders WHERE order_id = 1").rows().get(0).get(0)).hasSize(64).doesNotContain("@");
+                assertThat(q.query("SELECT ref FROM silver.orders WHERE order_id = 4").rows().get(0).get(0))
+                        .isEqualTo(UUID.nameUUIDFromBytes("4".getBytes()));
+                assertThatThrownBy(() -> q.query("SELECT nope FROM silver.orders"))
+                        .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.INVALID_SQL))
+                        .hasMessageContaining("nope");
+            }
+            assertThat(lake.committedState()).get().extracting(s -> s.offset().token()).isEqualTo("{\"n\":2}");
+
+            List<ChangeEvent> third = List.of(
+                    event(ChangeOperation.TRUNCATE, null, null),
+                    event(ChangeOperation.CREATE, null, row(5, "50.00")));
+            lake.commit(third, third.get(1).position(), new SourceOffset("{}"));
+            try (QueryEngine q = QueryEngine.open(lake.tables())) {
+                assertThat(q.query("SELECT order_id FROM silver.orders").rows()).containsExactly(List.of(5L));
+                assertThat(q.query("SELECT count(*) FROM bronze.orders WHERE _op = 't'").rows()).containsExactly(List.of(1L));
+            }
+        }
+    }
+}
