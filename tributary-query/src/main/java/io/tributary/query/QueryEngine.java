@@ -57,6 +57,16 @@ public final class QueryEngine implements Closeable {
         }
     }
 
+    /** Creates or replaces the view of one table, e.g. after a gold model was rebuilt. */
+    public void register(LakeTable table) {
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + ident(table.layer().namespace()));
+            s.execute("CREATE OR REPLACE VIEW " + ident(table.layer().namespace()) + "." + ident(table.name()) + " AS " + viewSql(table));
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot register " + table.qualifiedName() + " with the query engine: " + e.getMessage(), e);
+        }
+    }
+
     /** The SELECT a view of {@code table} runs. */
     static String viewSql(LakeTable table) {
         String projection = table.columns().stream()

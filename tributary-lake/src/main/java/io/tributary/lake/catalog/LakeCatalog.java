@@ -114,6 +114,10 @@ public final class LakeCatalog implements Closeable {
         return table;
     }
 
+    public void dropTable(TableIdentifier id) {
+        catalog.dropTable(id, true);
+    }
+
     /** A schema of {@code fields} with fresh ids, and the named identifier fields. */
     public static Schema schema(List<Types.NestedField> fields, java.util.Set<Integer> identifierIds) {
         return new Schema(fields, identifierIds);

@@ -24,7 +24,7 @@ import org.apache.iceberg.types.Types;
  * apply to them (Iceberg spec, "Scan Planning").
  */
 public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
-                        Optional<SourcePosition> position, long rows, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
+                        Optional<SourcePosition> position, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
 
     /** A column with its Iceberg type name (e.g. {@code decimal(10, 2)}, {@code timestamptz}). */
     public record LakeColumn(String name, String icebergType) {
@@ -50,7 +50,6 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         Snapshot current = table.currentSnapshot();
         List<DataFileRef> data = new ArrayList<>();
         java.util.Map<String, DeleteFileRef> deletes = new java.util.LinkedHashMap<>();
-        long rows = 0;
         if (current != null) {
             try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
                 for (FileScanTask task : tasks) {
@@ -69,13 +68,10 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
             } catch (IOException e) {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan a scan of " + table.name() + ": " + e.getMessage(), e);
             }
-            rows = Long.parseLong(current.summary().getOrDefault("total-records", "0"))
-                    - Long.parseLong(current.summary().getOrDefault("total-equality-deletes", "0"))
-                    - Long.parseLong(current.summary().getOrDefault("total-position-deletes", "0"));
         }
         return new LakeTable(layer, table.name().substring(table.name().lastIndexOf('.') + 1), columns,
                 Optional.ofNullable(current).map(Snapshot::snapshotId),
                 Optional.ofNullable(current).map(s -> Instant.ofEpochMilli(s.timestampMillis())),
-                SnapshotPositions.committed(table), Math.max(0, rows), data, new ArrayList<>(deletes.values()));
+                SnapshotPositions.committed(table), data, new ArrayList<>(deletes.values()));
     }
 }

@@ -48,6 +48,9 @@ public final class PostgresChangeSource implements ChangeSource {
     private final AtomicReference<DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>>> engine = new AtomicReference<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
+    private volatile boolean stopRequested;
+    private final AtomicReference<Thread> stopper = new AtomicReference<>();
+    private final java.util.concurrent.locks.ReentrantLock handling = new java.util.concurrent.locks.ReentrantLock();
 
     /**
      * @param resumeOffset   the offset stored with the lake's last commit, empty on first start
@@ -60,6 +63,15 @@ public final class PostgresChangeSource implements ChangeSource {
         this.resumeOffset = resumeOffset;
         this.resumePosition = resumePosition;
         this.keepRaw = rawLayer == RawEvents.KEEP;
+        this.heartbeat = config.heartbeatInterval();
+    }
+
+    private java.time.Duration heartbeat;
+
+    /** Sets a heartbeat shorter than the configured one, e.g. the commit interval, so idle batches commit on time. */
+    public PostgresChangeSource withHeartbeatAtMost(java.time.Duration interval) {
+        this.heartbeat = interval.compareTo(config.heartbeatInterval()) < 0 ? interval : config.heartbeatInterval();
+        return this;
     }
 
     /** Whether change events carry the source's JSON envelope. */
@@ -75,13 +87,15 @@ public final class PostgresChangeSource implements ChangeSource {
     }
 
     /**
-     * Writes a non-transactional logical decoding message into the WAL and returns its LSN. Once a
-     * batch's {@code through} reaches it, every transaction committed before the call has been delivered.
+     * Commits a transaction holding only a logical decoding message (the fence) and returns the
+     * message's id. Once the source sees it, every transaction committed before it has been
+     * delivered. Transactional, because Debezium locates its resume point by commits: a stream
+     * with no transaction past the stored offset delivers nothing at all.
      */
     public String emitFence() {
         String id = UUID.randomUUID().toString();
         try (Connection c = connector.open();
-             PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)::text")) {
+             PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
             ps.setString(1, DebeziumProperties.FENCE_PREFIX);
             ps.setString(2, id);
             try (ResultSet rs = ps.executeQuery()) {
@@ -103,10 +117,20 @@ public final class PostgresChangeSource implements ChangeSource {
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
+        if (mode == RunMode.CATCH_UP && setup().slot().isPresent()) {
+            // The slot exists, so a fence written now is decoded after every transaction committed before it,
+            // even if nothing else ever flows.
+            fence.set(emitFence());
+        }
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
-                .using(DebeziumProperties.build(config, tables, seedId))
+                .using(DebeziumProperties.build(config, tables, seedId, heartbeat))
                 .notifying((records, committer) -> {
+                    handling.lock();
                     try {
+                        if (closed) {
+                            // Stopping: leave these unacknowledged; a restart re-delivers them.
+                            return;
+                        }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && !records.isEmpty()) {
                             // The slot exists once records flow, so the fence is decoded after every earlier commit.
                             fence.set(emitFence());
@@ -125,15 +149,14 @@ public final class PostgresChangeSource implements ChangeSource {
                         committer.markBatchFinished();
                         if (caughtUp) {
                             LOG.info("Caught up with the source: every transaction committed before the fence is in the lake");
-                            // The engine cannot be closed from its own consumer thread: it waits for that thread.
-                            Thread stopper = new Thread(this::closeEngine, "tributary-catch-up-stop");
-                            stopper.setDaemon(true);
-                            stopper.start();
+                            stopInBackground();
                         }
                     } catch (RuntimeException e) {
-                        // Debezium stops the engine when the consumer throws; closing it here would wait on this thread.
                         failure.compareAndSet(null, e);
+                        stopInBackground();
                         throw e;
+                    } finally {
+                        handling.unlock();
                     }
                 })
                 .using((success, message, error) -> {
@@ -148,6 +171,19 @@ public final class PostgresChangeSource implements ChangeSource {
                 return;
             }
             built.run();
+            // Stopping the engine interrupts the thread that runs it, which is ours: a stop we asked
+            // for must not leave the interrupt flag set for the caller's next blocking call.
+            Thread stopper = this.stopper.get();
+            if (stopper != null) {
+                try {
+                    stopper.join(30_000);
+                } catch (InterruptedException expected) {
+                    // the stopper's own interrupt of this thread
+                }
+            }
+            if (closed || failure.get() != null || stopRequested) {
+                Thread.interrupted();
+            }
         } finally {
             LakeOffsetBackingStore.forget(seedId);
             closeEngine();
@@ -174,6 +210,16 @@ public final class PostgresChangeSource implements ChangeSource {
         return new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot capture changes through slot " + config.slotName() + ": " + message, error);
     }
 
+    /** Closes the engine from another thread: close() waits for the consumer thread, which may be the caller. */
+    private void stopInBackground() {
+        stopRequested = true;
+        Thread thread = new Thread(this::closeEngine, "tributary-capture-stop");
+        thread.setDaemon(true);
+        if (stopper.compareAndSet(null, thread)) {
+            thread.start();
+        }
+    }
+
     private void closeEngine() {
         DebeziumEngine<?> e = engine.get();
         if (e != null) {
@@ -188,6 +234,9 @@ public final class PostgresChangeSource implements ChangeSource {
     @Override
     public void close() {
         closed = true;
+        // Wait for a commit in progress: closing the engine interrupts its thread.
+        handling.lock();
+        handling.unlock();
         closeEngine();
     }
 }

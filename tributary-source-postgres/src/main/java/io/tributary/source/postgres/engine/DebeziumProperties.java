@@ -19,7 +19,11 @@ public final class DebeziumProperties {
     private DebeziumProperties() {
     }
 
-    public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId) {
+    /**
+     * @param heartbeat how often Debezium emits a heartbeat while idle, so buffered batches are
+     *                  committed on time and the slot is acknowledged even without changes
+     */
+    public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId, java.time.Duration heartbeat) {
         Properties p = new Properties();
         p.setProperty("name", config.slotName());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
@@ -50,7 +54,7 @@ public final class DebeziumProperties {
         p.setProperty("skipped.operations", "none");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("column.propagate.source.type", ".*");
-        p.setProperty("heartbeat.interval.ms", Long.toString(config.heartbeatInterval().toMillis()));
+        p.setProperty("heartbeat.interval.ms", Long.toString(heartbeat.toMillis()));
         p.setProperty("max.batch.size", "8192");
         p.setProperty("max.queue.size", "32768");
         p.setProperty("poll.interval.ms", "50");

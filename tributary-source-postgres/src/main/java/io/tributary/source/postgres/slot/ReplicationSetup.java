@@ -235,7 +235,10 @@ public final class ReplicationSetup {
 
     private static long estimate(Connection c, TableId t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT GREATEST(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+                // reltuples is -1 until the table is first analyzed; then estimate from its size.
+                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint "
+                        + "ELSE (pg_relation_size(c.oid) / GREATEST(8, (SELECT coalesce(sum(avg_width), 64) FROM pg_stats s WHERE s.schemaname = n.nspname AND s.tablename = c.relname) + 28))::bigint END "
+                        + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
             ps.setString(1, t.schema());
             ps.setString(2, t.name());
             try (ResultSet rs = ps.executeQuery()) {

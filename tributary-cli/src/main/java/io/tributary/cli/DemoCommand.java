@@ -1,0 +1,210 @@
+package io.tributary.cli;
+
+import io.tributary.config.CommitConfig;
+import io.tributary.config.LakeConfig;
+import io.tributary.config.ModelsConfig;
+import io.tributary.config.PipelineConfig;
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.SslMode;
+import io.tributary.pipeline.Pipeline;
+import io.tributary.query.QueryEngine;
+import io.tributary.spi.ChangeSource;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", description = "Start an embedded PostgreSQL online shop with a live workload and replicate it into ./demo-lake; Ctrl-C stops, running again resumes.")
+final class DemoCommand implements Callable<Integer> {
+    private static final List<String> MODELS = List.of("revenue_per_day_country", "top_products", "customer_lifetime_value");
+
+    @Option(names = "--dir", defaultValue = "demo-lake", description = "Where the demo keeps its database, lake and models (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--rate", defaultValue = "20", description = "Business transactions per second of the workload (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--duration", description = "Stop after this many seconds (default: run until Ctrl-C).")
+    Integer duration;
+
+    @Option(names = "--report-every", defaultValue = "5", description = "Seconds between status reports (default: ${DEFAULT-VALUE}).")
+    int reportEvery;
+
+    @Option(names = "--debug", description = "Print stack traces with errors.")
+    boolean debug;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path root = dir.toAbsolutePath().normalize();
+        Files.createDirectories(root);
+        writeModels(root.resolve("models/gold"));
+        out.println("Starting embedded PostgreSQL in " + root.resolve("postgres") + " ...");
+        out.flush();
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                .setDataDirectory(root.resolve("postgres"))
+                .setCleanDataDirectory(false)
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("max_wal_senders", "4")
+                .setServerConfig("max_replication_slots", "4")
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .start()) {
+            writeConfig(root, pg.getPort());
+            try (Connection c = pg.getPostgresDatabase().getConnection()) {
+                if (new DemoShop(7).create(c, 2_000, 300, 20_000)) {
+                    out.println("Created the shop schema and loaded 2,000 customers, 300 products, 20,000 orders");
+                }
+            }
+            PipelineConfig config = new PipelineConfig("demo",
+                    new PostgresSourceConfig("127.0.0.1", pg.getPort(), "postgres", "postgres", Optional.empty(), SslMode.DISABLE, List.of(),
+                            "tributary_demo", "tributary_demo", Duration.ofSeconds(10), Duration.ofSeconds(10)),
+                    new LakeConfig(root.resolve("lake"), LakeConfig.RawLayer.ENABLED),
+                    new ModelsConfig(Optional.of(root.resolve("models")), Duration.ofSeconds(10)),
+                    new CommitConfig(Duration.ofSeconds(1), 200_000), Map.of());
+            return replicate(pg, config, out);
+        }
+    }
+
+    private int replicate(EmbeddedPostgres pg, PipelineConfig config, PrintWriter out) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Pipeline pipeline = Pipeline.open(config);
+        Thread capture = new Thread(() -> {
+            try {
+                pipeline.run(ChangeSource.RunMode.CONTINUOUS);
+            } catch (Throwable t) {
+                failure.set(t);
+            } finally {
+                stopped.countDown();
+            }
+        }, "tributary-pipeline");
+        Thread workload = new Thread(() -> workload(pg, stopped), "tributary-demo-workload");
+        Thread hook = new Thread(() -> {
+            pipeline.close();
+            try {
+                stopped.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "tributary-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        capture.start();
+        workload.start();
+        Instant end = duration == null ? Instant.MAX : Instant.now().plusSeconds(duration);
+        while (stopped.getCount() > 0 && Instant.now().isBefore(end)) {
+            stopped.await(reportEvery, java.util.concurrent.TimeUnit.SECONDS);
+            if (stopped.getCount() > 0) {
+                report(config, out);
+            }
+        }
+        pipeline.close();
+        stopped.await();
+        workload.join(10_000);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is already stopping (Ctrl-C): the hook is running
+        }
+        pipeline.lake().close();
+        if (failure.get() != null) {
+            Throwable t = failure.get();
+            throw t instanceof TributaryException te ? te : new TributaryException(ErrorCode.INTERNAL_ERROR, "The demo pipeline failed: " + t, t);
+        }
+        report(config, out);
+        out.println("Stopped. Run './tributary demo' again to resume, or query the lake:");
+        out.println("  ./tributary sql -c " + dir.resolve("pipeline.yaml") + " \"SELECT * FROM gold.top_products LIMIT 5\"");
+        out.flush();
+        return 0;
+    }
+
+    private void workload(EmbeddedPostgres pg, CountDownLatch stopped) {
+        DemoShop shop = new DemoShop(System.nanoTime());
+        long intervalNanos = 1_000_000_000L / Math.max(1, rate);
+        try (Connection c = pg.getPostgresDatabase().getConnection()) {
+            long next = System.nanoTime();
+            while (stopped.getCount() > 0) {
+                shop.change(c);
+                next += intervalNanos;
+                long wait = next - System.nanoTime();
+                if (wait > 0 && stopped.await(wait, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+            }
+        } catch (SQLException e) {
+            if (stopped.getCount() > 0) {
+                spec.commandLine().getErr().println("warning: the demo workload stopped: " + e.getMessage());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void report(PipelineConfig config, PrintWriter out) {
+        try {
+            StatusCommand.print(StatusCommand.report(config), false, out);
+            try (io.tributary.lake.Lake lake = io.tributary.lake.Lake.open(config.lake(), config.name(), config::optionsFor);
+                 QueryEngine q = QueryEngine.open(lake.tables())) {
+                if (lake.tables().stream().anyMatch(t -> t.qualifiedName().equals("gold.revenue_per_day_country"))) {
+                    out.println();
+                    out.println("gold.revenue_per_day_country, latest days:");
+                    ResultPrinter.print(q.query("SELECT day, country, orders, revenue FROM gold.revenue_per_day_country ORDER BY day DESC, revenue DESC LIMIT 5"),
+                            ResultPrinter.Format.TABLE, out);
+                }
+            }
+            out.println();
+            out.flush();
+        } catch (TributaryException e) {
+            out.println("(status unavailable: " + e.getMessage() + ")");
+        }
+    }
+
+    private void writeModels(Path gold) throws IOException {
+        Files.createDirectories(gold);
+        for (String model : MODELS) {
+            Path file = gold.resolve(model + ".sql");
+            if (!Files.exists(file)) {
+                try (InputStream in = DemoCommand.class.getResourceAsStream("/demo/gold/" + model + ".sql")) {
+                    Files.copy(in, file);
+                }
+            }
+        }
+    }
+
+    /** Writes the demo's configuration so 'tributary sql' and 'status' can find the demo lake. */
+    private static void writeConfig(Path root, int port) throws IOException {
+        Files.writeString(root.resolve("pipeline.yaml"), """
+                # Written by 'tributary demo' on every start (the embedded PostgreSQL gets a new port each run).
+                name: demo
+                source:
+                  host: 127.0.0.1
+                  port: %d
+                  database: postgres
+                  user: postgres
+                  slot: tributary_demo
+                  publication: tributary_demo
+                lake:
+                  warehouse: ./lake
+                models: ./models
+                """.formatted(port));
+    }
+}

@@ -1,0 +1,38 @@
+package io.tributary.cli;
+
+import io.tributary.config.PipelineConfig;
+import io.tributary.pipeline.Pipeline;
+import io.tributary.spi.ChangeSource;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", description = "Replicate the source into the lake until SIGTERM/Ctrl-C (or, with --once, until caught up).")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOption options;
+
+    @Option(names = "--once", description = "Initial snapshot if needed, catch up to the source's current WAL position, commit, exit 0.")
+    boolean once;
+
+    @Override
+    public Integer call() {
+        PipelineConfig config = options.load();
+        try (Pipeline pipeline = Pipeline.open(config)) {
+            Thread hook = new Thread(pipeline::close, "tributary-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            Thread main = Thread.currentThread();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    main.join(30_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "tributary-shutdown-wait"));
+            pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
+            pipeline.lake().close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,178 @@
+package io.tributary.pipeline;
+
+import io.tributary.config.PipelineConfig;
+import io.tributary.lake.Lake;
+import io.tributary.lake.commit.CommitSummary;
+import io.tributary.lake.commit.CommittedState;
+import io.tributary.models.GoldBuilder;
+import io.tributary.models.Model;
+import io.tributary.models.ModelGraph;
+import io.tributary.source.postgres.PostgresChangeSource;
+import io.tributary.spi.ChangeBatch;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeHandler;
+import io.tributary.spi.ChangeSource;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One pipeline: captures the source, cuts micro-batches (every {@code commit.interval} or
+ * {@code commit.max-events}), commits each to the lake, and only then lets the source acknowledge
+ * (the commit protocol of ARCHITECTURE.md). Gold models are rebuilt after silver commits, at most
+ * once per {@code models.interval}. Runs on the caller's thread; {@link #close()} from another
+ * thread stops it after the current commit.
+ */
+public final class Pipeline implements ChangeHandler, Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    private final PipelineConfig config;
+    private final Lake lake;
+    private final Clock clock;
+    private final List<ChangeEvent> buffer = new ArrayList<>();
+    private final List<Model> models;
+    private final GoldBuilder gold;
+    private final AtomicReference<PostgresChangeSource> source = new AtomicReference<>();
+    private final PipelineStatus status = new PipelineStatus();
+    private SourcePosition bufferedThrough;
+    private SourceOffset bufferedOffset;
+    private Instant bufferStarted;
+    private SourcePosition committed;
+    private Instant lastGoldBuild = Instant.EPOCH;
+    private boolean goldPending;
+    private volatile boolean closed;
+
+    public Pipeline(PipelineConfig config, Lake lake) {
+        this.config = config;
+        this.lake = lake;
+        this.clock = Clock.systemUTC();
+        this.models = config.models().directory().map(ModelGraph::load).orElse(List.of());
+        this.gold = new GoldBuilder(lake, config.name());
+    }
+
+    public static Pipeline open(PipelineConfig config) {
+        return new Pipeline(config, Lake.open(config.lake(), config.name(), config::optionsFor));
+    }
+
+    public PipelineStatus status() {
+        return status;
+    }
+
+    public Lake lake() {
+        return lake;
+    }
+
+    /**
+     * Runs until {@link #close()} ({@code CONTINUOUS}) or until caught up with the source ({@code CATCH_UP}).
+     *
+     * @throws io.tributary.spi.TributaryException when the source or the lake fails
+     */
+    public void run(ChangeSource.RunMode mode) {
+        MDC.put("pipeline", config.name());
+        Optional<CommittedState> state = lake.committedState();
+        committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
+        state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
+        PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
+                config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
+                .withHeartbeatAtMost(config.commit().interval());
+        source.set(capture);
+        if (closed) {
+            return;
+        }
+        try {
+            capture.run(this, mode);
+        } finally {
+            source.set(null);
+        }
+        // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
+        // source re-delivers it after a restart anyway and the lake skips what it has.
+        drain();
+        if (goldPending || mode == ChangeSource.RunMode.CATCH_UP) {
+            buildGold(true);
+        }
+    }
+
+    @Override
+    public Optional<SourcePosition> accept(ChangeBatch batch) {
+        if (!batch.events().isEmpty() && bufferStarted == null) {
+            bufferStarted = clock.instant();
+        }
+        buffer.addAll(batch.events());
+        bufferedThrough = batch.through();
+        bufferedOffset = batch.offset();
+        status.delivered(batch.events().size(), batch.through());
+        boolean due = buffer.size() >= config.commit().maxEvents()
+                || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
+                || buffer.isEmpty() && bufferedThrough.isAfter(committed) && !batch.snapshotCompleted().isEmpty();
+        if (due) {
+            commit();
+        }
+        buildGold(false);
+        return committed.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(committed);
+    }
+
+    @Override
+    public Optional<SourcePosition> drain() {
+        if (bufferedThrough != null && (bufferedThrough.isAfter(committed) || !buffer.isEmpty())) {
+            commit();
+        }
+        return committed.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(committed);
+    }
+
+    private void commit() {
+        List<ChangeEvent> events = List.copyOf(buffer);
+        CommitSummary summary = lake.commit(events, bufferedThrough, bufferedOffset);
+        Duration latency = bufferStarted == null ? Duration.ZERO : Duration.between(bufferStarted, clock.instant());
+        committed = bufferedThrough;
+        buffer.clear();
+        bufferStarted = null;
+        status.committed(summary, committed, clock.instant());
+        if (!events.isEmpty()) {
+            goldPending = true;
+            LOG.info("Committed {} change events to {} table(s) through {} in {} ms ({} ms since the first event was buffered): {}",
+                    summary.events(), summary.eventsPerTable().size(), committed, summary.duration().toMillis(), latency.toMillis(), summary.eventsPerTable());
+        }
+    }
+
+    private void buildGold(boolean force) {
+        if (models.isEmpty() || !goldPending) {
+            return;
+        }
+        Instant now = clock.instant();
+        if (!force && now.isBefore(lastGoldBuild.plus(config.models().interval()))) {
+            return;
+        }
+        lastGoldBuild = now;
+        try {
+            gold.build(models, committed);
+            goldPending = false;
+        } catch (io.tributary.spi.TributaryException e) {
+            if (e.errorCode() != io.tributary.spi.ErrorCode.MODEL_ERROR) {
+                throw e;
+            }
+            // A model may read a silver table the initial snapshot has not reached yet, or have a bug:
+            // replication goes on, the model is retried at the next interval.
+            LOG.warn("{}. Fix the model file if the error persists; retrying in {} s", e.getMessage(), config.models().interval().toSeconds());
+        }
+    }
+
+    /** Stops capture; {@link #run} then commits what was delivered and returns. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        PostgresChangeSource s = source.get();
+        if (s != null) {
+            s.close();
+        }
+    }
+}
