@@ -16,7 +16,14 @@ public final class Main {
 
     /** Runs the command line and returns the exit code: 0 ok, 1 internal, 2 usage, 3 user, 4 external. */
     public static int execute(String... args) {
+        return execute(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #execute(String...)}, printing results to {@code out} and errors to {@code err}. */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             TributaryException t = e instanceof TributaryException te ? te
