@@ -82,11 +82,13 @@ public final class Lake implements Closeable {
 
     /**
      * Commits one micro-batch. {@code events} ascend by position; {@code through} and {@code offset}
-     * describe the end of the batch.
+     * describe the end of the batch. For each table in {@code snapshotStarted}, silver is emptied
+     * right before the table's first snapshot row, so a restarted initial snapshot replaces the
+     * state instead of merging into it.
      *
      * @throws TributaryException LAKE_COMMIT_FAILED or LAKE_IO_FAILED; nothing is acknowledged then
      */
-    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset) {
+    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted) {
         Instant start = clock.instant();
         Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
@@ -102,7 +104,7 @@ public final class Lake implements Closeable {
             TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
             TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
             List<ChangeEvent> forBronze = after(bronzeId, entry.getValue());
-            List<ChangeEvent> forSilver = after(silverId, entry.getValue());
+            List<ChangeEvent> forSilver = after(silverId, snapshotStarted.contains(entry.getKey()) ? resetFirst(entry.getValue()) : entry.getValue());
             try {
                 if (!forBronze.isEmpty()) {
                     AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
@@ -130,6 +132,20 @@ public final class Lake implements Closeable {
         }
         state.record(through, offset, clock.instant());
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
+    }
+
+    /** Puts a TRUNCATE at the position of the table's first snapshot row, for silver only. */
+    private static List<ChangeEvent> resetFirst(List<ChangeEvent> events) {
+        List<ChangeEvent> out = new ArrayList<>(events.size() + 1);
+        boolean reset = false;
+        for (ChangeEvent e : events) {
+            if (!reset && e.operation() == io.tributary.spi.ChangeOperation.READ) {
+                out.add(new ChangeEvent(io.tributary.spi.ChangeOperation.TRUNCATE, e.schema(), null, null, e.position(), 0, e.commitTimestamp(), null));
+                reset = true;
+            }
+            out.add(e);
+        }
+        return out;
     }
 
     private List<ChangeEvent> after(TableIdentifier id, List<ChangeEvent> events) {

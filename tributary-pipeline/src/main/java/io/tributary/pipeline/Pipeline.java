@@ -40,6 +40,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final Lake lake;
     private final Clock clock;
     private final List<ChangeEvent> buffer = new ArrayList<>();
+    private final java.util.Set<io.tributary.spi.TableId> snapshotStarted = new java.util.HashSet<>();
     private final List<Model> models;
     private final GoldBuilder gold;
     private final AtomicReference<PostgresChangeSource> source = new AtomicReference<>();
@@ -108,6 +109,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             bufferStarted = clock.instant();
         }
         buffer.addAll(batch.events());
+        snapshotStarted.addAll(batch.snapshotStarted());
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
         status.delivered(batch.events().size(), batch.through());
@@ -131,7 +133,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     private void commit() {
         List<ChangeEvent> events = List.copyOf(buffer);
-        CommitSummary summary = lake.commit(events, bufferedThrough, bufferedOffset);
+        CommitSummary summary = lake.commit(events, bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted));
+        snapshotStarted.clear();
         Duration latency = bufferStarted == null ? Duration.ZERO : Duration.between(bufferStarted, clock.instant());
         committed = bufferedThrough;
         buffer.clear();

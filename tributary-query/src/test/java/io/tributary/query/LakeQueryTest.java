@@ -59,15 +59,15 @@ class LakeQueryTest {
                     event(ChangeOperation.READ, null, row(1, "10.00")),
                     event(ChangeOperation.READ, null, row(2, "20.00")),
                     event(ChangeOperation.READ, null, row(3, "30.00")));
-            lake.commit(first, first.get(2).position(), new SourceOffset("{}"));
+            lake.commit(first, first.get(2).position(), new SourceOffset("{}"), java.util.Set.of());
             List<ChangeEvent> second = List.of(
                     event(ChangeOperation.UPDATE, row(1, "10.00"), row(1, "11.50")),
                     event(ChangeOperation.DELETE, row(2, "20.00"), null),
                     event(ChangeOperation.UPDATE, row(3, "30.00"), row(30, "30.00")),
                     event(ChangeOperation.CREATE, null, row(4, "40.00")));
-            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"));
+            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"), java.util.Set.of());
             // A replay of the same batch after a crash changes nothing.
-            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"));
+            lake.commit(second, second.get(3).position(), new SourceOffset("{\"n\":2}"), java.util.Set.of());
 
             try (QueryEngine q = QueryEngine.open(lake.tables())) {
                 assertThat(q.query("SELECT order_id, amount FROM silver.orders ORDER BY 1").rows())
@@ -87,7 +87,7 @@ class LakeQueryTest {
             List<ChangeEvent> third = List.of(
                     event(ChangeOperation.TRUNCATE, null, null),
                     event(ChangeOperation.CREATE, null, row(5, "50.00")));
-            lake.commit(third, third.get(1).position(), new SourceOffset("{}"));
+            lake.commit(third, third.get(1).position(), new SourceOffset("{}"), java.util.Set.of());
             try (QueryEngine q = QueryEngine.open(lake.tables())) {
                 assertThat(q.query("SELECT order_id FROM silver.orders").rows()).containsExactly(List.of(5L));
                 assertThat(q.query("SELECT count(*) FROM bronze.orders WHERE _op = 't'").rows()).containsExactly(List.of(1L));

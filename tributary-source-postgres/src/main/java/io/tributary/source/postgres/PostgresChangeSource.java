@@ -234,9 +234,10 @@ public final class PostgresChangeSource implements ChangeSource {
     @Override
     public void close() {
         closed = true;
-        // Wait for a commit in progress: closing the engine interrupts its thread.
+        // Wait for a commit in progress: closing the engine interrupts its thread. The engine is closed
+        // by the one stopper thread, which run() waits for before clearing that interrupt.
         handling.lock();
         handling.unlock();
-        closeEngine();
+        stopInBackground();
     }
 }

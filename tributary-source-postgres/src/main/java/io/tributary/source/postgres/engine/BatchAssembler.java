@@ -49,6 +49,7 @@ public final class BatchAssembler<R> {
     /** Converts one poll's records into at most one batch. */
     public Optional<ChangeBatch> assemble(List<R> handles) {
         List<ChangeEvent> events = new ArrayList<>();
+        List<TableId> snapshotsStarted = new ArrayList<>();
         List<TableId> snapshotsCompleted = new ArrayList<>();
         SourceRecord lastRecord = null;
         for (R handle : handles) {
@@ -83,6 +84,9 @@ public final class BatchAssembler<R> {
                     SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
                     ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
                     events.add(event);
+                    if (snapshot.equals("first") || snapshot.equals("first_in_data_collection")) {
+                        snapshotsStarted.add(event.table());
+                    }
                     progress.row(event.table());
                     if (snapshot.equals("last") || snapshot.equals("last_in_data_collection")) {
                         snapshotsCompleted.add(event.table());
@@ -128,7 +132,7 @@ public final class BatchAssembler<R> {
             return Optional.empty();
         }
         SourceOffset offset = OffsetCodec.encode(lastRecord.sourcePartition(), lastRecord.sourceOffset());
-        return Optional.of(new ChangeBatch(events, lastDelivered, offset, snapshotsCompleted));
+        return Optional.of(new ChangeBatch(events, lastDelivered, offset, snapshotsStarted, snapshotsCompleted));
     }
 
     /** Records whose position is committed, oldest first, removed from the FIFO. */
