@@ -30,8 +30,9 @@ import org.slf4j.MDC;
  * One pipeline: captures the source, cuts micro-batches (every {@code commit.interval} or
  * {@code commit.max-events}), commits each to the lake, and only then lets the source acknowledge
  * (the commit protocol of ARCHITECTURE.md). Gold models are rebuilt after silver commits, at most
- * once per {@code models.interval}. Runs on the caller's thread; {@link #close()} from another
- * thread stops it after the current commit.
+ * once per {@code models.interval}. Capture runs on the caller's thread and commits on one commit
+ * thread, so the next micro-batch is read while the previous one is written; {@link #close()} from
+ * another thread stops capture, and {@link #run} returns after committing what was delivered.
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -48,10 +49,28 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private SourcePosition bufferedThrough;
     private SourceOffset bufferedOffset;
     private Instant bufferStarted;
-    private SourcePosition committed;
-    private Instant lastGoldBuild = Instant.EPOCH;
-    private boolean goldPending;
+    private volatile SourcePosition committed = SourcePosition.BEGINNING;
+    private SourcePosition submitted = SourcePosition.BEGINNING;
+    private java.util.concurrent.Future<?> inFlight;
+    private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tributary-commit");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Instant lastGoldBuild = Instant.EPOCH;
+    private volatile boolean goldPending;
     private volatile boolean closed;
+    private volatile CommitListener listener = (events, visibleAt) -> { };
+
+    /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
+    @FunctionalInterface
+    public interface CommitListener {
+        void committed(List<ChangeEvent> events, Instant visibleAt);
+    }
+
+    public void onCommit(CommitListener listener) {
+        this.listener = java.util.Objects.requireNonNull(listener, "listener is null");
+    }
 
     public Pipeline(PipelineConfig config, Lake lake) {
         this.config = config;
@@ -82,6 +101,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         MDC.put("pipeline", config.name());
         Optional<CommittedState> state = lake.committedState();
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
+        submitted = committed;
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
         PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
                 config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
@@ -101,6 +121,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         if (goldPending || mode == ChangeSource.RunMode.CATCH_UP) {
             buildGold(true);
         }
+        committer.shutdown();
     }
 
     @Override
@@ -115,36 +136,90 @@ public final class Pipeline implements ChangeHandler, Closeable {
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents()
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
-                || buffer.isEmpty() && bufferedThrough.isAfter(committed) && !batch.snapshotCompleted().isEmpty();
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty();
         if (due) {
-            commit();
+            submit();
+        } else {
+            checkCommitter();
         }
-        buildGold(false);
-        return committed.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(committed);
+        return acknowledgeable();
     }
 
     @Override
     public Optional<SourcePosition> drain() {
-        if (bufferedThrough != null && (bufferedThrough.isAfter(committed) || !buffer.isEmpty())) {
-            commit();
+        if (bufferedThrough != null && (bufferedThrough.isAfter(submitted) || !buffer.isEmpty())) {
+            submit();
         }
-        return committed.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(committed);
+        awaitInFlight();
+        return acknowledgeable();
     }
 
-    private void commit() {
-        List<ChangeEvent> events = List.copyOf(buffer);
-        CommitSummary summary = lake.commit(events, bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted));
-        snapshotStarted.clear();
-        Duration latency = bufferStarted == null ? Duration.ZERO : Duration.between(bufferStarted, clock.instant());
-        committed = bufferedThrough;
+    private Optional<SourcePosition> acknowledgeable() {
+        SourcePosition position = committed;
+        return position.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(position);
+    }
+
+    /**
+     * Hands the buffer to the commit thread, so capture goes on while the lake commits. At most one
+     * micro-batch is in flight: a second waits for the first (back-pressure on the source).
+     */
+    private void submit() {
+        awaitInFlight();
+        MicroBatch batch = new MicroBatch(List.copyOf(buffer), bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted),
+                bufferStarted == null ? clock.instant() : bufferStarted);
         buffer.clear();
+        snapshotStarted.clear();
         bufferStarted = null;
-        status.committed(summary, committed, clock.instant());
-        if (!events.isEmpty()) {
+        submitted = batch.through();
+        inFlight = committer.submit(() -> commit(batch));
+    }
+
+    private void checkCommitter() {
+        if (inFlight != null && inFlight.isDone()) {
+            awaitInFlight();
+        }
+    }
+
+    private void awaitInFlight() {
+        java.util.concurrent.Future<?> f = inFlight;
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get();
+            inFlight = null;
+        } catch (java.util.concurrent.ExecutionException e) {
+            inFlight = null;
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.INTERNAL_ERROR, "Cannot commit to the lake: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.INTERNAL_ERROR, "Interrupted while waiting for a lake commit", e);
+        }
+    }
+
+    /** A micro-batch on its way to the lake. */
+    private record MicroBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<io.tributary.spi.TableId> snapshotStarted,
+                              Instant firstBuffered) {
+    }
+
+    /** Runs on the commit thread. */
+    private void commit(MicroBatch batch) {
+        MDC.put("pipeline", config.name());
+        CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted());
+        Instant visibleAt = clock.instant();
+        committed = batch.through();
+        status.committed(summary, committed, visibleAt);
+        listener.committed(batch.events(), visibleAt);
+        if (!batch.events().isEmpty()) {
             goldPending = true;
             LOG.info("Committed {} change events to {} table(s) through {} in {} ms ({} ms since the first event was buffered): {}",
-                    summary.events(), summary.eventsPerTable().size(), committed, summary.duration().toMillis(), latency.toMillis(), summary.eventsPerTable());
+                    summary.events(), summary.eventsPerTable().size(), committed, summary.duration().toMillis(),
+                    Duration.between(batch.firstBuffered(), visibleAt).toMillis(), summary.eventsPerTable());
         }
+        buildGold(false);
     }
 
     private void buildGold(boolean force) {

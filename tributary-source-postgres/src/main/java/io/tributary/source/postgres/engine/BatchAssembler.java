@@ -26,13 +26,32 @@ import org.apache.kafka.connect.source.SourceRecord;
  * Not thread-safe: the capture thread only.
  */
 public final class BatchAssembler<R> {
-    /** A record that may be acknowledged once the lake has committed {@code position}. */
-    public record Pending<R>(R handle, SourceRecord record, SourcePosition position) {
+    /**
+     * A record that may be acknowledged once the lake has committed {@code position}; the records
+     * of an open transaction get their position when its END marker arrives.
+     */
+    private static final class Pending<R> {
+        private final R handle;
+        private SourcePosition position;
+
+        Pending(R handle, SourcePosition position) {
+            this.handle = handle;
+            this.position = position;
+        }
+
+        R handle() {
+            return handle;
+        }
+
+        SourcePosition position() {
+            return position;
+        }
     }
 
     private final ChangeEventConverter converter;
     private final SnapshotProgress progress;
     private final Deque<Pending<R>> pending = new ArrayDeque<>();
+    private final List<Pending<R>> unresolved = new ArrayList<>();
     private final java.util.function.Function<R, SourceRecord> unwrap;
     private final List<SourceRecord> transaction = new ArrayList<>();
     private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
@@ -59,7 +78,7 @@ public final class BatchAssembler<R> {
                 Struct value = (Struct) record.value();
                 if ("BEGIN".equals(value.getString("status"))) {
                     transaction.clear();
-                    pending.add(new Pending<>(handle, record, null));
+                    addUnresolved(handle);
                 } else {
                     Lsn commitLsn = commitLsn(record);
                     int index = 0;
@@ -71,7 +90,7 @@ public final class BatchAssembler<R> {
                     }
                     SourcePosition last = new SourcePosition(commitLsn, Math.max(0, index - 1));
                     resolvePending(last);
-                    pending.add(new Pending<>(handle, record, last));
+                    pending.add(new Pending<>(handle, last));
                     transaction.clear();
                     lastDelivered = last;
                     lastRecord = record;
@@ -92,18 +111,18 @@ public final class BatchAssembler<R> {
                         snapshotsCompleted.add(event.table());
                         progress.finished(event.table());
                     }
-                    pending.add(new Pending<>(handle, record, position));
+                    pending.add(new Pending<>(handle, position));
                     lastDelivered = position;
                     lastRecord = record;
                 } else if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
                     transaction.add(record);
-                    pending.add(new Pending<>(handle, record, null));
+                    addUnresolved(handle);
                 } else {
                     // A change outside transaction metadata (should not happen with provide.transaction.metadata):
                     // its own single-event transaction at its LSN.
                     SourcePosition position = new SourcePosition(new Lsn(source.getInt64("lsn")), 0);
                     events.add(converter.convert(record, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
-                    pending.add(new Pending<>(handle, record, position));
+                    pending.add(new Pending<>(handle, position));
                     lastDelivered = position;
                     lastRecord = record;
                 }
@@ -111,16 +130,16 @@ public final class BatchAssembler<R> {
                 // Heartbeats, fences (logical decoding messages) and other non-data records: safe to
                 // acknowledge once everything delivered before them is committed.
                 if (!transaction.isEmpty()) {
-                    pending.add(new Pending<>(handle, record, null));
+                    addUnresolved(handle);
                 } else {
-                    pending.add(new Pending<>(handle, record, lastDelivered));
+                    pending.add(new Pending<>(handle, lastDelivered));
                     if (record.topic().endsWith(".message") && isFence(record)) {
                         Lsn fence = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
                         SourcePosition fencePosition = new SourcePosition(fence, 0);
                         if (fencePosition.isAfter(lastDelivered)) {
                             lastDelivered = fencePosition;
                             pending.removeLast();
-                            pending.add(new Pending<>(handle, record, fencePosition));
+                            pending.add(new Pending<>(handle, fencePosition));
                         }
                         fencesSeen.add(fenceId(record));
                     }
@@ -158,13 +177,17 @@ public final class BatchAssembler<R> {
         return new String(((Struct) record.value()).getStruct("message").getBytes("content"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    private void addUnresolved(R handle) {
+        Pending<R> p = new Pending<>(handle, null);
+        pending.add(p);
+        unresolved.add(p);
+    }
+
     private void resolvePending(SourcePosition position) {
-        List<Pending<R>> resolved = new ArrayList<>(pending.size());
-        for (Pending<R> p : pending) {
-            resolved.add(p.position() == null ? new Pending<>(p.handle(), p.record(), position) : p);
+        for (Pending<R> p : unresolved) {
+            p.position = position;
         }
-        pending.clear();
-        pending.addAll(resolved);
+        unresolved.clear();
     }
 
     private static Lsn commitLsn(SourceRecord end) {

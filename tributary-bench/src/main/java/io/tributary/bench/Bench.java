@@ -1,0 +1,234 @@
+package io.tributary.bench;
+
+import io.tributary.config.CommitConfig;
+import io.tributary.config.LakeConfig;
+import io.tributary.config.ModelsConfig;
+import io.tributary.config.PipelineConfig;
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.SslMode;
+import io.tributary.pipeline.Pipeline;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeSource;
+import io.tributary.testing.TestingPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The benchmark harness: a pgbench-like workload against an embedded PostgreSQL, measuring initial
+ * snapshot rows/s, streaming events/s into bronze+silver (draining a WAL backlog), the rate of a
+ * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
+ * peak heap. Run by hand (see README, "Benchmarks"); not part of the test suite.
+ */
+public final class Bench {
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = options(args);
+        int accounts = Integer.parseInt(options.getOrDefault("accounts", "1000000"));
+        int transactions = Integer.parseInt(options.getOrDefault("transactions", "50000"));
+        int rate = Integer.parseInt(options.getOrDefault("rate", "1000"));
+        int freshnessSeconds = Integer.parseInt(options.getOrDefault("freshness-seconds", "30"));
+        Path dir = Files.createTempDirectory("tributary-bench");
+        HeapSampler heap = HeapSampler.start();
+        Map<String, String> results = new LinkedHashMap<>();
+        try (TestingPostgres postgres = new TestingPostgres(List.of("max_wal_size=4GB", "checkpoint_timeout=30min", "shared_buffers=512MB"))) {
+            String db = postgres.createDatabase("bench");
+            Workload workload = new Workload(postgres, db);
+            System.out.printf("Loading %,d accounts ...%n", accounts);
+            workload.create(accounts);
+            PipelineConfig config = config(postgres, db, dir);
+
+            // 1. Initial snapshot.
+            Instant start = Instant.now();
+            long snapshotRows = runOnce(config, new ArrayList<>());
+            double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+            results.put("initial snapshot", String.format("%,d rows in %.1f s = %,.0f rows/s", snapshotRows, seconds, snapshotRows / seconds));
+            System.out.println(results.get("initial snapshot"));
+
+            // 2. Streaming: drain a backlog of pgbench transactions; a bare pgoutput reader drains the same WAL.
+            BareReader bare = BareReader.createSlot(postgres, db, "bench_bare", "tributary_bench");
+            System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
+            workload.transactions(transactions);
+            start = Instant.now();
+            long streamed = runOnce(config, new ArrayList<>());
+            seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+            results.put("streaming into bronze+silver", String.format("%,d events in %.1f s = %,.0f events/s", streamed, seconds, streamed / seconds));
+            System.out.println(results.get("streaming into bronze+silver"));
+            BareReader.Result ceiling = bare.drain();
+            results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
+                    ceiling.changes(), ceiling.seconds(), ceiling.changes() / ceiling.seconds()));
+            System.out.println(results.get("bare pgoutput reader (ceiling)"));
+
+            // 3. Freshness at a fixed rate.
+            System.out.printf("Freshness at %,d events/s for %d s ...%n", rate, freshnessSeconds);
+            List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+            Pipeline pipeline = Pipeline.open(config);
+            Instant measureFrom = Instant.now().plusSeconds(5);
+            pipeline.onCommit((events, visibleAt) -> {
+                for (ChangeEvent e : events) {
+                    if (e.commitTimestamp().isAfter(measureFrom)) {
+                        latencies.add(Duration.between(e.commitTimestamp(), visibleAt).toMillis());
+                    }
+                }
+            });
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread runner = new Thread(() -> {
+                try {
+                    pipeline.run(ChangeSource.RunMode.CONTINUOUS);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            runner.start();
+            workload.paced(rate / 4, Duration.ofSeconds(5 + freshnessSeconds));
+            Thread.sleep(3000);
+            pipeline.close();
+            runner.join();
+            pipeline.lake().close();
+            if (failure.get() != null) {
+                throw new IllegalStateException("The pipeline failed during the freshness run", failure.get());
+            }
+            List<Long> sorted = new ArrayList<>(latencies);
+            Collections.sort(sorted);
+            results.put("freshness (commit -> visible in silver)", sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events",
+                    percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size()));
+            System.out.println(results.get("freshness (commit -> visible in silver)"));
+        } finally {
+            heap.stop();
+        }
+        results.put("peak heap used", String.format("%,d MiB (max heap %,d MiB)", heap.peakBytes() / (1 << 20), Runtime.getRuntime().maxMemory() / (1 << 20)));
+        System.out.println();
+        System.out.println("| measure | result |");
+        System.out.println("|---|---|");
+        results.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
+        System.exit(0);
+    }
+
+    private static long runOnce(PipelineConfig config, List<Integer> unused) {
+        long[] count = {0};
+        try (Pipeline pipeline = Pipeline.open(config)) {
+            pipeline.onCommit((events, at) -> count[0] += events.size());
+            pipeline.run(ChangeSource.RunMode.CATCH_UP);
+            pipeline.lake().close();
+        }
+        return count[0];
+    }
+
+    private static long percentile(List<Long> sorted, int p) {
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir) {
+        return new PipelineConfig("bench",
+                new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
+                        "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)),
+                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED),
+                new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
+                new CommitConfig(Duration.ofSeconds(1), 200_000), Map.of());
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String a : args) {
+            if (!a.startsWith("--") || !a.contains("=")) {
+                throw new IllegalArgumentException("Options look like --accounts=1000000, got '" + a + "'");
+            }
+            out.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+        }
+        return out;
+    }
+
+    /** The pgbench schema and its TPC-B-like transaction. */
+    static final class Workload {
+        private final TestingPostgres postgres;
+        private final String db;
+        private int accounts;
+
+        Workload(TestingPostgres postgres, String db) {
+            this.postgres = postgres;
+            this.db = db;
+        }
+
+        void create(int accounts) {
+            this.accounts = accounts;
+            int branches = Math.max(1, accounts / 100_000);
+            postgres.execute(db,
+                    "CREATE TABLE pgbench_branches (bid int PRIMARY KEY, bbalance int, filler char(88))",
+                    "CREATE TABLE pgbench_tellers (tid int PRIMARY KEY, bid int, tbalance int, filler char(84))",
+                    "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84))",
+                    "CREATE TABLE pgbench_history (hid bigserial PRIMARY KEY, tid int, bid int, aid int, delta int, mtime timestamp, filler char(22))",
+                    "INSERT INTO pgbench_branches SELECT g, 0, '' FROM generate_series(1, " + branches + ") g",
+                    "INSERT INTO pgbench_tellers SELECT g, 1 + (g - 1) / 10, 0, '' FROM generate_series(1, " + branches * 10 + ") g",
+                    "INSERT INTO pgbench_accounts SELECT g, 1 + (g - 1) / 100000, 0, '' FROM generate_series(1, " + accounts + ") g",
+                    "ANALYZE");
+        }
+
+        /** {@code n} transactions written server-side as fast as PostgreSQL can commit them. */
+        void transactions(int n) {
+            int tellers = Math.max(1, accounts / 100_000) * 10;
+            postgres.execute(db, "DO $$ DECLARE a int; t int; d int; BEGIN FOR i IN 1.." + n + " LOOP "
+                    + "a := 1 + floor(random() * " + accounts + ")::int; t := 1 + floor(random() * " + tellers + ")::int; d := floor(random() * 10000)::int - 5000; "
+                    + "UPDATE pgbench_accounts SET abalance = abalance + d WHERE aid = a; "
+                    + "UPDATE pgbench_tellers SET tbalance = tbalance + d WHERE tid = t; "
+                    + "UPDATE pgbench_branches SET bbalance = bbalance + d WHERE bid = 1 + (t - 1) / 10; "
+                    + "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (t, 1 + (t - 1) / 10, a, d, now()); "
+                    + "COMMIT; END LOOP; END $$");
+        }
+
+        /** {@code perSecond} transactions a second, evenly spaced, for {@code duration}. */
+        void paced(int perSecond, Duration duration) throws Exception {
+            Random random = new Random(1);
+            int tellers = Math.max(1, accounts / 100_000) * 10;
+            try (Connection c = postgres.connect(db);
+                 PreparedStatement a = c.prepareStatement("UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?");
+                 PreparedStatement t = c.prepareStatement("UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?");
+                 PreparedStatement b = c.prepareStatement("UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?");
+                 PreparedStatement h = c.prepareStatement("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?, ?, ?, ?, now())")) {
+                c.setAutoCommit(false);
+                long interval = 1_000_000_000L / Math.max(1, perSecond);
+                long next = System.nanoTime();
+                long end = next + duration.toNanos();
+                while (System.nanoTime() < end) {
+                    int aid = 1 + random.nextInt(accounts);
+                    int tid = 1 + random.nextInt(tellers);
+                    int bid = 1 + (tid - 1) / 10;
+                    int delta = random.nextInt(10000) - 5000;
+                    a.setInt(1, delta);
+                    a.setInt(2, aid);
+                    a.executeUpdate();
+                    t.setInt(1, delta);
+                    t.setInt(2, tid);
+                    t.executeUpdate();
+                    b.setInt(1, delta);
+                    b.setInt(2, bid);
+                    b.executeUpdate();
+                    h.setInt(1, tid);
+                    h.setInt(2, bid);
+                    h.setInt(3, aid);
+                    h.setInt(4, delta);
+                    h.executeUpdate();
+                    c.commit();
+                    next += interval;
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                }
+            }
+        }
+    }
+}
