@@ -54,7 +54,13 @@ public final class Lake implements Closeable {
     private final io.tributary.lake.silver.SilverWriter silver;
     private final StateTable state;
     private final Clock clock;
-    private final Map<TableIdentifier, SourcePosition> committedPositions = new LinkedHashMap<>();
+    private final Map<TableIdentifier, SourcePosition> committedPositions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                Thread t = new Thread(r, "tributary-lake-writer");
+                t.setDaemon(true);
+                return t;
+            });
 
     private Lake(LakeCatalog catalog, LakeConfig config, String pipeline, Function<TableId, TableOptions> options, Clock clock) {
         this.catalog = catalog;
@@ -94,41 +100,40 @@ public final class Lake implements Closeable {
         for (ChangeEvent e : events) {
             byTable.computeIfAbsent(e.table(), t -> new ArrayList<>()).add(e);
         }
+        // Tables are independent: their commits run in parallel, and the raw files beside them.
+        List<java.util.concurrent.Future<Integer>> tasks = new ArrayList<>();
         if (raw != null) {
-            raw.write(events);
+            tasks.add(writers.submit(() -> {
+                raw.write(events);
+                return 0;
+            }));
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
-        int snapshots = 0;
         for (Map.Entry<TableId, List<ChangeEvent>> entry : byTable.entrySet()) {
-            String name = TableNames.lakeName(entry.getKey());
-            TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
-            TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
-            List<ChangeEvent> forBronze = after(bronzeId, entry.getValue());
-            List<ChangeEvent> forSilver = after(silverId, snapshotStarted.contains(entry.getKey()) ? resetFirst(entry.getValue()) : entry.getValue());
+            counts.put(TableNames.lakeName(entry.getKey()), entry.getValue().size());
+            boolean reset = snapshotStarted.contains(entry.getKey());
+            tasks.add(writers.submit(() -> commitTable(entry.getKey(), entry.getValue(), reset, through, start)));
+        }
+        int snapshots = 0;
+        RuntimeException failure = null;
+        for (java.util.concurrent.Future<Integer> task : tasks) {
             try {
-                if (!forBronze.isEmpty()) {
-                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
-                    SnapshotPositions.stamp(append, pipeline, forBronze.get(forBronze.size() - 1).position()).commit();
-                    committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
-                    snapshots++;
+                snapshots += task.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
+                        : new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write to the lake: " + e.getCause(), e.getCause());
+                if (failure == null) {
+                    failure = cause;
+                } else {
+                    failure.addSuppressed(cause);
                 }
-                if (!forSilver.isEmpty()) {
-                    snapshots += silver.apply(silverId, forSilver, options.apply(entry.getKey()));
-                    committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
-                }
-            } catch (CommitStateUnknownException e) {
-                committedPositions.remove(bronzeId);
-                committedPositions.remove(silverId);
-                throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot confirm the commit of " + name + " at position " + through
-                        + ": the catalog did not say whether it succeeded. Nothing was deleted; a restart reconciles from the snapshot summary", e);
-            } catch (TributaryException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                committedPositions.remove(bronzeId);
-                committedPositions.remove(silverId);
-                throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Interrupted while committing through " + through, e);
             }
-            counts.put(name, entry.getValue().size());
+        }
+        if (failure != null) {
+            throw failure;
         }
         state.record(through, offset, clock.instant());
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
@@ -146,6 +151,40 @@ public final class Lake implements Closeable {
             out.add(e);
         }
         return out;
+    }
+
+    /** Commits one table's events to bronze, then silver; returns the number of snapshots made. */
+    private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
+        String name = TableNames.lakeName(table);
+        TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
+        TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
+        List<ChangeEvent> forBronze = after(bronzeId, events);
+        List<ChangeEvent> forSilver = after(silverId, reset ? resetFirst(events) : events);
+        int snapshots = 0;
+        try {
+            if (!forBronze.isEmpty()) {
+                AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
+                catalog.commit(SnapshotPositions.stamp(append, pipeline, forBronze.get(forBronze.size() - 1).position()));
+                committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
+                snapshots++;
+            }
+            if (!forSilver.isEmpty()) {
+                snapshots += silver.apply(silverId, forSilver, options.apply(table));
+                committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
+            }
+            return snapshots;
+        } catch (CommitStateUnknownException e) {
+            committedPositions.remove(bronzeId);
+            committedPositions.remove(silverId);
+            throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot confirm the commit of " + name + " at position " + through
+                    + ": the catalog did not say whether it succeeded. Nothing was deleted; a restart reconciles from the snapshot summary", e);
+        } catch (TributaryException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            committedPositions.remove(bronzeId);
+            committedPositions.remove(silverId);
+            throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
+        }
     }
 
     private List<ChangeEvent> after(TableIdentifier id, List<ChangeEvent> events) {
@@ -183,6 +222,7 @@ public final class Lake implements Closeable {
 
     @Override
     public void close() {
+        writers.shutdown();
         catalog.close();
     }
 }

@@ -107,7 +107,7 @@ public final class GoldBuilder {
         if (!records.isEmpty()) {
             overwrite.addFile(new DataFiles(table).write(records, null));
         }
-        overwrite.set("tributary.position", watermark.encoded()).set("tributary.pipeline", pipeline).commit();
+        lake.catalog().commit(overwrite.set("tributary.position", watermark.encoded()).set("tributary.pipeline", pipeline));
         return records.size();
     }
 

@@ -28,8 +28,23 @@ public record SourcePosition(Lsn commitLsn, long eventIndex) implements Comparab
 
     /** 16 hex digits of the commit LSN, a dash, 12 decimal digits of the event index. */
     public String encoded() {
-        return String.format("%016X-%012d", commitLsn.value(), eventIndex);
+        // Hot path (one call per event per layer): no String.format.
+        char[] out = new char[29];
+        long lsn = commitLsn.value();
+        for (int i = 15; i >= 0; i--) {
+            out[i] = HEX[(int) (lsn & 0xF)];
+            lsn >>>= 4;
+        }
+        out[16] = '-';
+        long index = eventIndex;
+        for (int i = 28; i >= 17; i--) {
+            out[i] = (char) ('0' + index % 10);
+            index /= 10;
+        }
+        return new String(out);
     }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     /**
      * Parses the {@link #encoded()} form.

@@ -74,8 +74,11 @@ public final class BronzeWriter {
         PartitionKey key = new PartitionKey(table.spec(), schema);
         InternalRecordWrapper wrapper = new InternalRecordWrapper(schema.asStruct());
         Map<PartitionKey, List<Record>> byDay = new LinkedHashMap<>();
+        Map<TableSchema, int[]> positions = new java.util.IdentityHashMap<>();
+        int[] meta = METADATA.stream().mapToInt(name -> schema.columns().indexOf(schema.findField(name))).toArray();
         for (ChangeEvent e : events) {
-            Record r = record(schema, e, ingestedAt);
+            int[] at = positions.computeIfAbsent(e.schema(), s -> fieldPositions(schema, s));
+            Record r = record(schema, at, meta, e, ingestedAt);
             key.partition(wrapper.wrap(r));
             byDay.computeIfAbsent(key.copy(), k -> new ArrayList<>()).add(r);
         }
@@ -88,20 +91,29 @@ public final class BronzeWriter {
         return append;
     }
 
-    private static Record record(Schema schema, ChangeEvent e, OffsetDateTime ingestedAt) {
+    /** Where each source column of {@code source} sits in the table's schema. */
+    private static int[] fieldPositions(Schema schema, TableSchema source) {
+        int[] at = new int[source.columns().size()];
+        for (int i = 0; i < at.length; i++) {
+            at[i] = schema.columns().indexOf(schema.findField(TableNames.snakeCase(source.columns().get(i).name())));
+        }
+        return at;
+    }
+
+    /** {@code meta} holds the positions of the {@link #METADATA} columns, in that order. */
+    private static Record record(Schema schema, int[] at, int[] meta, ChangeEvent e, OffsetDateTime ingestedAt) {
         GenericRecord r = GenericRecord.create(schema);
         Row image = e.image();
         if (image != null) {
-            List<Column> columns = e.schema().columns();
-            for (int i = 0; i < columns.size(); i++) {
-                r.setField(TableNames.snakeCase(columns.get(i).name()), IcebergTypes.toIcebergValue(image.get(i)));
+            for (int i = 0; i < at.length; i++) {
+                r.set(at[i], IcebergTypes.toIcebergValue(image.get(i)));
             }
         }
-        r.setField("_op", e.operation().code());
-        r.setField("_position", e.position().encoded());
-        r.setField("_tx_id", e.transactionId());
-        r.setField("_commit_ts", e.commitTimestamp().atOffset(ZoneOffset.UTC));
-        r.setField("_ingested_at", ingestedAt);
+        r.set(meta[0], e.operation().code());
+        r.set(meta[1], e.position().encoded());
+        r.set(meta[2], e.transactionId());
+        r.set(meta[3], e.commitTimestamp().atOffset(ZoneOffset.UTC));
+        r.set(meta[4], ingestedAt);
         return r;
     }
 }

@@ -31,6 +31,8 @@ import org.apache.iceberg.types.Types;
 public final class LakeCatalog implements Closeable {
     public static final String CATALOG_FILE = "catalog.db";
     private final JdbcCatalog catalog;
+    private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.ConcurrentMap<TableIdentifier, Table> loaded = new java.util.concurrent.ConcurrentHashMap<>();
     private final Path warehouse;
 
     private LakeCatalog(JdbcCatalog catalog, Path warehouse) {
@@ -51,6 +53,10 @@ public final class LakeCatalog implements Closeable {
         props.put("uri", "jdbc:sqlite:" + warehouse.resolve(CATALOG_FILE));
         props.put("warehouse", warehouse.toAbsolutePath().toString());
         props.put("jdbc.schema-version", "V1");
+        // Tables commit in parallel: SQLite in WAL mode lets readers go on beside the one writer,
+        // and a writer waits for the lock instead of failing at once.
+        props.put("jdbc.journal_mode", "WAL");
+        props.put("jdbc.busy_timeout", "30000");
         JdbcCatalog catalog = new JdbcCatalog();
         Configuration conf = new Configuration();
         catalog.setConf(conf);
@@ -66,9 +72,20 @@ public final class LakeCatalog implements Closeable {
         return warehouse;
     }
 
+    /**
+     * The table, loaded once and then kept: this catalog's own commits keep the instance current, so
+     * a writer does not re-read table metadata for every micro-batch. Open a new catalog to see
+     * commits of other processes.
+     */
     public Optional<Table> load(TableIdentifier id) {
+        Table cached = loaded.get(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
         try {
-            return Optional.of(catalog.loadTable(id));
+            Table table = catalog.loadTable(id);
+            loaded.put(id, table);
+            return Optional.of(table);
         } catch (NoSuchTableException e) {
             return Optional.empty();
         }
@@ -87,6 +104,29 @@ public final class LakeCatalog implements Closeable {
      * adding the columns of {@code schema} it lacks.
      */
     public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
+        commitLock.lock();
+        try {
+            return ensureLocked(id, schema, partitioning);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /**
+     * Commits a table update. Commits are serialized: the SQLite catalog has one writer at a time, and
+     * Iceberg's JDBC catalog turns a lock timeout into an unknown commit state. Data files are
+     * written before, in parallel; only the metadata swap waits here.
+     */
+    public void commit(org.apache.iceberg.PendingUpdate<?> update) {
+        commitLock.lock();
+        try {
+            update.commit();
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
         Optional<Table> existing = load(id);
         if (existing.isEmpty()) {
             Namespace ns = id.namespace();
@@ -103,7 +143,9 @@ public final class LakeCatalog implements Closeable {
                     TableProperties.DEFAULT_FILE_FORMAT, "parquet",
                     TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
                     TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "20");
-            return catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
+            Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
+            loaded.put(id, created);
+            return created;
         }
         Table table = existing.get();
         boolean missing = schema.columns().stream().anyMatch(f -> table.schema().findField(f.name()) == null);
@@ -115,7 +157,13 @@ public final class LakeCatalog implements Closeable {
     }
 
     public void dropTable(TableIdentifier id) {
-        catalog.dropTable(id, true);
+        commitLock.lock();
+        try {
+            loaded.remove(id);
+            catalog.dropTable(id, true);
+        } finally {
+            commitLock.unlock();
+        }
     }
 
     /** A schema of {@code fields} with fresh ids, and the named identifier fields. */

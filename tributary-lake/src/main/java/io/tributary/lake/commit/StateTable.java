@@ -49,9 +49,8 @@ public final class StateTable {
     public void record(SourcePosition watermark, SourceOffset offset, Instant committedAt) {
         Table table = catalog.ensure(ID, new Schema(List.of(Types.NestedField.optional(1, "unused", Types.StringType.get())), Set.of()),
                 s -> PartitionSpec.unpartitioned());
-        SnapshotPositions.stamp(table.newAppend(), pipeline, watermark)
+        catalog.commit(SnapshotPositions.stamp(table.newAppend(), pipeline, watermark)
                 .set(SnapshotPositions.OFFSET, offset.token())
-                .set(COMMITTED_AT, committedAt.toString())
-                .commit();
+                .set(COMMITTED_AT, committedAt.toString()));
     }
 }

@@ -85,7 +85,7 @@ public final class SilverWriter {
             return 0;
         }
         Table table = loaded.get();
-        SnapshotPositions.stamp(table.newDelete().deleteFromRowFilter(Expressions.alwaysTrue()), pipeline, e.position()).commit();
+        catalog.commit(SnapshotPositions.stamp(table.newDelete().deleteFromRowFilter(Expressions.alwaysTrue()), pipeline, e.position()));
         return 1;
     }
 
@@ -142,7 +142,7 @@ public final class SilverWriter {
         if (!rows.isEmpty()) {
             delta.addRows(files.write(rows, null));
         }
-        SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()).commit();
+        catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
         return 1;
     }
 

@@ -59,7 +59,9 @@ public final class ChangeEventConverter {
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
-        String raw = keepRaw ? new String(json.fromConnectData(record.topic(), record.valueSchema(), record.value()), StandardCharsets.UTF_8) : null;
+        java.util.function.Supplier<String> raw = keepRaw
+                ? () -> new String(json.fromConnectData(record.topic(), record.valueSchema(), record.value()), StandardCharsets.UTF_8)
+                : null;
         return new ChangeEvent(op, schema, before, after, position, transactionId, commitTimestamp, raw);
     }
 
