@@ -138,7 +138,7 @@ public final class Bench {
                         "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)),
                 new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED),
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
-                new CommitConfig(Duration.ofSeconds(1), 200_000), Map.of());
+                new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
     }
 
     private static Map<String, String> options(String[] args) {

@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
                             "tributary_demo", "tributary_demo", Duration.ofSeconds(10), Duration.ofSeconds(10)),
                     new LakeConfig(root.resolve("lake"), LakeConfig.RawLayer.ENABLED),
                     new ModelsConfig(Optional.of(root.resolve("models")), Duration.ofSeconds(10)),
-                    new CommitConfig(Duration.ofSeconds(1), 200_000), Map.of());
+                    new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
             return replicate(pg, config, out);
         }
     }

@@ -29,7 +29,7 @@ public final class ConfigLoader {
     public static final String DEFAULT_NAME = "tributary";
     public static final int DEFAULT_PORT = 5432;
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(1);
-    public static final int DEFAULT_COMMIT_MAX_EVENTS = 200_000;
+    public static final int DEFAULT_COMMIT_MAX_EVENTS = 100_000;
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MODELS_INTERVAL = Duration.ofSeconds(30);

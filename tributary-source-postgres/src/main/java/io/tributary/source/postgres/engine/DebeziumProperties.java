@@ -55,7 +55,7 @@ public final class DebeziumProperties {
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("column.propagate.source.type", ".*");
         p.setProperty("heartbeat.interval.ms", Long.toString(heartbeat.toMillis()));
-        p.setProperty("max.batch.size", "8192");
+        p.setProperty("max.batch.size", "16384");
         p.setProperty("max.queue.size", "32768");
         p.setProperty("poll.interval.ms", "50");
         p.setProperty("snapshot.fetch.size", "10240");
