@@ -150,8 +150,14 @@ public final class QueryEngine implements Closeable {
             }
             return new QueryResult(columns, types, rows);
         } catch (SQLException e) {
-            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + duckDbMessage(e), e);
         }
+    }
+
+    /** DuckDB's own message, without the JDBC exception class it is wrapped in. */
+    static String duckDbMessage(SQLException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.startsWith("java.sql.SQLException: ") ? message.substring("java.sql.SQLException: ".length()) : message;
     }
 
     /** Runs {@code sql} and hands the open result set to {@code reader}, for streaming large results. */
@@ -159,7 +165,7 @@ public final class QueryEngine implements Closeable {
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             return reader.read(rs);
         } catch (SQLException e) {
-            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + duckDbMessage(e), e);
         }
     }
 
