@@ -6,6 +6,7 @@ import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
 import io.tributary.config.SslMode;
+import io.tributary.pipeline.BackgroundRun;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeSource;
@@ -23,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The benchmark harness: a pgbench-like workload against an embedded PostgreSQL, measuring initial
@@ -84,23 +84,14 @@ public final class Bench {
                     }
                 }
             });
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Thread runner = new Thread(() -> {
-                try {
-                    pipeline.run(ChangeSource.RunMode.CONTINUOUS);
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-            });
-            runner.start();
-            workload.paced(rate / 4, Duration.ofSeconds(5 + freshnessSeconds));
-            Thread.sleep(3000);
-            pipeline.close();
-            runner.join();
-            pipeline.lake().close();
-            if (failure.get() != null) {
-                throw new IllegalStateException("The pipeline failed during the freshness run", failure.get());
+            BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
+            long written = 4L * workload.paced(rate / 4, Duration.ofSeconds(5 + freshnessSeconds));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (pipeline.status().committedEvents() < written && System.nanoTime() < deadline && run.isRunning()) {
+                run.await(Duration.ofMillis(50));
             }
+            run.stop(Duration.ofSeconds(120));
+            pipeline.lake().close();
             List<Long> sorted = new ArrayList<>(latencies);
             Collections.sort(sorted);
             results.put("freshness (commit -> visible in silver)", sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events",
@@ -189,8 +180,9 @@ public final class Bench {
                     + "COMMIT; END LOOP; END $$");
         }
 
-        /** {@code perSecond} transactions a second, evenly spaced, for {@code duration}. */
-        void paced(int perSecond, Duration duration) throws Exception {
+        /** {@code perSecond} transactions a second, evenly spaced, for {@code duration}; returns how many were committed. */
+        long paced(int perSecond, Duration duration) throws Exception {
+            long committed = 0;
             Random random = new Random(1);
             int tellers = Math.max(1, accounts / 100_000) * 10;
             try (Connection c = postgres.connect(db);
@@ -222,6 +214,7 @@ public final class Bench {
                     h.setInt(4, delta);
                     h.executeUpdate();
                     c.commit();
+                    committed++;
                     next += interval;
                     long wait = next - System.nanoTime();
                     if (wait > 0) {
@@ -229,6 +222,7 @@ public final class Bench {
                     }
                 }
             }
+            return committed;
         }
     }
 }

@@ -6,10 +6,10 @@ import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
 import io.tributary.config.SslMode;
+import io.tributary.pipeline.BackgroundRun;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
-import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -86,49 +85,38 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private int replicate(EmbeddedPostgres pg, PipelineConfig config, PrintWriter out) throws Exception {
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch stopWorkload = new CountDownLatch(1);
         Pipeline pipeline = Pipeline.open(config);
-        Thread capture = new Thread(() -> {
-            try {
-                pipeline.run(ChangeSource.RunMode.CONTINUOUS);
-            } catch (Throwable t) {
-                failure.set(t);
-            } finally {
-                stopped.countDown();
-            }
-        }, "tributary-pipeline");
-        Thread workload = new Thread(() -> workload(pg, stopped), "tributary-demo-workload");
+        BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
+        Thread workload = new Thread(() -> workload(pg, stopWorkload), "tributary-demo-workload");
         Thread hook = new Thread(() -> {
+            stopWorkload.countDown();
             pipeline.close();
             try {
-                stopped.await();
+                run.await(Duration.ofSeconds(60));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "tributary-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        capture.start();
         workload.start();
         Instant end = duration == null ? Instant.MAX : Instant.now().plusSeconds(duration);
-        while (stopped.getCount() > 0 && Instant.now().isBefore(end)) {
-            stopped.await(reportEvery, java.util.concurrent.TimeUnit.SECONDS);
-            if (stopped.getCount() > 0) {
+        while (run.isRunning() && Instant.now().isBefore(end)) {
+            if (!run.await(Duration.ofSeconds(reportEvery))) {
                 report(config, out);
             }
         }
-        pipeline.close();
-        stopped.await();
+        stopWorkload.countDown();
         workload.join(10_000);
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // the JVM is already stopping (Ctrl-C): the hook is running
         }
-        pipeline.lake().close();
-        if (failure.get() != null) {
-            Throwable t = failure.get();
-            throw t instanceof TributaryException te ? te : new TributaryException(ErrorCode.INTERNAL_ERROR, "The demo pipeline failed: " + t, t);
+        try {
+            run.stop(Duration.ofSeconds(120));
+        } finally {
+            pipeline.lake().close();
         }
         report(config, out);
         out.println("Stopped. Run './tributary demo' again to resume, or query the lake:");
@@ -137,21 +125,21 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void workload(EmbeddedPostgres pg, CountDownLatch stopped) {
+    private void workload(EmbeddedPostgres pg, CountDownLatch stop) {
         DemoShop shop = new DemoShop(System.nanoTime());
         long intervalNanos = 1_000_000_000L / Math.max(1, rate);
         try (Connection c = pg.getPostgresDatabase().getConnection()) {
             long next = System.nanoTime();
-            while (stopped.getCount() > 0) {
+            while (stop.getCount() > 0) {
                 shop.change(c);
                 next += intervalNanos;
                 long wait = next - System.nanoTime();
-                if (wait > 0 && stopped.await(wait, java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                if (wait > 0 && stop.await(wait, java.util.concurrent.TimeUnit.NANOSECONDS)) {
                     return;
                 }
             }
         } catch (SQLException e) {
-            if (stopped.getCount() > 0) {
+            if (stop.getCount() > 0) {
                 spec.commandLine().getErr().println("warning: the demo workload stopped: " + e.getMessage());
             }
         } catch (InterruptedException e) {

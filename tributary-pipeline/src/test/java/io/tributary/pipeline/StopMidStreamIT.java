@@ -83,33 +83,10 @@ class StopMidStreamIT {
             workload.start();
             for (int round = 0; round < 4; round++) {
                 Pipeline pipeline = Pipeline.open(config);
-                AtomicReference<Throwable> failure = new AtomicReference<>();
-                Thread runner = new Thread(() -> {
-                    try {
-                        pipeline.run(ChangeSource.RunMode.CONTINUOUS);
-                    } catch (Throwable t) {
-                        failure.set(t);
-                    }
-                });
-                runner.start();
-                long until = System.nanoTime() + Duration.ofMillis(1500 + round * 700L).toNanos();
-                while (System.nanoTime() < until && runner.isAlive()) {
-                    runner.join(100);
-                }
-                pipeline.close();
-                runner.join(60_000);
-                if (runner.isAlive()) {
-                    Thread.getAllStackTraces().forEach((t, st) -> {
-                        StringBuilder b = new StringBuilder("Pipeline did not stop within 60 s; thread " + t.getName() + " " + t.getState() + "\n");
-                        for (StackTraceElement e : st) {
-                            b.append("    ").append(e).append('\n');
-                        }
-                        System.err.println(b);
-                    });
-                }
+                BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
+                assertThat(run.await(Duration.ofMillis(1500 + round * 700L))).as("the pipeline ended on its own: %s", run.failure()).isFalse();
+                run.stop(Duration.ofSeconds(60));
                 pipeline.lake().close();
-                assertThat(failure.get()).isNull();
-                assertThat(runner.isAlive()).isFalse();
             }
             writing.set(false);
             workload.join();

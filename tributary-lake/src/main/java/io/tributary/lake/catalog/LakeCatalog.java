@@ -31,6 +31,11 @@ import org.apache.iceberg.types.Types;
 public final class LakeCatalog implements Closeable {
     public static final String CATALOG_FILE = "catalog.db";
     private final JdbcCatalog catalog;
+    private final java.util.concurrent.ExecutorService manifestScans = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "tributary-manifest-scan");
+        t.setDaemon(true);
+        return t;
+    });
     private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.ConcurrentMap<TableIdentifier, Table> loaded = new java.util.concurrent.ConcurrentHashMap<>();
     private final Path warehouse;
@@ -120,6 +125,11 @@ public final class LakeCatalog implements Closeable {
     public void commit(org.apache.iceberg.PendingUpdate<?> update) {
         commitLock.lock();
         try {
+            if (update instanceof org.apache.iceberg.SnapshotUpdate<?> snapshotUpdate) {
+                // Iceberg's shared worker pool is shut down by its own JVM shutdown hook, which would
+                // fail the last commit of a SIGTERM; this pool lives as long as the catalog.
+                snapshotUpdate.scanManifestsWith(manifestScans);
+            }
             update.commit();
         } finally {
             commitLock.unlock();
@@ -173,6 +183,7 @@ public final class LakeCatalog implements Closeable {
 
     @Override
     public void close() {
+        manifestScans.shutdown();
         catalog.close();
     }
 }
