@@ -89,30 +89,21 @@ final class DemoCommand implements Callable<Integer> {
         Pipeline pipeline = Pipeline.open(config);
         BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
         Thread workload = new Thread(() -> workload(pg, stopWorkload), "tributary-demo-workload");
-        Thread hook = new Thread(() -> {
-            stopWorkload.countDown();
-            pipeline.close();
-            try {
-                run.await(Duration.ofSeconds(60));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "tributary-demo-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
         workload.start();
         Instant end = duration == null ? Instant.MAX : Instant.now().plusSeconds(duration);
-        while (run.isRunning() && Instant.now().isBefore(end)) {
-            if (!run.await(Duration.ofSeconds(reportEvery))) {
-                report(config, out);
+        // Ctrl-C or SIGTERM: stop the workload and capture; the last batch is committed below.
+        try (StopSignals signals = new StopSignals(() -> {
+            stopWorkload.countDown();
+            pipeline.close();
+        })) {
+            while (run.isRunning() && Instant.now().isBefore(end)) {
+                if (!run.await(Duration.ofSeconds(reportEvery))) {
+                    report(config, out);
+                }
             }
         }
         stopWorkload.countDown();
         workload.join(10_000);
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the JVM is already stopping (Ctrl-C): the hook is running
-        }
         try {
             run.stop(Duration.ofSeconds(120));
         } finally {

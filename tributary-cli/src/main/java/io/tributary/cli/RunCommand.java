@@ -4,17 +4,12 @@ import io.tributary.config.PipelineConfig;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeSource;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", description = "Replicate the source into the lake until SIGTERM/Ctrl-C (or, with --once, until caught up).")
 final class RunCommand implements Callable<Integer> {
-    /** How long SIGTERM waits for the commit in progress before the JVM exits anyway. */
-    private static final long SHUTDOWN_GRACE_SECONDS = 30;
-
     @Mixin
     ConfigOption options;
 
@@ -22,31 +17,11 @@ final class RunCommand implements Callable<Integer> {
     boolean once;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() {
         PipelineConfig config = options.load();
-        CountDownLatch done = new CountDownLatch(1);
-        try (Pipeline pipeline = Pipeline.open(config)) {
-            // SIGTERM / Ctrl-C: stop capture, let run() commit what was delivered, then exit.
-            Thread hook = new Thread(() -> {
-                pipeline.close();
-                try {
-                    done.await(SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "tributary-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
-                pipeline.lake().close();
-            } finally {
-                done.countDown();
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running: the JVM is stopping
-                }
-            }
+        try (Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
+            pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
+            pipeline.lake().close();
         }
         return 0;
     }

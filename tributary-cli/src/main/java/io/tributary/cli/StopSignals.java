@@ -1,0 +1,31 @@
+package io.tributary.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * Turns SIGTERM and SIGINT into a clean stop: the action runs, the command finishes its last commit
+ * and returns, and the process exits 0. (A JVM shutdown hook would end the process with 143.)
+ * Restores the previous handlers on {@link #close()}.
+ */
+final class StopSignals implements AutoCloseable {
+    private final List<Signal> signals = new ArrayList<>();
+    private final List<SignalHandler> previous = new ArrayList<>();
+
+    StopSignals(Runnable stop) {
+        for (String name : List.of("TERM", "INT")) {
+            Signal signal = new Signal(name);
+            signals.add(signal);
+            previous.add(Signal.handle(signal, s -> stop.run()));
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < signals.size(); i++) {
+            Signal.handle(signals.get(i), previous.get(i));
+        }
+    }
+}
