@@ -94,4 +94,35 @@ class LakeQueryTest {
             }
         }
     }
+
+    @Test
+    void silverAppliesRenamesCastsExclusionsAndHashing() {
+        LakeConfig config = new LakeConfig(dir, LakeConfig.RawLayer.ENABLED);
+        TableOptions options = new TableOptions(Map.of("Amount", "total"), Map.of("total", "string", "placed_on", "timestamp"), List.of("ref"), List.of("email"));
+        try (Lake lake = Lake.open(config, "test", t -> options)) {
+            List<ChangeEvent> events = List.of(
+                    new ChangeEvent(ChangeOperation.CREATE, ORDERS, null, row(7, "70.25"), new SourcePosition(new Lsn(500), 0), 9,
+                            Instant.parse("2024-01-02T03:04:05Z"), () -> "{\"op\":\"c\"}"));
+            lake.commit(events, events.get(0).position(), new SourceOffset("{}"), java.util.Set.of());
+            try (QueryEngine q = QueryEngine.open(lake.tables())) {
+                QueryResult silver = q.query("SELECT * FROM silver.orders");
+                assertThat(silver.columns()).containsExactly("order_id", "total", "placed_on", "email", "_position", "_commit_ts");
+                assertThat(silver.types()).containsSubsequence("VARCHAR", "TIMESTAMP");
+                assertThat(silver.rows().get(0).subList(0, 2)).containsExactly(7L, "70.25");
+                assertThat(silver.rows().get(0).get(3)).isEqualTo(sha256("user7@example.com"));
+                // Bronze keeps every source column as captured.
+                assertThat(q.query("SELECT amount, ref IS NOT NULL, email FROM bronze.orders").rows())
+                        .containsExactly(List.of(new BigDecimal("70.25"), true, "user7@example.com"));
+            }
+        }
+        assertThat(dir.resolve("raw/orders/2024-01-02")).isDirectory();
+    }
+
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
