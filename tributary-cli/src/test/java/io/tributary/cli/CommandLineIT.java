@@ -144,4 +144,23 @@ class CommandLineIT {
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.err()).contains("public.nothere", "no such table");
     }
+
+    @Test
+    void wrongPasswordIsAnExternalErrorThatNamesTheReference() throws Exception {
+        // The superuser keeps trust for the fixture; every other role must give a password (SCRAM).
+        Path hba = dir.resolve("pg_hba.conf");
+        Files.writeString(hba, """
+                local all all trust
+                host all postgres 127.0.0.1/32 trust
+                host all all 127.0.0.1/32 scram-sha-256
+                """);
+        try (TestingPostgres secured = new TestingPostgres(List.of("hba_file=" + hba))) {
+            secured.execute("postgres", "CREATE ROLE replicator WITH LOGIN REPLICATION PASSWORD 'the-right-one'");
+            Path config = config("postgres", secured.port(), "");
+            Files.writeString(config, Files.readString(config).replace("user: postgres", "user: replicator"));
+            Result r = tributary("run", "-c", config.toString(), "--once");
+            assertThat(r.exitCode()).isEqualTo(4);
+            assertThat(r.err()).contains("authentication failed", "${file:pg.secret}").doesNotContain(CANARY).doesNotContain("\tat ");
+        }
+    }
 }
