@@ -64,6 +64,10 @@ public final class LakeCatalog implements Closeable {
         props.put("jdbc.busy_timeout", "30000");
         JdbcCatalog catalog = new JdbcCatalog();
         Configuration conf = new Configuration();
+        // Hadoop's default local file system writes a .crc side file for every file; Parquet and
+        // Iceberg metadata carry their own checksums, so the raw file system halves the file writes.
+        conf.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
+        conf.setBoolean("fs.file.impl.disable.cache", true);
         catalog.setConf(conf);
         try {
             catalog.initialize("tributary", props);
