@@ -28,6 +28,9 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 public final class ChangeEventConverter {
     private final Map<Schema, TableSchema> schemas = new HashMap<>();
+    // Debezium reuses one Schema instance per table version; hashing a Connect schema is deep, so the
+    // per-event look-up goes by identity first.
+    private final Map<Schema, TableSchema> byIdentity = new java.util.IdentityHashMap<>();
     private final JsonConverter json = new JsonConverter();
     private final boolean keepRaw;
 
@@ -55,7 +58,14 @@ public final class ChangeEventConverter {
             schema = schemas.values().stream().filter(s -> s.table().equals(table)).findFirst()
                     .orElse(new TableSchema(table, List.of(Column.nullable("_truncated", io.tributary.spi.ColumnType.Primitive.BOOLEAN, "boolean")), List.of()));
         } else {
-            schema = schemas.computeIfAbsent(rowSchema, s -> tableSchema(table, s, record.keySchema()));
+            schema = byIdentity.get(rowSchema);
+            if (schema == null) {
+                schema = schemas.computeIfAbsent(rowSchema, s -> tableSchema(table, s, record.keySchema()));
+                if (byIdentity.size() >= 1024) {
+                    byIdentity.clear();
+                }
+                byIdentity.put(rowSchema, schema);
+            }
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
