@@ -53,7 +53,7 @@ public final class Bench {
 
             // 1. Initial snapshot.
             Instant start = Instant.now();
-            long snapshotRows = runOnce(config, new ArrayList<>());
+            long snapshotRows = runOnce(config);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
             results.put("initial snapshot", String.format("%,d rows in %.1f s = %,.0f rows/s", snapshotRows, seconds, snapshotRows / seconds));
             System.out.println(results.get("initial snapshot"));
@@ -63,7 +63,7 @@ public final class Bench {
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             start = Instant.now();
-            long streamed = runOnce(config, new ArrayList<>());
+            long streamed = runOnce(config);
             seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
             results.put("streaming into bronze+silver", String.format("%,d events in %.1f s = %,.0f events/s", streamed, seconds, streamed / seconds));
             System.out.println(results.get("streaming into bronze+silver"));
@@ -108,7 +108,7 @@ public final class Bench {
         System.exit(0);
     }
 
-    private static long runOnce(PipelineConfig config, List<Integer> unused) {
+    private static long runOnce(PipelineConfig config) {
         long[] count = {0};
         try (Pipeline pipeline = Pipeline.open(config)) {
             pipeline.onCommit((events, at) -> count[0] += events.size());

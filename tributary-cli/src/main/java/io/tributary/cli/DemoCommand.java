@@ -139,11 +139,11 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void report(PipelineConfig config, PrintWriter out) {
-        try {
-            StatusCommand.print(StatusCommand.report(config), false, out);
-            try (io.tributary.lake.Lake lake = io.tributary.lake.Lake.open(config.lake(), config.name(), config::optionsFor);
-                 QueryEngine q = QueryEngine.open(lake.tables())) {
-                if (lake.tables().stream().anyMatch(t -> t.qualifiedName().equals("gold.revenue_per_day_country"))) {
+        try (io.tributary.lake.Lake lake = io.tributary.lake.Lake.open(config.lake(), config.name(), config::optionsFor)) {
+            List<io.tributary.lake.scan.LakeTable> tables = lake.tables();
+            try (QueryEngine q = QueryEngine.open(tables)) {
+                StatusCommand.print(StatusCommand.report(config, lake, tables, q), false, out);
+                if (tables.stream().anyMatch(t -> t.qualifiedName().equals("gold.revenue_per_day_country"))) {
                     out.println();
                     out.println("gold.revenue_per_day_country, latest days:");
                     ResultPrinter.print(q.query("SELECT day, country, orders, revenue FROM gold.revenue_per_day_country ORDER BY day DESC, revenue DESC LIMIT 5"),

@@ -8,6 +8,7 @@ import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommittedState;
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
+import io.tributary.query.QueryEngine;
 import io.tributary.source.postgres.slot.PostgresConnector;
 import io.tributary.source.postgres.slot.ReplicationSetup;
 import io.tributary.spi.Lsn;
@@ -51,6 +52,16 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static Report report(PipelineConfig config) {
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
+            List<LakeTable> tables = lake.tables();
+            try (QueryEngine q = QueryEngine.open(tables)) {
+                return report(config, lake, tables, q);
+            }
+        }
+    }
+
+    /** The report over a lake already open, with {@code q} over its {@code tables}. */
+    static Report report(PipelineConfig config, Lake lake, List<LakeTable> tables, QueryEngine q) {
         Optional<Lsn> lsn = Optional.empty();
         String error = null;
         try {
@@ -58,18 +69,13 @@ final class StatusCommand implements Callable<Integer> {
         } catch (TributaryException e) {
             error = e.getMessage();
         }
-        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
-            List<LakeTable> tables = lake.tables();
-            // Row counts come from a scan with deletes applied: snapshot summaries cannot tell live rows.
-            Map<String, Long> rows = new java.util.HashMap<>();
-            try (io.tributary.query.QueryEngine q = io.tributary.query.QueryEngine.open(tables)) {
-                for (LakeTable t : tables) {
-                    Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
-                    rows.put(t.qualifiedName(), ((Number) n).longValue());
-                }
-            }
-            return new Report(lake.committedState(), lsn, error, tables, rows);
+        // Row counts come from a scan with deletes applied: snapshot summaries cannot tell live rows.
+        Map<String, Long> rows = new java.util.HashMap<>();
+        for (LakeTable t : tables) {
+            Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
+            rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
+        return new Report(lake.committedState(), lsn, error, tables, rows);
     }
 
     @Override

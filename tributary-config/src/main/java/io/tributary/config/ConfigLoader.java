@@ -126,7 +126,7 @@ public final class ConfigLoader {
             }
         }
         String slot = node.string("slot").orElse("tributary_" + pipelineName);
-        if (!NAME.matcher(slot).matches() && !slot.matches("[a-z0-9_]{1,63}")) {
+        if (!slot.matches("[a-z0-9_]{1,63}")) {
             node.problem("slot", "replication slot names may contain only lowercase letters, digits and '_' (at most 63); found '" + slot + "'");
         }
         String publication = node.string("publication").orElse("tributary_" + pipelineName);

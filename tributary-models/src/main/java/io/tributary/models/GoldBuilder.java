@@ -2,6 +2,7 @@ package io.tributary.models;
 
 import io.tributary.lake.Lake;
 import io.tributary.lake.catalog.DataFiles;
+import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
@@ -14,7 +15,6 @@ import java.math.BigInteger;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -81,7 +81,7 @@ public final class GoldBuilder {
         int n = meta.getColumnCount();
         List<org.apache.iceberg.types.Types.NestedField> fields = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
-            fields.add(org.apache.iceberg.types.Types.NestedField.optional(i, meta.getColumnLabel(i), icebergType(meta, i, model)));
+            fields.add(org.apache.iceberg.types.Types.NestedField.optional(i, meta.getColumnLabel(i), icebergType(meta, i)));
         }
         Schema wanted = new Schema(fields, Set.of());
         TableIdentifier id = TableIdentifier.of(Layer.GOLD.namespace(), model.name());
@@ -107,7 +107,7 @@ public final class GoldBuilder {
         if (!records.isEmpty()) {
             overwrite.addFile(new DataFiles(table).write(records, null));
         }
-        lake.catalog().commit(overwrite.set("tributary.position", watermark.encoded()).set("tributary.pipeline", pipeline));
+        lake.catalog().commit(SnapshotPositions.stamp(overwrite, pipeline, watermark));
         return records.size();
     }
 
@@ -121,9 +121,8 @@ public final class GoldBuilder {
         return org.apache.iceberg.types.Types.StructType.of(fields);
     }
 
-    private static Type icebergType(ResultSetMetaData meta, int i, Model model) throws SQLException {
+    private static Type icebergType(ResultSetMetaData meta, int i) throws SQLException {
         String typeName = meta.getColumnTypeName(i).toUpperCase(java.util.Locale.ROOT);
-        int jdbc = meta.getColumnType(i);
         if (typeName.startsWith("DECIMAL")) {
             return org.apache.iceberg.types.Types.DecimalType.of(Math.min(38, meta.getPrecision(i)), meta.getScale(i));
         }
@@ -140,8 +139,8 @@ public final class GoldBuilder {
             case "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ" -> org.apache.iceberg.types.Types.TimestampType.withZone();
             case "UUID" -> org.apache.iceberg.types.Types.UUIDType.get();
             case "BLOB" -> org.apache.iceberg.types.Types.BinaryType.get();
-            default -> jdbc == Types.VARCHAR || typeName.equals("VARCHAR") ? org.apache.iceberg.types.Types.StringType.get()
-                    : org.apache.iceberg.types.Types.StringType.get();
+            // VARCHAR, and types Iceberg has no counterpart for (INTERVAL, STRUCT, MAP), as text.
+            default -> org.apache.iceberg.types.Types.StringType.get();
         };
     }
 

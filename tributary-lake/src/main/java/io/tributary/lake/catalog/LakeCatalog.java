@@ -20,7 +20,6 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.jdbc.JdbcCatalog;
-import org.apache.iceberg.types.Types;
 
 /**
  * The lake's Iceberg catalog: a JDBC catalog on an embedded SQLite file ({@code catalog.db}) inside
@@ -180,10 +179,6 @@ public final class LakeCatalog implements Closeable {
         }
     }
 
-    /** A schema of {@code fields} with fresh ids, and the named identifier fields. */
-    public static Schema schema(List<Types.NestedField> fields, java.util.Set<Integer> identifierIds) {
-        return new Schema(fields, identifierIds);
-    }
 
     @Override
     public void close() {

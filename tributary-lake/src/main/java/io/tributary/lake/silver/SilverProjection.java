@@ -4,7 +4,6 @@ import io.tributary.config.TableOptions;
 import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.lake.layout.TableNames;
 import io.tributary.spi.Column;
-import io.tributary.spi.ColumnType;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Row;
 import io.tributary.spi.TableSchema;
@@ -141,8 +140,4 @@ public final class SilverProjection {
         };
     }
 
-    /** For documentation: the silver type of a source column type without options. */
-    public static Type defaultType(ColumnType type) {
-        return IcebergTypes.toIceberg(type, new AtomicInteger(1)::incrementAndGet);
-    }
 }
