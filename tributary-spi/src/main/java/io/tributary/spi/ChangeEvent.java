@@ -17,9 +17,9 @@ import java.util.Optional;
  * <li>{@code transactionId}: the source transaction id (PostgreSQL xid), 0 for snapshot reads.</li>
  * <li>{@code commitTimestamp}: when the source transaction committed (snapshot reads: when the
  * snapshot read the row).</li>
- * <li>{@code rawJson}: renders the event as the source delivered it (a Debezium JSON envelope), for
- * the raw layer; null when the raw layer is off. Rendering is deferred so it runs on the commit
- * thread, not the capture thread; the supplier must be thread-safe.</li>
+ * <li>{@code rawRecord}: renders the event as the source delivered it (a Debezium JSON envelope),
+ * for the raw layer; null when the raw layer is off. Rendering is deferred so it runs on the commit
+ * thread, not the capture thread.</li>
  * </ul>
  */
 public record ChangeEvent(
@@ -30,7 +30,7 @@ public record ChangeEvent(
         SourcePosition position,
         long transactionId,
         Instant commitTimestamp,
-        java.util.function.Supplier<String> rawJson) {
+        RawRecord rawRecord) {
 
     public ChangeEvent {
         requireNonNull(operation, "operation is null");
@@ -55,10 +55,10 @@ public record ChangeEvent(
     }
 
     public Optional<String> raw() {
-        return rawJson == null ? Optional.empty() : Optional.of(rawJson.get());
+        return rawRecord == null ? Optional.empty() : Optional.of(rawRecord.asString());
     }
 
     public boolean hasRaw() {
-        return rawJson != null;
+        return rawRecord != null;
     }
 }

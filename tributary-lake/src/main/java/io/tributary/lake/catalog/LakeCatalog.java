@@ -64,8 +64,9 @@ public final class LakeCatalog implements Closeable {
         JdbcCatalog catalog = new JdbcCatalog();
         Configuration conf = new Configuration();
         // Hadoop's default local file system writes a .crc side file for every file; Parquet and
-        // Iceberg metadata carry their own checksums, so the raw file system halves the file writes.
-        conf.set("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class.getName());
+        // Iceberg metadata carry their own checksums, so the raw file system halves the file writes;
+        // ours also sets permissions without starting a chmod process per file.
+        conf.set("fs.file.impl", LocalFileSystem.class.getName());
         conf.setBoolean("fs.file.impl.disable.cache", true);
         catalog.setConf(conf);
         try {

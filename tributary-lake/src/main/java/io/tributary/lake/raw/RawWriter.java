@@ -4,11 +4,9 @@ import io.tributary.lake.layout.TableNames;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -57,10 +55,10 @@ public final class RawWriter {
             Path temp = entry.getKey().resolve("." + name + ".tmp");
             try {
                 Files.createDirectories(entry.getKey());
-                try (Writer w = new BufferedWriter(new OutputStreamWriter(new FastGzipOutputStream(Files.newOutputStream(temp)), StandardCharsets.UTF_8))) {
+                try (OutputStream out = new BufferedOutputStream(new FastGzipOutputStream(Files.newOutputStream(temp)), 64 * 1024)) {
                     for (ChangeEvent e : list) {
-                        w.write(e.rawJson().get());
-                        w.write('\n');
+                        e.rawRecord().writeTo(out);
+                        out.write('\n');
                     }
                 }
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

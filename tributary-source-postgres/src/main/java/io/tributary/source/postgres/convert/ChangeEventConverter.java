@@ -9,7 +9,6 @@ import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TableSchema;
 import io.tributary.spi.TributaryException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +17,6 @@ import java.util.Map;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -31,12 +29,10 @@ public final class ChangeEventConverter {
     // Debezium reuses one Schema instance per table version; hashing a Connect schema is deep, so the
     // per-event look-up goes by identity first.
     private final Map<Schema, TableSchema> byIdentity = new java.util.IdentityHashMap<>();
-    private final JsonConverter json = new JsonConverter();
     private final boolean keepRaw;
 
     public ChangeEventConverter(boolean keepRaw) {
         this.keepRaw = keepRaw;
-        json.configure(Map.of("schemas.enable", "false", "decimal.format", "NUMERIC"), false);
     }
 
     /** The table a data change record belongs to, from its {@code source} block. */
@@ -69,9 +65,7 @@ public final class ChangeEventConverter {
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
-        java.util.function.Supplier<String> raw = keepRaw
-                ? () -> new String(json.fromConnectData(record.topic(), record.valueSchema(), record.value()), StandardCharsets.UTF_8)
-                : null;
+        io.tributary.spi.RawRecord raw = keepRaw ? out -> ConnectJson.write(record.valueSchema(), record.value(), out) : null;
         return new ChangeEvent(op, schema, before, after, position, transactionId, commitTimestamp, raw);
     }
 
