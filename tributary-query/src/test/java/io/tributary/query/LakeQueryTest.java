@@ -102,7 +102,7 @@ class LakeQueryTest {
         try (Lake lake = Lake.open(config, "test", t -> options)) {
             List<ChangeEvent> events = List.of(
                     new ChangeEvent(ChangeOperation.CREATE, ORDERS, null, row(7, "70.25"), new SourcePosition(new Lsn(500), 0), 9,
-                            Instant.parse("2024-01-02T03:04:05Z"), () -> "{\"op\":\"c\"}"));
+                            Instant.parse("2024-01-02T03:04:05Z"), out -> out.write("{\"op\":\"c\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
             lake.commit(events, events.get(0).position(), new SourceOffset("{}"), java.util.Set.of());
             try (QueryEngine q = QueryEngine.open(lake.tables())) {
                 QueryResult silver = q.query("SELECT * FROM silver.orders");
