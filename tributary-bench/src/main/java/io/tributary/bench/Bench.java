@@ -53,9 +53,11 @@ public final class Bench {
 
             // 1. Initial snapshot.
             Instant start = Instant.now();
+            long cpu = cpuNanos();
             long snapshotRows = runOnce(config);
             double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            results.put("initial snapshot", String.format("%,d rows in %.1f s = %,.0f rows/s", snapshotRows, seconds, snapshotRows / seconds));
+            results.put("initial snapshot", String.format("%,d rows in %.1f s = %,.0f rows/s (%.1f µs CPU per row)", snapshotRows, seconds, snapshotRows / seconds,
+                    (cpuNanos() - cpu) / 1000.0 / snapshotRows));
             System.out.println(results.get("initial snapshot"));
 
             // 2. Streaming: drain a backlog of pgbench transactions; a bare pgoutput reader drains the same WAL.
@@ -63,9 +65,11 @@ public final class Bench {
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             start = Instant.now();
+            cpu = cpuNanos();
             long streamed = runOnce(config);
             seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            results.put("streaming into bronze+silver", String.format("%,d events in %.1f s = %,.0f events/s", streamed, seconds, streamed / seconds));
+            results.put("streaming into bronze+silver", String.format("%,d events in %.1f s = %,.0f events/s (%.1f µs CPU per event)", streamed, seconds, streamed / seconds,
+                    (cpuNanos() - cpu) / 1000.0 / streamed));
             System.out.println(results.get("streaming into bronze+silver"));
             BareReader.Result ceiling = bare.drain();
             results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
@@ -100,7 +104,8 @@ public final class Bench {
         } finally {
             heap.stop();
         }
-        results.put("peak heap used", String.format("%,d MiB (max heap %,d MiB)", heap.peakBytes() / (1 << 20), Runtime.getRuntime().maxMemory() / (1 << 20)));
+        results.put("peak heap used", String.format("%,d MiB sampled, %,d MiB right after a GC (max heap %,d MiB)", heap.peakBytes() / (1 << 20),
+                heap.peakAfterGcBytes() / (1 << 20), Runtime.getRuntime().maxMemory() / (1 << 20)));
         System.out.println();
         System.out.println("| measure | result |");
         System.out.println("|---|---|");
@@ -116,6 +121,11 @@ public final class Bench {
             pipeline.lake().close();
         }
         return count[0];
+    }
+
+    /** CPU time of this process (all threads), a measure less noisy than wall time on a shared VM. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static long percentile(List<Long> sorted, int p) {

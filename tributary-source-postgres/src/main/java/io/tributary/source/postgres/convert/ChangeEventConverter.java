@@ -65,7 +65,9 @@ public final class ChangeEventConverter {
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
-        io.tributary.spi.RawRecord raw = keepRaw ? out -> ConnectJson.write(record.valueSchema(), record.value(), out) : null;
+        // Only the value is captured: the record's key and offset maps need not live until the commit.
+        Schema valueSchema = record.valueSchema();
+        io.tributary.spi.RawRecord raw = keepRaw ? out -> ConnectJson.write(valueSchema, value, out) : null;
         return new ChangeEvent(op, schema, before, after, position, transactionId, commitTimestamp, raw);
     }
 

@@ -33,6 +33,7 @@ public final class BatchAssembler<R> {
     private static final class Pending<R> {
         private final R handle;
         private SourcePosition position;
+        private long poll;
 
         Pending(R handle, SourcePosition position) {
             this.handle = handle;
@@ -56,6 +57,7 @@ public final class BatchAssembler<R> {
     private final List<SourceRecord> transaction = new ArrayList<>();
     private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
     private SourcePosition lastDelivered;
+    private long polls;
     private long snapshotOrdinal;
 
     public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom) {
@@ -67,6 +69,7 @@ public final class BatchAssembler<R> {
 
     /** Converts one poll's records into at most one batch. */
     public Optional<ChangeBatch> assemble(List<R> handles) {
+        polls++;
         List<ChangeEvent> events = new ArrayList<>();
         List<TableId> snapshotsStarted = new ArrayList<>();
         List<TableId> snapshotsCompleted = new ArrayList<>();
@@ -90,7 +93,7 @@ public final class BatchAssembler<R> {
                     }
                     SourcePosition last = new SourcePosition(commitLsn, Math.max(0, index - 1));
                     resolvePending(last);
-                    pending.add(new Pending<>(handle, last));
+                    addResolved(handle, last);
                     transaction.clear();
                     lastDelivered = last;
                     lastRecord = record;
@@ -111,7 +114,7 @@ public final class BatchAssembler<R> {
                         snapshotsCompleted.add(event.table());
                         progress.finished(event.table());
                     }
-                    pending.add(new Pending<>(handle, position));
+                    addResolved(handle, position);
                     lastDelivered = position;
                     lastRecord = record;
                 } else if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
@@ -122,7 +125,7 @@ public final class BatchAssembler<R> {
                     // its own single-event transaction at its LSN.
                     SourcePosition position = new SourcePosition(new Lsn(source.getInt64("lsn")), 0);
                     events.add(converter.convert(record, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
-                    pending.add(new Pending<>(handle, position));
+                    addResolved(handle, position);
                     lastDelivered = position;
                     lastRecord = record;
                 }
@@ -132,14 +135,14 @@ public final class BatchAssembler<R> {
                 if (!transaction.isEmpty()) {
                     addUnresolved(handle);
                 } else {
-                    pending.add(new Pending<>(handle, lastDelivered));
+                    addResolved(handle, lastDelivered);
                     if (record.topic().endsWith(".message") && isFence(record)) {
                         Lsn fence = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
                         SourcePosition fencePosition = new SourcePosition(fence, 0);
                         if (fencePosition.isAfter(lastDelivered)) {
                             lastDelivered = fencePosition;
                             pending.removeLast();
-                            pending.add(new Pending<>(handle, fencePosition));
+                            addResolved(handle, fencePosition);
                         }
                         fencesSeen.add(fenceId(record));
                     }
@@ -177,15 +180,42 @@ public final class BatchAssembler<R> {
         return new String(((Struct) record.value()).getStruct("message").getBytes("content"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /**
+     * Queues a record to acknowledge at {@code position}. Debezium keeps only the latest offset of a
+     * source partition, so a resolved record queued in the same poll as the one before it replaces
+     * it: acknowledging the later record covers both, and the FIFO holds one record per poll
+     * instead of every record of the batch until the lake commit.
+     */
+    private void addResolved(R handle, SourcePosition position) {
+        Pending<R> tail = pending.peekLast();
+        if (tail != null && tail.poll == polls && tail.position != null && !tail.position.isAfter(position)) {
+            pending.pollLast();
+        }
+        Pending<R> p = new Pending<>(handle, position);
+        p.poll = polls;
+        pending.add(p);
+    }
+
     private void addUnresolved(R handle) {
         Pending<R> p = new Pending<>(handle, null);
         pending.add(p);
         unresolved.add(p);
     }
 
+    /**
+     * The END marker of the open transaction arrived at {@code position}: its records become
+     * acknowledgeable there. When they are the tail of the FIFO they are dropped instead, as the END
+     * record queued next covers them.
+     */
     private void resolvePending(SourcePosition position) {
+        boolean tail = !unresolved.isEmpty() && pending.peekLast() == unresolved.get(unresolved.size() - 1);
         for (Pending<R> p : unresolved) {
             p.position = position;
+        }
+        if (tail) {
+            for (int i = 0; i < unresolved.size(); i++) {
+                pending.pollLast();
+            }
         }
         unresolved.clear();
     }
