@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
@@ -135,7 +136,9 @@ public final class Lake implements Closeable {
         if (failure != null) {
             throw failure;
         }
+        io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.TABLES_COMMITTED);
         state.record(through, offset, clock.instant());
+        io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
     }
 
@@ -163,8 +166,20 @@ public final class Lake implements Closeable {
         int snapshots = 0;
         try {
             if (!forBronze.isEmpty()) {
-                AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
-                catalog.commit(SnapshotPositions.stamp(append, pipeline, forBronze.get(forBronze.size() - 1).position()));
+                SourcePosition last = forBronze.get(forBronze.size() - 1).position();
+                SourcePosition before = committedPositions.get(bronzeId);
+                if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
+                    // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
+                    OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
+                            new SourcePosition(before.commitLsn(), 0));
+                    io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.FILES_WRITTEN);
+                    catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
+                } else {
+                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
+                    io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.FILES_WRITTEN);
+                    catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
+                }
+                io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.TABLE_COMMITTED);
                 committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
                 snapshots++;
             }

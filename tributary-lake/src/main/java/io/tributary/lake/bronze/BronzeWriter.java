@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.tributary.spi.SourcePosition;
 import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.OverwriteFiles;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
@@ -59,6 +62,28 @@ public final class BronzeWriter {
 
     /** Creates or evolves the table for every schema the events carry, then writes them; returns the prepared append. */
     public AppendFiles prepare(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt) {
+        AppendFiles append = null;
+        for (DataFile file : write(id, events, ingestedAt)) {
+            append = (append == null ? catalog.load(id).orElseThrow().newAppend() : append).appendFile(file);
+        }
+        return append;
+    }
+
+    /**
+     * Like {@link #prepare}, for the first rows of an initial snapshot that starts over: the same
+     * commit removes the snapshot reads ({@code _op = 'r'}) an earlier, unfinished attempt committed
+     * at or after {@code abandonedFrom}, so bronze holds one consistent snapshot and then the
+     * changes after it. Change events before that position are kept.
+     */
+    public OverwriteFiles prepareRestartedSnapshot(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, SourcePosition abandonedFrom) {
+        List<DataFile> files = write(id, events, ingestedAt);
+        OverwriteFiles overwrite = catalog.load(id).orElseThrow().newOverwrite()
+                .overwriteByRowFilter(Expressions.and(Expressions.equal("_op", "r"), Expressions.greaterThanOrEqual("_position", abandonedFrom.encoded())));
+        files.forEach(overwrite::addFile);
+        return overwrite;
+    }
+
+    private List<DataFile> write(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt) {
         Table table = null;
         TableSchema last = null;
         for (ChangeEvent e : events) {
@@ -83,12 +108,11 @@ public final class BronzeWriter {
             byDay.computeIfAbsent(key.copy(), k -> new ArrayList<>()).add(r);
         }
         DataFiles files = new DataFiles(table);
-        AppendFiles append = table.newAppend();
+        List<DataFile> written = new ArrayList<>();
         for (Map.Entry<PartitionKey, List<Record>> day : byDay.entrySet()) {
-            DataFile file = files.write(day.getValue(), day.getKey());
-            append.appendFile(file);
+            written.add(files.write(day.getValue(), day.getKey()));
         }
-        return append;
+        return written;
     }
 
     /** Where each source column of {@code source} sits in the table's schema. */

@@ -151,12 +151,16 @@ public final class LakeCatalog implements Closeable {
                     // another writer created it first
                 }
             }
-            Map<String, String> properties = Map.of(
+            Map<String, String> properties = new HashMap<>(Map.of(
                     TableProperties.FORMAT_VERSION, "2",
                     TableProperties.PARQUET_COMPRESSION, "zstd",
                     TableProperties.DEFAULT_FILE_FORMAT, "parquet",
                     TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
-                    TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "20");
+                    TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "20"));
+            if (schema.findField("_position") != null) {
+                // Full bounds for the position column, so a filter on it can match whole files.
+                properties.put(TableProperties.METRICS_MODE_COLUMN_CONF_PREFIX + "_position", "full");
+            }
             Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
             loaded.put(id, created);
             return created;

@@ -112,16 +112,14 @@ public final class PostgresChangeSource implements ChangeSource {
         ReplicationSetup.Prepared prepared = prepare();
         List<TableId> tables = prepared.tables();
         String seedId = UUID.randomUUID().toString();
+        if (resumeOffset.map(OffsetCodec::midSnapshot).orElse(true) && setup().dropInactiveSlot()) {
+            LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
+        }
         resumeOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
-        if (mode == RunMode.CATCH_UP && setup().slot().isPresent()) {
-            // The slot exists, so a fence written now is decoded after every transaction committed before it,
-            // even if nothing else ever flows.
-            fence.set(emitFence());
-        }
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
                 .using(DebeziumProperties.build(config, tables, seedId, heartbeat))
                 .notifying((records, committer) -> {
@@ -131,11 +129,14 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Stopping: leave these unacknowledged; a restart re-delivers them.
                             return;
                         }
-                        if (mode == RunMode.CATCH_UP && fence.get() == null && !records.isEmpty()) {
-                            // The slot exists once records flow, so the fence is decoded after every earlier commit.
+                        Optional<ChangeBatch> batch = assembler.assemble(records);
+                        if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
+                            // Written only once streaming has begun (heartbeats flow even from a quiet
+                            // source): the stream then starts at or before the fence, so the fence is
+                            // decoded after every transaction committed before it. Written earlier, an
+                            // initial snapshot that starts over after a crash would begin past it.
                             fence.set(emitFence());
                         }
-                        Optional<ChangeBatch> batch = assembler.assemble(records);
                         Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
                         boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());
                         if (caughtUp) {

@@ -58,6 +58,7 @@ public final class BatchAssembler<R> {
     private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
     private SourcePosition lastDelivered;
     private long polls;
+    private boolean streaming;
     private long snapshotOrdinal;
 
     public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom) {
@@ -78,6 +79,7 @@ public final class BatchAssembler<R> {
             SourceRecord record = unwrap.apply(handle);
             String topic = record.topic();
             if (topic.equals(DebeziumProperties.TOPIC_PREFIX + ".transaction")) {
+                streaming = true;
                 Struct value = (Struct) record.value();
                 if ("BEGIN".equals(value.getString("status"))) {
                     transaction.clear();
@@ -101,7 +103,9 @@ public final class BatchAssembler<R> {
             } else if (record.value() instanceof Struct value && value.schema().field("op") != null && !"m".equals(value.getString("op"))) {
                 Struct source = value.getStruct("source");
                 String snapshot = source.getString("snapshot");
-                if (snapshot != null && !snapshot.equals("false")) {
+                boolean snapshotRead = snapshot != null && !snapshot.equals("false");
+                streaming |= !snapshotRead;
+                if (snapshotRead) {
                     Lsn lsn = new Lsn(source.getInt64("lsn"));
                     SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
                     ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
@@ -131,7 +135,9 @@ public final class BatchAssembler<R> {
                 }
             } else {
                 // Heartbeats, fences (logical decoding messages) and other non-data records: safe to
-                // acknowledge once everything delivered before them is committed.
+                // acknowledge once everything delivered before them is committed. Only the
+                // streaming phase emits them.
+                streaming = true;
                 if (!transaction.isEmpty()) {
                     addUnresolved(handle);
                 } else {
@@ -164,6 +170,11 @@ public final class BatchAssembler<R> {
             out.add(pending.pollFirst().handle());
         }
         return out;
+    }
+
+    /** Whether a record of the streaming phase (not an initial snapshot read) has been seen. */
+    public boolean streaming() {
+        return streaming;
     }
 
     /** Whether the fence message with this id has passed: every transaction committed before it was delivered. */

@@ -39,6 +39,16 @@ public final class OffsetCodec {
         return parse(token).get("offset");
     }
 
+    /**
+     * Whether the offset was stored during an initial snapshot that had not delivered its last row
+     * (Debezium's {@code snapshot} and {@code last_snapshot_record} offset keys): Debezium then
+     * snapshots again from the start.
+     */
+    public static boolean midSnapshot(SourceOffset token) {
+        Map<String, Object> offset = offset(token);
+        return Boolean.TRUE.equals(offset.get("snapshot")) && !Boolean.TRUE.equals(offset.get("last_snapshot_record"));
+    }
+
     private static Map<String, Map<String, Object>> parse(SourceOffset token) {
         try {
             return MAPPER.readValue(token.token(), new TypeReference<>() { });

@@ -79,6 +79,27 @@ public final class ReplicationSetup {
         }
     }
 
+    /**
+     * Drops the pipeline's replication slot if it exists and no connection uses it. Used before an
+     * initial snapshot that starts over: Debezium then creates the slot again and reads the snapshot
+     * from the slot's exported snapshot (PostgreSQL "Replication Slots and Exported Snapshots"), so
+     * the snapshot and the stream meet exactly. On an existing slot, the snapshot would be taken at
+     * a later, unrelated moment and overlap the stream.
+     *
+     * @return whether a slot was dropped
+     */
+    public boolean dropInactiveSlot() {
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ? AND NOT active")) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
     /** The replication slot's state, if the slot exists. */
     public Optional<SlotState> slot() {
         try (Connection c = connector.open();
