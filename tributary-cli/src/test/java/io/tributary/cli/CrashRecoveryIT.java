@@ -13,10 +13,7 @@ import io.tributary.testing.SeededWorkload;
 import io.tributary.testing.TestingPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -126,9 +123,9 @@ class CrashRecoveryIT {
         String ledger = "SELECT count(*)::text, coalesce(sum(hashtext(id::text || '|' || account_id::text || '|' || amount::text || '|' || coalesce(memo, '<null>'))::bigint), 0)::text FROM %s";
         try (Lake lake = Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), "crash", t -> io.tributary.config.TableOptions.DEFAULT);
              QueryEngine q = QueryEngine.open(lake.tables())) {
-            assertThat(checksum(postgres, db, "accounts", q.query("SELECT id, owner, balance, version, note FROM silver.accounts").rows(), accounts))
+            assertThat(postgres.checksumRows(db, "accounts", q.query("SELECT id, owner, balance, version, note FROM silver.accounts").rows(), accounts))
                     .isEqualTo(postgres.query(db, accounts.formatted("accounts")).get(0));
-            assertThat(checksum(postgres, db, "ledger", q.query("SELECT id, account_id, amount, memo FROM silver.ledger").rows(), ledger))
+            assertThat(postgres.checksumRows(db, "ledger", q.query("SELECT id, account_id, amount, memo FROM silver.ledger").rows(), ledger))
                     .isEqualTo(postgres.query(db, ledger.formatted("ledger")).get(0));
             for (String table : List.of("accounts", "ledger")) {
                 assertThat(q.query("SELECT count(*) - count(DISTINCT _position) FROM bronze." + table).rows().get(0).get(0))
@@ -150,28 +147,5 @@ class CrashRecoveryIT {
             assertThat(q.query(breaks).rows()).as("breaks in the version chain of bronze.accounts").isEmpty();
             assertThat((Long) q.query("SELECT count(*) FROM bronze.accounts WHERE _op = 'u'").rows().get(0).get(0)).isGreaterThan(0L);
         }
-    }
-
-    /** Copies rows read from the lake into a scratch table shaped like the source and checksums them in PostgreSQL. */
-    private static List<String> checksum(TestingPostgres postgres, String db, String table, List<List<Object>> rows, String checksumSql) throws Exception {
-        String scratch = "lake_" + table;
-        postgres.execute(db, "DROP TABLE IF EXISTS " + scratch, "CREATE TABLE " + scratch + " (LIKE " + table + ")");
-        try (Connection c = postgres.connect(db)) {
-            c.setAutoCommit(false);
-            int n = rows.isEmpty() ? 0 : rows.get(0).size();
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + scratch + " VALUES (" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")")) {
-                for (List<Object> row : rows) {
-                    for (int i = 0; i < n; i++) {
-                        ps.setObject(i + 1, row.get(i));
-                    }
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            c.commit();
-        }
-        List<String> result = new ArrayList<>(postgres.query(db, checksumSql.formatted(scratch)).get(0));
-        postgres.execute(db, "DROP TABLE " + scratch);
-        return result;
     }
 }

@@ -13,6 +13,7 @@ import io.tributary.lake.layout.TableNames;
 import io.tributary.lake.raw.RawWriter;
 import io.tributary.lake.scan.LakeTable;
 import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.CrashPoint;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -136,9 +137,9 @@ public final class Lake implements Closeable {
         if (failure != null) {
             throw failure;
         }
-        io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.TABLES_COMMITTED);
+        CrashPoint.reach(CrashPoint.TABLES_COMMITTED);
         state.record(through, offset, clock.instant());
-        io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.WATERMARK_RECORDED);
+        CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
     }
 
@@ -172,14 +173,14 @@ public final class Lake implements Closeable {
                     // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
                     OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
                             new SourcePosition(before.commitLsn(), 0));
-                    io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.FILES_WRITTEN);
+                    CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
                 } else {
                     AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
-                    io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.FILES_WRITTEN);
+                    CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
                 }
-                io.tributary.spi.CrashPoint.reach(io.tributary.spi.CrashPoint.TABLE_COMMITTED);
+                CrashPoint.reach(CrashPoint.TABLE_COMMITTED);
                 committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
                 snapshots++;
             }

@@ -142,8 +142,8 @@ class OnlineRetailPipelineIT {
             // The same checksum computed in PostgreSQL over rows read back from silver.
             List<List<Object>> silverInvoices = q.query("SELECT invoice_no, invoice_date, customer_id, country, cancelled FROM silver.invoices").rows();
             List<List<Object>> silverLines = q.query("SELECT invoice_no, line_no, stock_code, description, quantity, unit_price FROM silver.invoice_lines").rows();
-            assertThat(checksum("invoices", silverInvoices, invoices)).isEqualTo(pgInvoices);
-            assertThat(checksum("invoice_lines", silverLines, lines)).isEqualTo(pgLines);
+            assertThat(postgres.checksumRows(DB, "invoices", silverInvoices, invoices)).isEqualTo(pgInvoices);
+            assertThat(postgres.checksumRows(DB, "invoice_lines", silverLines, lines)).isEqualTo(pgLines);
             List<List<Object>> gold = q.query("SELECT country, invoices, revenue FROM gold.revenue_by_country ORDER BY country").rows();
             assertThat(gold).hasSameSizeAs(pgGold);
             for (int i = 0; i < gold.size(); i++) {
@@ -152,29 +152,5 @@ class OnlineRetailPipelineIT {
                 assertThat(new java.math.BigDecimal(gold.get(i).get(2).toString())).isEqualByComparingTo(pgGold.get(i).get(2));
             }
         }
-    }
-
-    /** Copies rows read from the lake into a scratch PostgreSQL table shaped like the source and checksums them there. */
-    private static List<String> checksum(String table, List<List<Object>> rows, String checksumSql) {
-        String scratch = "lake_" + table;
-        postgres.execute(DB, "DROP TABLE IF EXISTS " + scratch, "CREATE TABLE " + scratch + " (LIKE " + table + ")");
-        try (Connection c = postgres.connect(DB)) {
-            c.setAutoCommit(false);
-            int n = rows.isEmpty() ? 0 : rows.get(0).size();
-            String marks = String.join(", ", java.util.Collections.nCopies(n, "?"));
-            try (var ps = c.prepareStatement("INSERT INTO " + scratch + " VALUES (" + marks + ")")) {
-                for (List<Object> row : rows) {
-                    for (int i = 0; i < n; i++) {
-                        ps.setObject(i + 1, row.get(i));
-                    }
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            c.commit();
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
-        return postgres.query(DB, checksumSql.formatted(scratch)).get(0);
     }
 }

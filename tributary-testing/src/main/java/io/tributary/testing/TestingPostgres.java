@@ -107,6 +107,36 @@ public final class TestingPostgres implements Closeable {
         return rows.isEmpty() ? null : rows.get(0).get(0);
     }
 
+    /**
+     * Checksums rows read from somewhere else (the lake) with PostgreSQL's own rendering: copies them
+     * into a scratch table shaped like {@code likeTable}, runs {@code checksumSql} with {@code %s}
+     * replaced by the scratch table's name, and drops it. Comparing the result with the same SQL on
+     * {@code likeTable} compares the two row sets independently of order and of client formatting.
+     */
+    public List<String> checksumRows(String database, String likeTable, List<List<Object>> rows, String checksumSql) {
+        String scratch = "scratch_" + likeTable;
+        execute(database, "DROP TABLE IF EXISTS " + scratch, "CREATE TABLE " + scratch + " (LIKE " + likeTable + ")");
+        try (Connection c = connect(database)) {
+            c.setAutoCommit(false);
+            int n = rows.isEmpty() ? 0 : rows.get(0).size();
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO " + scratch + " VALUES (" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")")) {
+                for (List<Object> row : rows) {
+                    for (int i = 0; i < n; i++) {
+                        ps.setObject(i + 1, row.get(i));
+                    }
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            c.commit();
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot copy rows into " + scratch + ": " + e.getMessage(), e);
+        }
+        List<String> result = query(database, checksumSql.formatted(scratch)).get(0);
+        execute(database, "DROP TABLE " + scratch);
+        return result;
+    }
+
     /** Drops every replication slot that is not in use, so tests leave nothing behind. */
     public void dropInactiveSlots() {
         execute("postgres", "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
