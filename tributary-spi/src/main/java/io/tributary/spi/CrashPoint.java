@@ -21,6 +21,8 @@ public final class CrashPoint {
     public static final String TABLES_COMMITTED = "lake.tables-committed";
     /** The watermark is recorded; the source has not been acknowledged yet. */
     public static final String WATERMARK_RECORDED = "lake.watermark-recorded";
+    /** A table's schema is evolved in the catalog; the micro-batch that needed it is not committed yet. */
+    public static final String SCHEMA_EVOLVED = "lake.schema-evolved";
 
     private static final String POINT;
     private static final AtomicInteger REMAINING;

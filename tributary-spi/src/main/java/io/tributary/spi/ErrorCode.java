@@ -13,11 +13,17 @@ public enum ErrorCode {
     MISSING_SECRET(104, Kind.USER),
     NO_PRIMARY_KEY(105, Kind.USER),
     MODEL_ERROR(106, Kind.USER),
+    /** A source column changed in a way the lake table cannot follow (e.g. text to integer, an unmapped rename). */
+    INCOMPATIBLE_SCHEMA_CHANGE(107, Kind.USER),
+    /** Another pipeline holds the lake or the replication slot (fencing token). */
+    PIPELINE_FENCED(108, Kind.USER),
     SOURCE_UNREACHABLE(200, Kind.EXTERNAL),
     SOURCE_AUTHENTICATION_FAILED(201, Kind.EXTERNAL),
     SOURCE_MISCONFIGURED(202, Kind.EXTERNAL),
     SOURCE_FAILED(203, Kind.EXTERNAL),
     CONVERSION_FAILED(204, Kind.EXTERNAL),
+    /** The replication slot no longer holds the WAL after the lake's position (dropped, recreated or invalidated). */
+    SLOT_GAP(205, Kind.EXTERNAL),
     LAKE_IO_FAILED(300, Kind.EXTERNAL),
     LAKE_COMMIT_FAILED(301, Kind.EXTERNAL);
 
