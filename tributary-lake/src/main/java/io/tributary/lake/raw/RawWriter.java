@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,27 +33,31 @@ public final class RawWriter {
 
     private final Path root;
 
+    /** One raw file per table and UTC day of commit. */
+    private record FileKey(io.tributary.spi.TableId table, long epochDay) {
+    }
+
     public RawWriter(Path warehouse) {
         this.root = warehouse.resolve("raw");
     }
 
     public void write(List<ChangeEvent> events) {
-        Map<Path, List<ChangeEvent>> byFile = new LinkedHashMap<>();
+        Map<FileKey, List<ChangeEvent>> byFile = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
             if (!e.hasRaw()) {
                 continue;
             }
-            LocalDate day = e.commitTimestamp().atOffset(ZoneOffset.UTC).toLocalDate();
-            Path dir = root.resolve(TableNames.lakeName(e.table())).resolve(day.toString());
-            byFile.computeIfAbsent(dir, d -> new java.util.ArrayList<>()).add(e);
+            long day = Math.floorDiv(e.commitTimestamp().getEpochSecond(), 86_400L);
+            byFile.computeIfAbsent(new FileKey(e.table(), day), d -> new java.util.ArrayList<>()).add(e);
         }
-        for (Map.Entry<Path, List<ChangeEvent>> entry : byFile.entrySet()) {
+        for (Map.Entry<FileKey, List<ChangeEvent>> entry : byFile.entrySet()) {
             List<ChangeEvent> list = entry.getValue();
+            Path dir = root.resolve(TableNames.lakeName(entry.getKey().table())).resolve(LocalDate.ofEpochDay(entry.getKey().epochDay()).toString());
             String name = list.get(0).position().encoded() + "_" + list.get(list.size() - 1).position().encoded() + ".ndjson.gz";
-            Path target = entry.getKey().resolve(name);
-            Path temp = entry.getKey().resolve("." + name + ".tmp");
+            Path target = dir.resolve(name);
+            Path temp = dir.resolve("." + name + ".tmp");
             try {
-                Files.createDirectories(entry.getKey());
+                Files.createDirectories(dir);
                 try (OutputStream out = new BufferedOutputStream(new FastGzipOutputStream(Files.newOutputStream(temp)), 64 * 1024)) {
                     for (ChangeEvent e : list) {
                         e.rawRecord().writeTo(out);
