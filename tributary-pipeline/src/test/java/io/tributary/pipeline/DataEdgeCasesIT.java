@@ -1,0 +1,179 @@
+package io.tributary.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.config.CommitConfig;
+import io.tributary.config.LakeConfig;
+import io.tributary.config.ModelsConfig;
+import io.tributary.config.PipelineConfig;
+import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.SslMode;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.lake.commit.CommittedState;
+import io.tributary.query.QueryEngine;
+import io.tributary.spi.ChangeSource;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import io.tributary.testing.TestingPostgres;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The data edge cases of PostgreSQL CDC, each against one real PostgreSQL server whose time zone is
+ * not UTC: unchanged TOASTed values, primary-key updates, TRUNCATE, values at the edges of their
+ * types, and an event that cannot be converted. Each test has its own database, slot and lake.
+ */
+class DataEdgeCasesIT {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static TestingPostgres postgres;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startPostgres() {
+        postgres = new TestingPostgres(List.of("timezone=America/New_York"));
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @AfterEach
+    void dropSlots() {
+        postgres.dropInactiveSlots();
+    }
+
+    /** Item 15: TRUNCATE of two tables in one statement, with inserts after it in the same transaction. */
+    @Test
+    void truncateEmptiesSilverAndIsRecordedInBronze() {
+        String db = database();
+        postgres.execute(db,
+                "CREATE TABLE a (id int PRIMARY KEY, v text)",
+                "CREATE TABLE b (id int PRIMARY KEY, v text)",
+                "INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 5) g",
+                "INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 5) g");
+        PipelineConfig config = config(db, "a", "b");
+        run(config);
+        postgres.execute(db,
+                "INSERT INTO a VALUES (6, 'a6')",
+                "BEGIN",
+                "TRUNCATE a, b",
+                "INSERT INTO a VALUES (10, 'after')",
+                "INSERT INTO b VALUES (20, 'after'), (21, 'after')",
+                "COMMIT",
+                "BEGIN",
+                "TRUNCATE b",
+                "COMMIT");
+        run(config);
+        assertThat(lake(config, "SELECT id, v FROM silver.a ORDER BY id")).containsExactly(List.of(10, "after"));
+        assertThat(lake(config, "SELECT count(*) FROM silver.b")).containsExactly(List.of(0L));
+        assertThat(lake(config, "SELECT _op, count(*) FROM bronze.a GROUP BY _op ORDER BY _op"))
+                .containsExactly(List.of("c", 2L), List.of("r", 5L), List.of("t", 1L));
+        assertThat(lake(config, "SELECT _op, count(*) FROM bronze.b GROUP BY _op ORDER BY _op"))
+                .containsExactly(List.of("c", 2L), List.of("r", 5L), List.of("t", 2L));
+        // The truncate comes before the inserts of its own transaction.
+        assertThat(lake(config, "SELECT _op, id FROM bronze.a WHERE _position > (SELECT max(_position) FROM bronze.a WHERE id = 6) ORDER BY _position"))
+                .containsExactly(java.util.Arrays.asList("t", null), List.of("c", 10));
+        assertThat(lake(config, "SELECT count(DISTINCT _tx_id) FROM bronze.a WHERE _op = 't' OR id = 10")).containsExactly(List.of(1L));
+    }
+
+    /** Item 13: the old key leaves silver, the new one appears; bronze keeps both. */
+    @Test
+    void primaryKeyUpdateMovesTheRow() {
+        String db = database();
+        postgres.execute(db,
+                "CREATE TABLE t (id int PRIMARY KEY, v text)",
+                "INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+        PipelineConfig config = config(db, "t");
+        run(config);
+        postgres.execute(db,
+                "UPDATE t SET id = 20 WHERE id = 2",
+                // In one micro-batch: a new row moved twice, and a move onto a key deleted before.
+                "INSERT INTO t VALUES (4, 'four')",
+                "UPDATE t SET id = 40 WHERE id = 4",
+                "UPDATE t SET id = 41, v = 'four!' WHERE id = 40",
+                "DELETE FROM t WHERE id = 1",
+                "UPDATE t SET id = 1 WHERE id = 3");
+        run(config);
+        assertThat(lake(config, "SELECT id, v FROM silver.t ORDER BY id")).isEqualTo(source(db, "SELECT id, v FROM t ORDER BY id"));
+        assertThat(lake(config, "SELECT id, v FROM silver.t ORDER BY id"))
+                .containsExactly(List.of(1, "three"), List.of(20, "two"), List.of(41, "four!"));
+        // Debezium turns a key change into a delete of the old key and a create of the new one.
+        assertThat(lake(config, "SELECT _op, id FROM bronze.t WHERE _op <> 'r' ORDER BY _position")).containsExactly(
+                List.of("d", 2), List.of("c", 20),
+                List.of("c", 4), List.of("d", 4), List.of("c", 40), List.of("d", 40), List.of("c", 41),
+                List.of("d", 1), List.of("d", 3), List.of("c", 1));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static String database() {
+        return postgres.createDatabase("edge" + DATABASES.incrementAndGet());
+    }
+
+    private PipelineConfig config(String db, String... tables) {
+        return config(db, Map.of(), tables);
+    }
+
+    private PipelineConfig config(String db, Map<TableId, TableOptions> options, String... tables) {
+        List<TableId> ids = java.util.Arrays.stream(tables).map(TableId::parse).toList();
+        return new PipelineConfig(db,
+                new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE,
+                        ids, "tributary_" + db, "tributary_" + db, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+                new LakeConfig(dir.resolve(db), LakeConfig.RawLayer.ENABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
+                new CommitConfig(Duration.ofMillis(200), 100_000), options);
+    }
+
+    private static void run(PipelineConfig config) {
+        try (Pipeline pipeline = Pipeline.open(config)) {
+            try {
+                pipeline.run(ChangeSource.RunMode.CATCH_UP);
+            } finally {
+                pipeline.lake().close();
+            }
+        }
+    }
+
+    private static List<List<Object>> lake(PipelineConfig config, String sql) {
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor); QueryEngine q = QueryEngine.open(lake.tables())) {
+            return q.query(sql).rows();
+        }
+    }
+
+    private static Optional<CommittedState> committedState(PipelineConfig config) {
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
+            return lake.committedState();
+        }
+    }
+
+    /** Source rows with integers as Integer and everything else as text, to compare with lake rows. */
+    private static List<List<Object>> source(String db, String sql) {
+        List<List<Object>> out = new ArrayList<>();
+        for (List<String> row : postgres.query(db, sql)) {
+            List<Object> converted = new ArrayList<>();
+            for (String v : row) {
+                converted.add(v != null && v.matches("-?\\d{1,9}") ? (Object) Integer.valueOf(v) : v);
+            }
+            out.add(converted);
+        }
+        return out;
+    }
+}
