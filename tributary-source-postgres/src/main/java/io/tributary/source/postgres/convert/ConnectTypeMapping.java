@@ -117,10 +117,16 @@ public final class ConnectTypeMapping {
         };
     }
 
-    /** Converts a Debezium value of {@code schema} into the Java class {@link ColumnType} documents for {@code type}. */
+    /**
+     * Converts a Debezium value of {@code schema} into the Java class {@link ColumnType} documents for
+     * {@code type}, or {@link io.tributary.spi.Row#UNAVAILABLE} for the placeholder of an unchanged TOASTed value.
+     */
     public static Object value(ColumnType type, Schema schema, Object value) {
         if (value == null) {
             return null;
+        }
+        if (UnavailablePlaceholder.matches(value)) {
+            return io.tributary.spi.Row.UNAVAILABLE;
         }
         if (type instanceof ColumnType.Decimal decimal) {
             BigDecimal d = (BigDecimal) value;

@@ -54,6 +54,7 @@ public final class DebeziumProperties {
         p.setProperty("skipped.operations", "none");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("column.propagate.source.type", ".*");
+        p.setProperty("unavailable.value.placeholder", io.tributary.source.postgres.convert.UnavailablePlaceholder.TEXT);
         p.setProperty("heartbeat.interval.ms", Long.toString(heartbeat.toMillis()));
         p.setProperty("max.batch.size", "16384");
         p.setProperty("max.queue.size", "32768");
