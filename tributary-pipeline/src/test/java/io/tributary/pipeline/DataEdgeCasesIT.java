@@ -237,6 +237,56 @@ class DataEdgeCasesIT {
         assertThat(lake(config, "SELECT count(*) FROM bronze.v")).containsExactly(List.of(12L));
     }
 
+    /**
+     * Item 19: a column of a type Tributary cannot map (point), added while streaming, stops the
+     * pipeline at the first event that carries it, naming the table, position and column but not
+     * the value; neither the lake's watermark nor the slot moves past it, and a restart stops the same way.
+     */
+    @Test
+    void unconvertibleEventStopsThePipelineWithoutSkippingIt() {
+        String db = database();
+        postgres.execute(db, "CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'one')");
+        PipelineConfig config = config(db, "t");
+        run(config);
+        postgres.execute(db, "INSERT INTO t VALUES (2, 'two')");
+        Lsn beforeBadEvent = Lsn.parse(postgres.queryOne(db, "SELECT pg_current_wal_lsn()::text"));
+        postgres.execute(db,
+                "ALTER TABLE t ADD COLUMN p point",
+                "INSERT INTO t VALUES (3, 'three', point(12.5, 34.25))",
+                "INSERT INTO t VALUES (4, 'four', NULL)");
+
+        TributaryException first = catchFailure(config);
+        assertThat(first.errorCode()).isEqualTo(ErrorCode.CONVERSION_FAILED);
+        assertThat(first.errorCode().kind().exitCode()).isEqualTo(4);
+        assertThat(first.getMessage())
+                .startsWith("Cannot convert the change event of public.t at position ")
+                .contains("Cannot map column p of public.t: PostgreSQL type 'point'")
+                .doesNotContain("12.5").doesNotContain("34.25");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("at position ([0-9A-F]+/[0-9A-F]+)#(\\d+)").matcher(first.getMessage());
+        assertThat(m.find()).isTrue();
+        Lsn failedAt = Lsn.parse(m.group(1));
+        assertThat(failedAt).isGreaterThan(beforeBadEvent);
+
+        // Nothing at or after the event is acknowledged or committed.
+        assertThat(committedState(config).orElseThrow().watermark().commitLsn()).isLessThan(failedAt);
+        Lsn confirmed = Lsn.parse(postgres.queryOne(db, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'tributary_" + db + "'"));
+        assertThat(confirmed).isLessThan(failedAt);
+        assertThat(lake(config, "SELECT count(*) FROM silver.t WHERE id >= 3")).containsExactly(List.of(0L));
+
+        // A restart stops at the same event, again.
+        TributaryException second = catchFailure(config);
+        assertThat(second.errorCode()).isEqualTo(ErrorCode.CONVERSION_FAILED);
+        assertThat(second.getMessage()).isEqualTo(first.getMessage());
+        assertThat(committedState(config).orElseThrow().watermark().commitLsn()).isLessThan(failedAt);
+        assertThat(lake(config, "SELECT count(*) FROM silver.t WHERE id >= 3")).containsExactly(List.of(0L));
+    }
+
+    private static TributaryException catchFailure(PipelineConfig config) {
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> run(config));
+        assertThat(thrown).isInstanceOf(TributaryException.class);
+        return (TributaryException) thrown;
+    }
+
     /** {@code values} over the first elements of {@code row}. */
     private static List<Object> with(List<Object> row, Object... values) {
         List<Object> out = new ArrayList<>(row);

@@ -113,7 +113,9 @@ public final class ConnectTypeMapping {
             case BYTES -> Primitive.BINARY;
             case ARRAY -> new ColumnType.ListOf(type(table, column, schema.valueSchema()));
             case MAP, STRUCT -> throw new TributaryException(ErrorCode.UNSUPPORTED_TYPE,
-                    "Cannot map column " + column + " of " + table + ": PostgreSQL type '" + sourceType(schema) + "' (" + name + ") is not supported; exclude the column with column.exclude.list or cast it to text in a view");
+                    "Cannot map column " + column + " of " + table + ": PostgreSQL type '" + sourceType(schema) + "' (" + name + ") is not supported. "
+                            + "Change the column to a supported type (e.g. ALTER TABLE " + table + " ALTER COLUMN " + column + " TYPE text) and snapshot the table again, "
+                            + "or leave the table out of source.tables");
         };
     }
 
