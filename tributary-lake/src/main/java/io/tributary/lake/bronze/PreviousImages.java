@@ -79,7 +79,10 @@ public final class PreviousImages {
                 }
                 case READ, CREATE, UPDATE -> {
                     List<Object> key = e.schema().keyOf(e.after());
-                    if (e.after().hasUnavailable()) {
+                    if (e.after().hasUnavailable() && !e.schema().hasKey()) {
+                        // Keyed by the whole row (REPLICA IDENTITY FULL): only its own before image is the same row.
+                        resolved = withAfter(e, fill(e, e.before()));
+                    } else if (e.after().hasUnavailable()) {
                         Row from = e.operation() == ChangeOperation.UPDATE
                                 ? merge(e.before(), imageOf(key, known, gone, truncated, lake))
                                 : movedFrom(previous, e) ? previousDeleted : null;

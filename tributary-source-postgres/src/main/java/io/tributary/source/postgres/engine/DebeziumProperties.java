@@ -24,7 +24,21 @@ public final class DebeziumProperties {
      *                  committed on time and the slot is acknowledged even without changes
      */
     public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId, java.time.Duration heartbeat) {
+        return build(config, tables, seedId, heartbeat, java.util.Map.of());
+    }
+
+    /**
+     * @param identityKeys key columns of tables identified by a replica identity index: Debezium keys
+     *                     their events by these columns ({@code message.key.columns}) instead of the
+     *                     primary key, which their old row images need not contain
+     */
+    public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId, java.time.Duration heartbeat,
+                                   java.util.Map<TableId, List<String>> identityKeys) {
         Properties p = new Properties();
+        if (!identityKeys.isEmpty()) {
+            p.setProperty("message.key.columns", identityKeys.entrySet().stream()
+                    .map(e -> Pattern.quote(e.getKey().toString()) + ":" + String.join(",", e.getValue())).collect(Collectors.joining(";")));
+        }
         p.setProperty("name", config.slotName());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("offset.storage", LakeOffsetBackingStore.class.getName());
