@@ -124,11 +124,13 @@ public final class ConnectTypeMapping {
      * {@code type}, or {@link io.tributary.spi.Row#UNAVAILABLE} for the placeholder of an unchanged TOASTed value.
      */
     public static Object value(ColumnType type, Schema schema, Object value) {
+        // Only a whole column value is a placeholder: an array element that happens to read the same is data.
+        return UnavailablePlaceholder.matches(value) ? io.tributary.spi.Row.UNAVAILABLE : convert(type, schema, value);
+    }
+
+    private static Object convert(ColumnType type, Schema schema, Object value) {
         if (value == null) {
             return null;
-        }
-        if (UnavailablePlaceholder.matches(value)) {
-            return io.tributary.spi.Row.UNAVAILABLE;
         }
         if (type instanceof ColumnType.Decimal decimal) {
             BigDecimal d = (BigDecimal) value;
@@ -138,7 +140,7 @@ public final class ConnectTypeMapping {
             List<?> in = (List<?>) value;
             List<Object> out = new ArrayList<>(in.size());
             for (Object element : in) {
-                out.add(value(list.element(), schema.valueSchema(), element));
+                out.add(convert(list.element(), schema.valueSchema(), element));
             }
             return out;
         }
