@@ -60,6 +60,8 @@ public final class DebeziumProperties {
         p.setProperty("table.include.list", tables.stream().map(t -> Pattern.quote(t.toString())).collect(Collectors.joining(",")));
         p.setProperty("snapshot.mode", "initial");
         p.setProperty("decimal.handling.mode", "precise");
+        p.setProperty("converters", io.tributary.source.postgres.convert.ExactNumericConverter.NAME);
+        p.setProperty(io.tributary.source.postgres.convert.ExactNumericConverter.NAME + ".type", io.tributary.source.postgres.convert.ExactNumericConverter.class.getName());
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("binary.handling.mode", "bytes");
         p.setProperty("interval.handling.mode", "numeric");

@@ -46,4 +46,15 @@ class ConnectTypeMappingTest {
                 .isEqualTo(ConnectTypeMapping.POSITIVE_INFINITY.toLocalDateTime());
         assertThat(ConnectTypeMapping.value(Primitive.TIMESTAMPTZ, Schema.OPTIONAL_STRING_SCHEMA, "-infinity")).isEqualTo(ConnectTypeMapping.NEGATIVE_INFINITY);
     }
+
+    @Test
+    void exactNumericTextKeepsSpecialValues() {
+        assertThat(ExactNumericConverter.exact(new java.math.BigDecimal("1234567890123456789012345678901234567890.0100"))).isEqualTo("1234567890123456789012345678901234567890.0100");
+        assertThat(ExactNumericConverter.exact(Double.NaN)).isEqualTo("NaN");
+        assertThat(ExactNumericConverter.exact(Double.NEGATIVE_INFINITY)).isEqualTo("-Infinity");
+        assertThat(ExactNumericConverter.exact(io.debezium.data.SpecialValueDecimal.POSITIVE_INF)).isEqualTo("Infinity");
+        assertThat(ExactNumericConverter.exact(io.debezium.data.SpecialValueDecimal.NOT_A_NUMBER)).isEqualTo("NaN");
+        assertThat(ExactNumericConverter.exact(new io.debezium.data.SpecialValueDecimal(new java.math.BigDecimal("1E+3")))).isEqualTo("1000");
+        assertThat(ExactNumericConverter.exact(null)).isNull();
+    }
 }
