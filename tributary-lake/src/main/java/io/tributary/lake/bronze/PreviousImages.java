@@ -1,6 +1,7 @@
 package io.tributary.lake.bronze;
 
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.LiveRows;
 import io.tributary.lake.layout.TableNames;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -21,9 +22,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.FileScanTask;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
@@ -185,26 +183,18 @@ public final class PreviousImages {
             filter = Expressions.and(filter, Expressions.in(keyNames.get(0), wanted.keySet().stream().map(k -> k.get(0)).toArray()));
         }
         Map<List<Object>, Record> latest = new HashMap<>();
-        // Bronze is append-only (no delete files): its rows are its data files' rows. They are read
-        // with Iceberg's own Parquet reader on local files; Hadoop's input format classes are not
-        // on the class path.
-        try (CloseableIterable<FileScanTask> tasks = table.newScan().filter(filter).planFiles()) {
-            for (FileScanTask task : tasks) {
-                try (CloseableIterable<Record> rows = Parquet.read(localInput(task.file().path().toString())).project(table.schema())
-                        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(table.schema(), fileSchema)).build()) {
-                    for (Record r : rows) {
-                        List<Object> key = new ArrayList<>(keyNames.size());
-                        for (String name : keyNames) {
-                            key.add(fromIceberg(r.getField(name)));
-                        }
-                        if (!wanted.containsKey(key) || ((String) r.getField("_position")).compareTo(before) >= 0) {
-                            continue;
-                        }
-                        Record seen = latest.get(key);
-                        if (seen == null || ((String) r.getField("_position")).compareTo((String) seen.getField("_position")) > 0) {
-                            latest.put(key, r);
-                        }
-                    }
+        try (CloseableIterable<Record> rows = LiveRows.of(table, filter)) {
+            for (Record r : rows) {
+                List<Object> key = new ArrayList<>(keyNames.size());
+                for (String name : keyNames) {
+                    key.add(fromIceberg(r.getField(name)));
+                }
+                if (!wanted.containsKey(key) || ((String) r.getField("_position")).compareTo(before) >= 0) {
+                    continue;
+                }
+                Record seen = latest.get(key);
+                if (seen == null || ((String) r.getField("_position")).compareTo((String) seen.getField("_position")) > 0) {
+                    latest.put(key, r);
                 }
             }
         } catch (IOException e) {
@@ -217,10 +207,6 @@ public final class PreviousImages {
             }
         });
         return out;
-    }
-
-    private static org.apache.iceberg.io.InputFile localInput(String path) {
-        return org.apache.iceberg.Files.localInput(path.startsWith("file:") ? java.nio.file.Path.of(java.net.URI.create(path)).toFile() : new java.io.File(path));
     }
 
     private static boolean literal(Object value) {

@@ -3,6 +3,7 @@ package io.tributary.lake.silver;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.LiveRows;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ErrorCode;

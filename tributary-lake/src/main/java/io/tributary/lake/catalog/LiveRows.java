@@ -1,4 +1,4 @@
-package io.tributary.lake.silver;
+package io.tributary.lake.catalog;
 
 import java.io.File;
 import java.net.URI;
@@ -10,6 +10,8 @@ import org.apache.iceberg.StaticTableOperations;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.InputFile;
@@ -20,13 +22,19 @@ import org.apache.iceberg.io.OutputFile;
  * generic reader. The files are opened as local files: Iceberg's Hadoop file IO would make Parquet
  * load Hadoop's MapReduce input formats, which are not on the class path.
  */
-final class LiveRows {
+public final class LiveRows {
     private LiveRows() {
     }
 
-    static CloseableIterable<Record> of(Table table) {
+    /** Every live row of the table's current snapshot. */
+    public static CloseableIterable<Record> of(Table table) {
+        return of(table, Expressions.alwaysTrue());
+    }
+
+    /** The live rows of the table's current snapshot that match {@code filter}. */
+    public static CloseableIterable<Record> of(Table table, Expression filter) {
         Table local = new BaseTable(new StaticTableOperations(((HasTableOperations) table).operations().current(), new LocalFileIO()), table.name());
-        return IcebergGenerics.read(local).build();
+        return IcebergGenerics.read(local).where(filter).build();
     }
 
     /** Read-only access to files of the local warehouse. */
