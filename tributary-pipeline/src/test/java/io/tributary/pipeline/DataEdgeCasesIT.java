@@ -1,7 +1,6 @@
 package io.tributary.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.config.CommitConfig;
 import io.tributary.config.LakeConfig;
@@ -9,7 +8,6 @@ import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
 import io.tributary.config.SslMode;
-import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommittedState;
 import io.tributary.query.QueryEngine;
@@ -56,9 +54,15 @@ class DataEdgeCasesIT {
         }
     }
 
+    /** The test's database; dropping it drops the publication the pipeline created in it. */
+    private String database;
+
     @AfterEach
-    void dropSlots() {
+    void dropSlotAndPublication() {
         postgres.dropInactiveSlots();
+        if (database != null) {
+            postgres.execute("postgres", "DROP DATABASE " + database + " WITH (FORCE)");
+        }
     }
 
     /** Item 15: TRUNCATE of two tables in one statement, with inserts after it in the same transaction. */
@@ -376,21 +380,18 @@ class DataEdgeCasesIT {
 
     // ---------------------------------------------------------------------------------------------
 
-    private static String database() {
-        return postgres.createDatabase("edge" + DATABASES.incrementAndGet());
+    private String database() {
+        database = postgres.createDatabase("edge" + DATABASES.incrementAndGet());
+        return database;
     }
 
     private PipelineConfig config(String db, String... tables) {
-        return config(db, Map.of(), tables);
-    }
-
-    private PipelineConfig config(String db, Map<TableId, TableOptions> options, String... tables) {
         List<TableId> ids = java.util.Arrays.stream(tables).map(TableId::parse).toList();
         return new PipelineConfig(db,
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE,
                         ids, "tributary_" + db, "tributary_" + db, Duration.ofSeconds(1), Duration.ofSeconds(5)),
                 new LakeConfig(dir.resolve(db), LakeConfig.RawLayer.ENABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
-                new CommitConfig(Duration.ofMillis(200), 100_000), options);
+                new CommitConfig(Duration.ofMillis(200), 100_000), Map.of());
     }
 
     private static void run(PipelineConfig config) {
