@@ -145,6 +145,11 @@ class DataEdgeCasesIT {
                     "INSERT INTO " + table + " SELECT g, 0, " + toastValues() + " FROM generate_series(1, 3) g");
         }
         postgres.execute(db, "ALTER TABLE toast_full REPLICA IDENTITY FULL");
+        for (String table : tables) {
+            // 3 rows x 4 values of 12.8 kB (text, jsonb), 6.4 kB (bytea), 12.8 kB (array): all in the TOAST table.
+            assertThat(Long.parseLong(postgres.queryOne(db, "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = '" + table + "'")))
+                    .as("TOAST table of %s", table).isGreaterThan(3 * 40_000L);
+        }
         PipelineConfig config = config(db, "toast_default", "toast_full");
         run(config);
         for (String table : tables) {
