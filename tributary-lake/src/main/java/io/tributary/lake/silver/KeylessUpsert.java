@@ -31,10 +31,11 @@ import org.apache.iceberg.io.CloseableIterable;
  * Applies the changes of a table without a key (REPLICA IDENTITY FULL, no primary key) to silver,
  * where identical rows are counted exactly: silver holds as many copies of a row as the source.
  * Per micro-batch, each distinct silver row gets its net change (+1 per insert, -1 per delete, an
- * update is both), its current number of copies n is counted in silver, and one row delta replaces
- * every copy (an equality delete on all columns) with n + change copies. The copies carry the
- * {@code _position} and {@code _commit_ts} of the last change to any of them. Counting reads silver,
- * so a micro-batch costs a scan of the table: meant for small keyless tables.
+ * update is both). A gain appends that many copies. A loss counts the row's current copies n in
+ * silver and, in the same row delta, replaces every copy (an equality delete on all columns) with
+ * n - loss copies, which carry the {@code _position} and {@code _commit_ts} of the last change.
+ * Counting reads silver, so a micro-batch that deletes or updates rows costs a scan of the table;
+ * inserts (and the initial snapshot) cost none.
  */
 final class KeylessUpsert {
     private KeylessUpsert() {
@@ -68,12 +69,25 @@ final class KeylessUpsert {
             }
         }
         changes.values().removeIf(c -> c.delta == 0);
-        Map<List<Object>, Integer> copies = count(table, projection, changes);
+        // Added copies are simply appended; only rows that lose copies are counted and rewritten.
+        Map<List<Object>, Change> losing = new LinkedHashMap<>();
+        changes.forEach((values, c) -> {
+            if (c.delta < 0) {
+                losing.put(values, c);
+            }
+        });
+        Map<List<Object>, Integer> copies = count(table, projection, losing);
         Schema schema = table.schema();
         Schema rowSchema = schema.select(projection.outputs().stream().map(SilverProjection.Output::name).toList());
         List<Record> deletes = new ArrayList<>();
         List<Record> rows = new ArrayList<>();
         for (Map.Entry<List<Object>, Change> entry : changes.entrySet()) {
+            if (entry.getValue().delta > 0) {
+                for (int i = 0; i < entry.getValue().delta; i++) {
+                    rows.add(entry.getValue().image.copy());
+                }
+                continue;
+            }
             int now = copies.getOrDefault(entry.getKey(), 0);
             int after = now + entry.getValue().delta;
             if (after < 0) {
