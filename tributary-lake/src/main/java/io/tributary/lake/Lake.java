@@ -53,6 +53,7 @@ public final class Lake implements Closeable {
     private final Function<TableId, TableOptions> options;
     private final RawWriter raw;
     private final BronzeWriter bronze;
+    private final io.tributary.lake.bronze.PreviousImages previousImages;
     private final io.tributary.lake.silver.SilverWriter silver;
     private final StateTable state;
     private final Clock clock;
@@ -70,6 +71,7 @@ public final class Lake implements Closeable {
         this.options = options;
         this.raw = config.raw() == LakeConfig.RawLayer.ENABLED ? new RawWriter(config.warehouse()) : null;
         this.bronze = new BronzeWriter(catalog);
+        this.previousImages = new io.tributary.lake.bronze.PreviousImages(catalog);
         this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline);
         this.state = new StateTable(catalog, pipeline);
         this.clock = clock;
@@ -162,6 +164,7 @@ public final class Lake implements Closeable {
         String name = TableNames.lakeName(table);
         TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
         TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
+        events = previousImages.resolve(bronzeId, events);
         List<ChangeEvent> forBronze = after(bronzeId, events);
         List<ChangeEvent> forSilver = after(silverId, reset ? resetFirst(events) : events);
         int snapshots = 0;

@@ -12,7 +12,9 @@ import java.util.Optional;
  * <ul>
  * <li>{@code before}: the row image before the change; present for UPDATE and DELETE (with at
  * least the key columns; other columns may be null under {@code REPLICA IDENTITY DEFAULT}).</li>
- * <li>{@code after}: the row image after the change; present for READ, CREATE and UPDATE.</li>
+ * <li>{@code after}: the row image after the change; present for READ, CREATE and UPDATE. For
+ * UPDATE (and the CREATE half of a key change) it may hold {@link Row#UNAVAILABLE} for an unchanged
+ * TOASTed value the source did not send; the lake replaces it with the row's previous value.</li>
  * <li>{@code position}: the order key, see {@link SourcePosition}.</li>
  * <li>{@code transactionId}: the source transaction id (PostgreSQL xid), 0 for snapshot reads.</li>
  * <li>{@code commitTimestamp}: when the source transaction committed (snapshot reads: when the

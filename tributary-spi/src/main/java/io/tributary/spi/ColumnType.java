@@ -22,6 +22,10 @@ import static java.util.Objects.requireNonNull;
  * <tr><td>UUID</td><td>{@link java.util.UUID}</td></tr>
  * <tr><td>{@link ListOf}</td><td>{@link java.util.List} of the element's Java value</td></tr>
  * </table>
+ *
+ * <p>A source's infinite dates and timestamps are the extreme values the lake's encodings allow, the
+ * ones DuckDB reads as {@code infinity} and {@code -infinity}: epoch day ±2147483647 for DATE, and
+ * ±(2<sup>63</sup>−1) microseconds from the epoch for TIMESTAMP and TIMESTAMPTZ.
  */
 public sealed interface ColumnType permits ColumnType.Primitive, ColumnType.Decimal, ColumnType.ListOf {
 

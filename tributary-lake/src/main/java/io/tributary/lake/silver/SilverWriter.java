@@ -90,6 +90,9 @@ public final class SilverWriter {
     }
 
     private int upsert(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
+        if (!events.get(0).schema().hasKey()) {
+            return KeylessUpsert.apply(catalog, pipeline, id, events, options);
+        }
         Table table = null;
         SilverProjection projection = null;
         TableSchema last = null;

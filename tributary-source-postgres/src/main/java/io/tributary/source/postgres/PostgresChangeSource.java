@@ -121,7 +121,7 @@ public final class PostgresChangeSource implements ChangeSource {
                 config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
-                .using(DebeziumProperties.build(config, tables, seedId, heartbeat))
+                .using(DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys()))
                 .notifying((records, committer) -> {
                     handling.lock();
                     try {

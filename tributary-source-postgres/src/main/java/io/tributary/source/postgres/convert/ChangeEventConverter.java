@@ -56,7 +56,14 @@ public final class ChangeEventConverter {
         } else {
             schema = byIdentity.get(rowSchema);
             if (schema == null) {
-                schema = schemas.computeIfAbsent(rowSchema, s -> tableSchema(table, s, record.keySchema()));
+                try {
+                    schema = schemas.computeIfAbsent(rowSchema, s -> tableSchema(table, s, record.keySchema()));
+                } catch (TributaryException e) {
+                    // A column of a type Tributary cannot map, e.g. added while streaming: stop at this
+                    // event, never skip it (the position is not acknowledged, so a restart stops here too).
+                    throw new TributaryException(ErrorCode.CONVERSION_FAILED,
+                            "Cannot convert the change event of " + table + " at position " + position + ": " + e.getMessage(), e);
+                }
                 if (byIdentity.size() >= 1024) {
                     byIdentity.clear();
                 }

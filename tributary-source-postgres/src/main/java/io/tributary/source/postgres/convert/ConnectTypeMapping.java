@@ -113,12 +113,22 @@ public final class ConnectTypeMapping {
             case BYTES -> Primitive.BINARY;
             case ARRAY -> new ColumnType.ListOf(type(table, column, schema.valueSchema()));
             case MAP, STRUCT -> throw new TributaryException(ErrorCode.UNSUPPORTED_TYPE,
-                    "Cannot map column " + column + " of " + table + ": PostgreSQL type '" + sourceType(schema) + "' (" + name + ") is not supported; exclude the column with column.exclude.list or cast it to text in a view");
+                    "Cannot map column " + column + " of " + table + ": PostgreSQL type '" + sourceType(schema) + "' (" + name + ") is not supported. "
+                            + "Change the column to a supported type (e.g. ALTER TABLE " + table + " ALTER COLUMN " + column + " TYPE text) and snapshot the table again, "
+                            + "or leave the table out of source.tables");
         };
     }
 
-    /** Converts a Debezium value of {@code schema} into the Java class {@link ColumnType} documents for {@code type}. */
+    /**
+     * Converts a Debezium value of {@code schema} into the Java class {@link ColumnType} documents for
+     * {@code type}, or {@link io.tributary.spi.Row#UNAVAILABLE} for the placeholder of an unchanged TOASTed value.
+     */
     public static Object value(ColumnType type, Schema schema, Object value) {
+        // Only a whole column value is a placeholder: an array element that happens to read the same is data.
+        return UnavailablePlaceholder.matches(value) ? io.tributary.spi.Row.UNAVAILABLE : convert(type, schema, value);
+    }
+
+    private static Object convert(ColumnType type, Schema schema, Object value) {
         if (value == null) {
             return null;
         }
@@ -130,7 +140,7 @@ public final class ConnectTypeMapping {
             List<?> in = (List<?>) value;
             List<Object> out = new ArrayList<>(in.size());
             for (Object element : in) {
-                out.add(value(list.element(), schema.valueSchema(), element));
+                out.add(convert(list.element(), schema.valueSchema(), element));
             }
             return out;
         }
@@ -144,10 +154,10 @@ public final class ConnectTypeMapping {
             case STRING -> stringValue(name, value);
             case JSON -> value.toString();
             case BINARY -> value instanceof ByteBuffer b ? bytes(b) : value;
-            case DATE -> LocalDate.ofEpochDay(((Number) value).longValue());
+            case DATE -> date(((Number) value).longValue());
             case TIME -> time(name, ((Number) value).longValue());
             case TIMESTAMP -> timestamp(name, ((Number) value).longValue());
-            case TIMESTAMPTZ -> OffsetDateTime.parse((String) value, DateTimeFormatter.ISO_OFFSET_DATE_TIME).withOffsetSameInstant(ZoneOffset.UTC);
+            case TIMESTAMPTZ -> timestampTz((String) value);
             case UUID -> UUID.fromString((String) value);
         };
     }
@@ -162,6 +172,25 @@ public final class ConnectTypeMapping {
             return d.toPlainString();
         }
         return value.toString();
+    }
+
+    /**
+     * PostgreSQL's {@code infinity} and {@code -infinity} (Debezium passes them as text) become the
+     * largest and smallest microsecond values, the encoding DuckDB reads back as {@code infinity}.
+     */
+    static final OffsetDateTime POSITIVE_INFINITY = micros(Long.MAX_VALUE);
+    static final OffsetDateTime NEGATIVE_INFINITY = micros(-Long.MAX_VALUE);
+
+    private static OffsetDateTime micros(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L).atOffset(ZoneOffset.UTC);
+    }
+
+    private static OffsetDateTime timestampTz(String text) {
+        return switch (text) {
+            case "infinity" -> POSITIVE_INFINITY;
+            case "-infinity" -> NEGATIVE_INFINITY;
+            default -> OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).withOffsetSameInstant(ZoneOffset.UTC);
+        };
     }
 
     private static byte[] bytes(ByteBuffer buffer) {
@@ -179,7 +208,42 @@ public final class ConnectTypeMapping {
         return LocalTime.ofNanoOfDay(Math.floorMod(nanos, 86_400_000_000_000L));
     }
 
+    /**
+     * PostgreSQL's date {@code infinity} and {@code -infinity} become epoch day ±2147483647, DuckDB's
+     * date infinities. Debezium 2.7 delivers them as overflowed day numbers far before PostgreSQL's
+     * earliest date (4714-11-24 BC): -622191234 / -625821272 from the initial snapshot (±2 for the
+     * JVM's time zone), -2147472692 / -2147472691 from streaming.
+     */
+    static final LocalDate DATE_POSITIVE_INFINITY = LocalDate.ofEpochDay(Integer.MAX_VALUE);
+    static final LocalDate DATE_NEGATIVE_INFINITY = LocalDate.ofEpochDay(-Integer.MAX_VALUE);
+    private static final long EARLIEST_POSTGRES_DATE = -2_440_588;
+
+    private static LocalDate date(long epochDay) {
+        if (epochDay >= EARLIEST_POSTGRES_DATE) {
+            return LocalDate.ofEpochDay(epochDay);
+        }
+        if (epochDay == -2_147_472_692L || Math.abs(epochDay + 622_191_234L) <= 2) {
+            return DATE_POSITIVE_INFINITY;
+        }
+        if (epochDay == -2_147_472_691L || Math.abs(epochDay + 625_821_272L) <= 2) {
+            return DATE_NEGATIVE_INFINITY;
+        }
+        throw new IllegalArgumentException("Date value out of PostgreSQL's range: epoch day " + epochDay);
+    }
+
+    /** PostgreSQL JDBC's encodings of timestamp ±infinity (PGStatement.DATE_POSITIVE/NEGATIVE_INFINITY), which Debezium passes on as microseconds. */
+    private static final long DEBEZIUM_TIMESTAMP_POSITIVE_INFINITY = 9_223_372_036_825_200_000L;
+    private static final long DEBEZIUM_TIMESTAMP_NEGATIVE_INFINITY = -9_223_372_036_832_400_000L;
+
     private static LocalDateTime timestamp(String schemaName, long value) {
+        if (!"io.debezium.time.Timestamp".equals(schemaName) && !"io.debezium.time.NanoTimestamp".equals(schemaName)) {
+            if (value == DEBEZIUM_TIMESTAMP_POSITIVE_INFINITY) {
+                return POSITIVE_INFINITY.toLocalDateTime();
+            }
+            if (value == DEBEZIUM_TIMESTAMP_NEGATIVE_INFINITY) {
+                return NEGATIVE_INFINITY.toLocalDateTime();
+            }
+        }
         Instant instant = switch (schemaName == null ? "" : schemaName) {
             case "io.debezium.time.Timestamp" -> Instant.ofEpochMilli(value);
             case "io.debezium.time.NanoTimestamp" -> Instant.ofEpochSecond(Math.floorDiv(value, 1_000_000_000L), Math.floorMod(value, 1_000_000_000L));

@@ -24,7 +24,21 @@ public final class DebeziumProperties {
      *                  committed on time and the slot is acknowledged even without changes
      */
     public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId, java.time.Duration heartbeat) {
+        return build(config, tables, seedId, heartbeat, java.util.Map.of());
+    }
+
+    /**
+     * @param identityKeys key columns of tables identified by a replica identity index: Debezium keys
+     *                     their events by these columns ({@code message.key.columns}) instead of the
+     *                     primary key, which their old row images need not contain
+     */
+    public static Properties build(PostgresSourceConfig config, List<TableId> tables, String seedId, java.time.Duration heartbeat,
+                                   java.util.Map<TableId, List<String>> identityKeys) {
         Properties p = new Properties();
+        if (!identityKeys.isEmpty()) {
+            p.setProperty("message.key.columns", identityKeys.entrySet().stream()
+                    .map(e -> Pattern.quote(e.getKey().toString()) + ":" + String.join(",", e.getValue())).collect(Collectors.joining(";")));
+        }
         p.setProperty("name", config.slotName());
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         p.setProperty("offset.storage", LakeOffsetBackingStore.class.getName());
@@ -46,6 +60,8 @@ public final class DebeziumProperties {
         p.setProperty("table.include.list", tables.stream().map(t -> Pattern.quote(t.toString())).collect(Collectors.joining(",")));
         p.setProperty("snapshot.mode", "initial");
         p.setProperty("decimal.handling.mode", "precise");
+        p.setProperty("converters", io.tributary.source.postgres.convert.ExactNumericConverter.NAME);
+        p.setProperty(io.tributary.source.postgres.convert.ExactNumericConverter.NAME + ".type", io.tributary.source.postgres.convert.ExactNumericConverter.class.getName());
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("binary.handling.mode", "bytes");
         p.setProperty("interval.handling.mode", "numeric");
@@ -54,6 +70,7 @@ public final class DebeziumProperties {
         p.setProperty("skipped.operations", "none");
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("column.propagate.source.type", ".*");
+        p.setProperty("unavailable.value.placeholder", io.tributary.source.postgres.convert.UnavailablePlaceholder.TEXT);
         p.setProperty("heartbeat.interval.ms", Long.toString(heartbeat.toMillis()));
         p.setProperty("max.batch.size", "16384");
         p.setProperty("max.queue.size", "32768");

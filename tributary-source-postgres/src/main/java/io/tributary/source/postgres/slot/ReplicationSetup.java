@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks that a PostgreSQL server can be captured and prepares it: {@code wal_level = logical}
  * (PostgreSQL "Write Ahead Log" settings, section 20.5.1), a role with the REPLICATION attribute,
- * the configured tables exist and have a primary key, and the publication exists and covers them
+ * the configured tables exist and identify their rows (a primary key or a replica identity, see
+ * {@link ReplicaIdentities}), and the publication exists and covers them
  * (created if absent: PostgreSQL "CREATE PUBLICATION"). The replication slot itself is created by
  * Debezium on first start, so its exported snapshot backs the initial snapshot.
  */
@@ -37,8 +38,15 @@ public final class ReplicationSetup {
         this.config = connector.config();
     }
 
-    /** What the checks found: the captured tables with their estimated row counts. */
-    public record Prepared(Map<TableId, Long> estimatedRows) {
+    /**
+     * What the checks found: the captured tables with their estimated row counts, and the key
+     * columns of tables identified by a replica identity index rather than their primary key.
+     */
+    public record Prepared(Map<TableId, Long> estimatedRows, Map<TableId, List<String>> identityKeys) {
+        public Prepared(Map<TableId, Long> estimatedRows) {
+            this(estimatedRows, Map.of());
+        }
+
         public List<TableId> tables() {
             return List.copyOf(estimatedRows.keySet());
         }
@@ -56,13 +64,13 @@ public final class ReplicationSetup {
                 tables = allUserTables(c);
             }
             checkTablesExist(c, tables);
-            checkKeys(c, tables);
+            Map<TableId, List<String>> identityKeys = ReplicaIdentities.check(c, tables, config.database());
             ensurePublication(c, tables);
             Map<TableId, Long> estimates = new LinkedHashMap<>();
             for (TableId t : tables) {
                 estimates.put(t, estimate(c, t));
             }
-            return new Prepared(estimates);
+            return new Prepared(estimates, identityKeys);
         } catch (SQLException e) {
             throw connector.translate(e);
         }
@@ -201,28 +209,6 @@ public final class ReplicationSetup {
         if (tables.isEmpty()) {
             throw new TributaryException(ErrorCode.TABLE_NOT_FOUND,
                     "Cannot capture database " + config.database() + ": there are no tables to capture. Create tables or list them in source.tables");
-        }
-    }
-
-    private void checkKeys(Connection c, List<TableId> tables) throws SQLException {
-        List<TableId> keyless = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        + "WHERE i.indisprimary AND n.nspname = ? AND c.relname = ?")) {
-            for (TableId t : tables) {
-                ps.setString(1, t.schema());
-                ps.setString(2, t.name());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        keyless.add(t);
-                    }
-                }
-            }
-        }
-        if (!keyless.isEmpty()) {
-            throw new TributaryException(ErrorCode.NO_PRIMARY_KEY,
-                    "Cannot capture " + keyless.stream().map(TableId::toString).collect(Collectors.joining(", "))
-                            + ": no primary key, so silver cannot tell rows apart. Add a primary key, or leave the table out of source.tables");
         }
     }
 
