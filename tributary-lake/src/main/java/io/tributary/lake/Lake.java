@@ -76,7 +76,12 @@ public final class Lake implements Closeable {
     }
 
     public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
-        return new Lake(LakeCatalog.open(config.warehouse()), config, pipeline, options, Clock.systemUTC());
+        return open(LakeCatalog.open(config.warehouse()), config, pipeline, options);
+    }
+
+    /** As {@link #open(LakeConfig, String, Function)}, on an open catalog of {@code config}'s warehouse. */
+    public static Lake open(LakeCatalog catalog, LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
+        return new Lake(catalog, config, pipeline, options, Clock.systemUTC());
     }
 
     public LakeCatalog catalog() {

@@ -48,6 +48,14 @@ public final class LakeCatalog implements Closeable {
      * @throws TributaryException LAKE_IO_FAILED when the warehouse directory cannot be created or opened
      */
     public static LakeCatalog open(Path warehouse) {
+        return open(warehouse, new JdbcCatalog());
+    }
+
+    /**
+     * As {@link #open(Path)}, on an uninitialized {@code catalog}: a subclass can wrap its table
+     * operations, as a test's fault injection does.
+     */
+    public static LakeCatalog open(Path warehouse, JdbcCatalog catalog) {
         try {
             Files.createDirectories(warehouse);
         } catch (IOException e) {
@@ -61,7 +69,6 @@ public final class LakeCatalog implements Closeable {
         // and a writer waits for the lock instead of failing at once.
         props.put("jdbc.journal_mode", "WAL");
         props.put("jdbc.busy_timeout", "30000");
-        JdbcCatalog catalog = new JdbcCatalog();
         Configuration conf = new Configuration();
         // Hadoop's default local file system writes a .crc side file for every file; Parquet and
         // Iceberg metadata carry their own checksums, so the raw file system halves the file writes;
