@@ -88,6 +88,35 @@ public final class Lake implements Closeable {
         return catalog;
     }
 
+    /** The lease is renewed by a commit, or while idle once it is this old (well inside {@link StateTable#LEASE_TIMEOUT}). */
+    public static final Duration LEASE_RENEWAL = Duration.ofSeconds(10);
+
+    /**
+     * Takes the lake for this process before a pipeline starts (see {@link StateTable}); every later
+     * commit checks that it still owns it.
+     *
+     * @throws TributaryException PIPELINE_FENCED when another pipeline's lease is live
+     */
+    public void acquireLease() {
+        state.acquire(clock.instant());
+    }
+
+    /** Renews the lease if no commit renewed it for {@link #LEASE_RENEWAL}; call it on the commit thread while idle. */
+    public void renewLease() {
+        Instant now = clock.instant();
+        state.renew(now, now.minus(LEASE_RENEWAL));
+    }
+
+    /** Releases the lease so the next pipeline starts at once; a failure is logged, as a restart takes over a dead owner's lease anyway. */
+    public void releaseLease() {
+        try {
+            state.release(clock.instant());
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot release the lake's lease: {}. A restart on this host takes over at once, elsewhere after {} s", e.getMessage(),
+                    StateTable.LEASE_TIMEOUT.toSeconds());
+        }
+    }
+
     /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
     public Optional<CommittedState> committedState() {
         return state.read();
@@ -103,6 +132,9 @@ public final class Lake implements Closeable {
      */
     public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted) {
         Instant start = clock.instant();
+        // A pipeline presumed dead must not commit after another took over (the watermark record
+        // below is the atomic check; this one keeps its table commits out, too).
+        state.verify("commit through " + through);
         Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
             byTable.computeIfAbsent(e.table(), t -> new ArrayList<>()).add(e);

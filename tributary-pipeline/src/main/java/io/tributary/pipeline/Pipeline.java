@@ -60,6 +60,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile Instant lastGoldBuild = Instant.EPOCH;
     private volatile boolean goldPending;
     private volatile boolean closed;
+    private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -99,6 +100,40 @@ public final class Pipeline implements ChangeHandler, Closeable {
      */
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
+        lake.acquireLease();
+        java.util.concurrent.ScheduledExecutorService leaseTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tributary-lease");
+            t.setDaemon(true);
+            return t;
+        });
+        boolean fenced = false;
+        try {
+            // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
+            long every = Lake.LEASE_RENEWAL.toMillis() / 2;
+            leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+            runLeased(mode);
+        } catch (io.tributary.spi.TributaryException e) {
+            fenced = e.errorCode() == io.tributary.spi.ErrorCode.PIPELINE_FENCED;
+            throw e;
+        } finally {
+            leaseTimer.shutdownNow();
+            if (!fenced) {
+                lake.releaseLease();
+            }
+        }
+    }
+
+    /** Runs on the commit thread; a lost lease stops the pipeline with its error. */
+    private void renewLease() {
+        try {
+            lake.renewLease();
+        } catch (RuntimeException e) {
+            leaseFailure.compareAndSet(null, e);
+            close();
+        }
+    }
+
+    private void runLeased(ChangeSource.RunMode mode) {
         Optional<CommittedState> state = lake.committedState();
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
         submitted = committed;
@@ -114,6 +149,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
             capture.run(this, mode);
         } finally {
             source.set(null);
+        }
+        if (leaseFailure.get() != null) {
+            throw leaseFailure.get();
         }
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.

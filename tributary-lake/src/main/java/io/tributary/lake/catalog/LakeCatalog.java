@@ -48,12 +48,12 @@ public final class LakeCatalog implements Closeable {
      * @throws TributaryException LAKE_IO_FAILED when the warehouse directory cannot be created or opened
      */
     public static LakeCatalog open(Path warehouse) {
-        return open(warehouse, new JdbcCatalog());
+        return open(warehouse, new JdbcCatalog(null, ConnectionPerCall::new, true));
     }
 
     /**
-     * As {@link #open(Path)}, on an uninitialized {@code catalog}: a subclass can wrap its table
-     * operations, as a test's fault injection does.
+     * As {@link #open(Path)}, on an uninitialized {@code catalog} built with {@link ConnectionPerCall}
+     * connections: a subclass can wrap its table operations, as a test's fault injection does.
      */
     public static LakeCatalog open(Path warehouse, JdbcCatalog catalog) {
         try {
@@ -145,6 +145,42 @@ public final class LakeCatalog implements Closeable {
         } finally {
             commitLock.unlock();
         }
+    }
+
+    /**
+     * Appends an empty snapshot whose summary {@code plan} computes from the current snapshot's
+     * summary (empty for a table without snapshots), only if no other commit lands in between: a
+     * compare-and-swap of the table's metadata location in the catalog, without the retry on a newer
+     * version that Iceberg's own updates make (a fencing check must see the version it replaces).
+     * {@code plan} may throw to refuse.
+     *
+     * @throws org.apache.iceberg.exceptions.CommitFailedException when another commit landed first
+     */
+    public void appendIfUnchanged(TableIdentifier id, java.util.function.UnaryOperator<Map<String, String>> plan) {
+        commitLock.lock();
+        try {
+            Table table = load(id).orElseThrow(() -> new NoSuchTableException("Table does not exist: %s", id));
+            org.apache.iceberg.TableOperations ops = ((org.apache.iceberg.HasTableOperations) table).operations();
+            org.apache.iceberg.TableMetadata base = ops.refresh();
+            Map<String, String> summary = plan.apply(base.currentSnapshot() == null ? Map.of() : base.currentSnapshot().summary());
+            org.apache.iceberg.BaseTransaction transaction = (org.apache.iceberg.BaseTransaction) org.apache.iceberg.Transactions.newTransaction(id.toString(), ops);
+            org.apache.iceberg.AppendFiles append = transaction.newFastAppend();
+            summary.forEach(append::set);
+            append.commit();
+            ops.commit(transaction.startMetadata(), transaction.currentMetadata());
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** The summary of the table's current snapshot as the catalog holds it now (empty without one), re-reading commits of other processes. */
+    public Map<String, String> currentSummary(TableIdentifier id) {
+        Optional<Table> table = load(id);
+        if (table.isEmpty()) {
+            return Map.of();
+        }
+        org.apache.iceberg.TableMetadata current = ((org.apache.iceberg.HasTableOperations) table.get()).operations().refresh();
+        return current.currentSnapshot() == null ? Map.of() : current.currentSnapshot().summary();
     }
 
     private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {

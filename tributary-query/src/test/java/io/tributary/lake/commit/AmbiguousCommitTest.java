@@ -163,6 +163,10 @@ class AmbiguousCommitTest {
         private volatile Outcome outcome;
         private volatile Fired fired;
 
+        FaultyCatalog() {
+            super(null, io.tributary.lake.catalog.ConnectionPerCall::new, true);
+        }
+
         void arm(TableIdentifier table, Outcome outcome) {
             this.outcome = outcome;
             armedFor.set(table);
