@@ -112,8 +112,11 @@ public final class Lake implements Closeable {
         try {
             state.release(clock.instant());
         } catch (RuntimeException e) {
-            LOG.warn("Cannot release the lake's lease: {}. A restart on this host takes over at once, elsewhere after {} s", e.getMessage(),
-                    StateTable.LEASE_TIMEOUT.toSeconds());
+            boolean takenOver = e instanceof TributaryException t && t.errorCode() == ErrorCode.PIPELINE_FENCED;
+            if (!takenOver) {
+                LOG.warn("Cannot release the lake's lease: {}. A restart on this host takes over at once, elsewhere after {} s", e.getMessage(),
+                        StateTable.LEASE_TIMEOUT.toSeconds());
+            }
         }
     }
 

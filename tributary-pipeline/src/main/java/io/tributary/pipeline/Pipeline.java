@@ -106,20 +106,14 @@ public final class Pipeline implements ChangeHandler, Closeable {
             t.setDaemon(true);
             return t;
         });
-        boolean fenced = false;
         try {
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
             runLeased(mode);
-        } catch (io.tributary.spi.TributaryException e) {
-            fenced = e.errorCode() == io.tributary.spi.ErrorCode.PIPELINE_FENCED;
-            throw e;
         } finally {
             leaseTimer.shutdownNow();
-            if (!fenced) {
-                lake.releaseLease();
-            }
+            lake.releaseLease();
         }
     }
 
