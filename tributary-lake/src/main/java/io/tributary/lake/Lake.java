@@ -212,11 +212,11 @@ public final class Lake implements Closeable {
                 if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
                     // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
                     OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
-                            new SourcePosition(before.commitLsn(), 0));
+                            new SourcePosition(before.commitLsn(), 0), options.apply(table));
                     CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
                 } else {
-                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
+                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC), options.apply(table));
                     CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
                 }

@@ -1,5 +1,6 @@
 package io.tributary.lake.catalog;
 
+import io.tributary.spi.CrashPoint;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.Closeable;
@@ -28,6 +29,7 @@ import org.apache.iceberg.jdbc.JdbcCatalog;
  * are added, existing field ids are kept.
  */
 public final class LakeCatalog implements Closeable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LakeCatalog.class);
     public static final String CATALOG_FILE = "catalog.db";
     private final JdbcCatalog catalog;
     private final java.util.concurrent.ExecutorService manifestScans = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
@@ -122,7 +124,37 @@ public final class LakeCatalog implements Closeable {
     public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
         commitLock.lock();
         try {
-            return ensureLocked(id, schema, partitioning);
+            return ensureLocked(id, schema, partitioning, Map.of());
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /**
+     * Loads the table, creating it with {@code schema}, or evolving it to follow a schema change of
+     * its source table as {@link SchemaEvolution} describes. Reaches {@link CrashPoint#SCHEMA_EVOLVED}
+     * right after a schema update is committed.
+     *
+     * @throws TributaryException INCOMPATIBLE_SCHEMA_CHANGE when the table cannot follow the change
+     */
+    public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning, SchemaEvolution evolution) {
+        commitLock.lock();
+        try {
+            Optional<Table> existing = load(id);
+            if (existing.isEmpty()) {
+                return ensureLocked(id, schema, partitioning, evolution.initialProperties(schema));
+            }
+            Table table = existing.get();
+            SchemaEvolution.Plan plan = evolution.plan(table, schema);
+            if (!plan.isEmpty()) {
+                plan.apply(table, evolution.at());
+                table.refresh();
+                if (plan.changesSchema()) {
+                    LOG.info("Table {} follows the schema change of {} at {}: {}", id, evolution.source(), evolution.at(), plan);
+                    CrashPoint.reach(CrashPoint.SCHEMA_EVOLVED);
+                }
+            }
+            return table;
         } finally {
             commitLock.unlock();
         }
@@ -183,7 +215,7 @@ public final class LakeCatalog implements Closeable {
         return current.currentSnapshot() == null ? Map.of() : current.currentSnapshot().summary();
     }
 
-    private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
+    private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning, Map<String, String> extraProperties) {
         Optional<Table> existing = load(id);
         if (existing.isEmpty()) {
             Namespace ns = id.namespace();
@@ -204,6 +236,7 @@ public final class LakeCatalog implements Closeable {
                 // Full bounds for the position column, so a filter on it can match whole files.
                 properties.put(TableProperties.METRICS_MODE_COLUMN_CONF_PREFIX + "_position", "full");
             }
+            properties.putAll(extraProperties);
             Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
             loaded.put(id, created);
             return created;
