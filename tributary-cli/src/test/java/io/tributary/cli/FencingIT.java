@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
+import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.commit.StateTable;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ErrorCode;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One pipeline per lake and per replication slot: a second {@code run} on a lake whose owner is alive
  * is refused naming the owner, a second lake reading the same slot is refused naming the slot and the
- * server process, and after the owner is SIGKILLed a restart takes the lake over (next epoch) and
+ * server process, an idle owner keeps renewing its lease, and after the owner is SIGKILLed a restart takes the lake over (next epoch) and
  * catches up exactly.
  */
 class FencingIT {
@@ -43,6 +44,16 @@ class FencingIT {
                     postgres.execute(db, "SELECT 1");
                 }
                 assertThat(Files.readString(log)).as("the owner committed").contains("Committed");
+
+                // Idle (no change in the source), the owner still renews its lease every few seconds.
+                try (LakeCatalog catalog = LakeCatalog.open(dir.resolve("lake"))) {
+                    String renewed = catalog.currentSummary(StateTable.ID).get("tributary.lease.renewed-at");
+                    long idle = System.nanoTime() + Lake.LEASE_RENEWAL.multipliedBy(2).toNanos();
+                    while (renewed.equals(catalog.currentSummary(StateTable.ID).get("tributary.lease.renewed-at")) && System.nanoTime() < idle) {
+                        owner.waitFor(Duration.ofMillis(200));
+                    }
+                    assertThat(catalog.currentSummary(StateTable.ID).get("tributary.lease.renewed-at")).as("renewed while idle").isNotEqualTo(renewed);
+                }
 
                 Result second = run(config, "--once");
                 assertThat(second.code()).as(second.err()).isEqualTo(ErrorCode.PIPELINE_FENCED.kind().exitCode()).isEqualTo(3);

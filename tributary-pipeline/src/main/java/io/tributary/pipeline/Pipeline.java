@@ -33,6 +33,8 @@ import org.slf4j.MDC;
  * once per {@code models.interval}. Capture runs on the caller's thread and commits on one commit
  * thread, so the next micro-batch is read while the previous one is written; {@link #close()} from
  * another thread stops capture, and {@link #run} returns after committing what was delivered.
+ * {@link #run} first takes the lake's lease (a second pipeline on the same lake is refused), renews
+ * it on the commit thread while idle, and releases it when it returns.
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -61,6 +63,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile boolean goldPending;
     private volatile boolean closed;
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
+    private volatile boolean leaseReleased;
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -113,12 +116,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
             runLeased(mode);
         } finally {
             leaseTimer.shutdownNow();
+            leaseReleased = true;
             lake.releaseLease();
         }
     }
 
     /** Runs on the commit thread; a lost lease stops the pipeline with its error. */
     private void renewLease() {
+        if (leaseReleased) {
+            return;
+        }
         try {
             lake.renewLease();
         } catch (RuntimeException e) {
