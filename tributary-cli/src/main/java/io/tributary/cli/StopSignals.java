@@ -11,6 +11,7 @@ import sun.misc.SignalHandler;
  * Restores the previous handlers on {@link #close()}.
  */
 final class StopSignals implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StopSignals.class);
     private final List<Signal> signals = new ArrayList<>();
     private final List<SignalHandler> previous = new ArrayList<>();
 
@@ -18,7 +19,10 @@ final class StopSignals implements AutoCloseable {
         for (String name : List.of("TERM", "INT")) {
             Signal signal = new Signal(name);
             signals.add(signal);
-            previous.add(Signal.handle(signal, s -> stop.run()));
+            previous.add(Signal.handle(signal, s -> {
+                LOG.info("Received SIG{}: stopping capture, committing what was delivered, then exiting", s.getName());
+                stop.run();
+            }));
         }
     }
 

@@ -186,8 +186,17 @@ public final class ConfigLoader {
             });
             List<String> excluded = table.stringList("exclude");
             List<String> hashed = table.stringList("hash");
+            Map<String, String> renamedFrom = table.stringMap("renamed-from");
+            java.util.Set<String> oldNames = new java.util.HashSet<>();
+            renamedFrom.forEach((now, before) -> {
+                if (before.isBlank() || before.equals(now)) {
+                    table.problem("renamed-from." + now, "expected the column's previous name in the source, different from '" + now + "'; found '" + before + "'");
+                } else if (!oldNames.add(before)) {
+                    table.problem("renamed-from." + now, "column '" + before + "' is already mapped to another new name; each old name may appear once");
+                }
+            });
             table.finish();
-            out.put(id, new TableOptions(renames, casts, excluded, hashed));
+            out.put(id, new TableOptions(renames, casts, excluded, hashed, renamedFrom));
         }
         return out;
     }

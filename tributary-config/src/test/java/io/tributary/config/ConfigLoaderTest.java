@@ -98,11 +98,29 @@ class ConfigLoaderTest {
                     cast: {age: long}
                     exclude: [notes]
                     hash: [email]
+                    renamed-from: {full_name: name}
                 """, "t.yaml", dir);
         TableOptions options = config.optionsFor(new TableId("public", "customers"));
+        assertThat(options.renamedFrom()).containsExactly(java.util.Map.entry("full_name", "name"));
         assertThat(options.renames()).containsEntry("FullName", "name");
         assertThat(options.casts()).containsEntry("age", "long");
         assertThat(options.excluded()).containsExactly("notes");
         assertThat(options.hashed()).containsExactly("email");
+    }
+
+    @Test
+    void rejectsRenamesThatMapNothingOrTheSameColumnTwice() {
+        assertThatThrownBy(() -> loader.parse("""
+                source: {host: h, database: d, user: u}
+                lake: {warehouse: w}
+                tables:
+                  public.orders:
+                    renamed-from: {memo: memo, a: old, b: old}
+                """, "t.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("tables.public.orders.renamed-from.memo", "tables.public.orders.renamed-from.b"))
+                .hasMessageContaining("expected the column's previous name in the source, different from 'memo'")
+                .hasMessageContaining("column 'old' is already mapped to another new name");
     }
 }

@@ -78,11 +78,48 @@ public final class Lake implements Closeable {
     }
 
     public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
-        return new Lake(LakeCatalog.open(config.warehouse()), config, pipeline, options, Clock.systemUTC());
+        return open(LakeCatalog.open(config.warehouse()), config, pipeline, options);
+    }
+
+    /** As {@link #open(LakeConfig, String, Function)}, on an open catalog of {@code config}'s warehouse. */
+    public static Lake open(LakeCatalog catalog, LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
+        return new Lake(catalog, config, pipeline, options, Clock.systemUTC());
     }
 
     public LakeCatalog catalog() {
         return catalog;
+    }
+
+    /** The lease is renewed by a commit, or while idle once it is this old (well inside {@link StateTable#LEASE_TIMEOUT}). */
+    public static final Duration LEASE_RENEWAL = Duration.ofSeconds(10);
+
+    /**
+     * Takes the lake for this process before a pipeline starts (see {@link StateTable}); every later
+     * commit checks that it still owns it.
+     *
+     * @throws TributaryException PIPELINE_FENCED when another pipeline's lease is live
+     */
+    public void acquireLease() {
+        state.acquire(clock.instant());
+    }
+
+    /** Renews the lease if no commit renewed it for {@link #LEASE_RENEWAL}; call it on the commit thread while idle. */
+    public void renewLease() {
+        Instant now = clock.instant();
+        state.renew(now, now.minus(LEASE_RENEWAL));
+    }
+
+    /** Releases the lease so the next pipeline starts at once; a failure is logged, as a restart takes over a dead owner's lease anyway. */
+    public void releaseLease() {
+        try {
+            state.release(clock.instant());
+        } catch (RuntimeException e) {
+            boolean takenOver = e instanceof TributaryException t && t.errorCode() == ErrorCode.PIPELINE_FENCED;
+            if (!takenOver) {
+                LOG.warn("Cannot release the lake's lease: {}. A restart on this host takes over at once, elsewhere after {} s", e.getMessage(),
+                        StateTable.LEASE_TIMEOUT.toSeconds());
+            }
+        }
     }
 
     /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
@@ -100,6 +137,9 @@ public final class Lake implements Closeable {
      */
     public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted) {
         Instant start = clock.instant();
+        // A pipeline presumed dead must not commit after another took over (the watermark record
+        // below is the atomic check; this one keeps its table commits out, too).
+        state.verify("commit through " + through);
         Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
             byTable.computeIfAbsent(e.table(), t -> new ArrayList<>()).add(e);
@@ -175,11 +215,11 @@ public final class Lake implements Closeable {
                 if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
                     // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
                     OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
-                            new SourcePosition(before.commitLsn(), 0));
+                            new SourcePosition(before.commitLsn(), 0), options.apply(table));
                     CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
                 } else {
-                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC));
+                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC), options.apply(table));
                     CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                     catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
                 }

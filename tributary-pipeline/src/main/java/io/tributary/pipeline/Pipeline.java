@@ -33,6 +33,8 @@ import org.slf4j.MDC;
  * once per {@code models.interval}. Capture runs on the caller's thread and commits on one commit
  * thread, so the next micro-batch is read while the previous one is written; {@link #close()} from
  * another thread stops capture, and {@link #run} returns after committing what was delivered.
+ * {@link #run} first takes the lake's lease (a second pipeline on the same lake is refused), renews
+ * it on the commit thread while idle, and releases it when it returns.
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -60,6 +62,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile Instant lastGoldBuild = Instant.EPOCH;
     private volatile boolean goldPending;
     private volatile boolean closed;
+    private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
+    private volatile boolean leaseReleased;
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -99,6 +103,38 @@ public final class Pipeline implements ChangeHandler, Closeable {
      */
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
+        lake.acquireLease();
+        java.util.concurrent.ScheduledExecutorService leaseTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tributary-lease");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
+            long every = Lake.LEASE_RENEWAL.toMillis() / 2;
+            leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+            runLeased(mode);
+        } finally {
+            leaseTimer.shutdownNow();
+            leaseReleased = true;
+            lake.releaseLease();
+        }
+    }
+
+    /** Runs on the commit thread; a lost lease stops the pipeline with its error. */
+    private void renewLease() {
+        if (leaseReleased) {
+            return;
+        }
+        try {
+            lake.renewLease();
+        } catch (RuntimeException e) {
+            leaseFailure.compareAndSet(null, e);
+            close();
+        }
+    }
+
+    private void runLeased(ChangeSource.RunMode mode) {
         Optional<CommittedState> state = lake.committedState();
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
         submitted = committed;
@@ -114,6 +150,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
             capture.run(this, mode);
         } finally {
             source.set(null);
+        }
+        if (leaseFailure.get() != null) {
+            throw leaseFailure.get();
         }
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.

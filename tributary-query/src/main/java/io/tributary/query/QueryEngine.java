@@ -67,6 +67,24 @@ public final class QueryEngine implements Closeable {
         }
     }
 
+    /**
+     * How read_parquet matches the files' columns to the table's: by name (a column added later
+     * reads as null from older files) or, once a column was renamed, by Iceberg field id under the
+     * current names, so the renamed column is found in files written before the rename. DuckDB's
+     * field-id matching does not reach into list elements: a table with list columns is read by
+     * name, and its renamed columns read as null from files older than the rename.
+     */
+    private static String columnMatching(LakeTable table) {
+        boolean renamed = table.columns().stream().anyMatch(c -> !c.formerNames().isEmpty());
+        boolean lists = table.columns().stream().anyMatch(c -> c.icebergType().startsWith("list<"));
+        if (!renamed || lists) {
+            return "union_by_name = true";
+        }
+        return table.columns().stream()
+                .map(c -> c.fieldId() + ": {name: " + literal(c.name()) + ", type: " + literal(DuckDbTypes.of(c.icebergType())) + ", default_value: NULL}")
+                .collect(Collectors.joining(", ", "schema = MAP {", "}"));
+    }
+
     /** The SELECT a view of {@code table} runs. */
     static String viewSql(LakeTable table) {
         String projection = table.columns().stream()
@@ -80,7 +98,7 @@ public final class QueryEngine implements Closeable {
         }
         String dataList = table.dataFiles().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
         if (table.deleteFiles().isEmpty()) {
-            return "SELECT " + projection + " FROM read_parquet([" + dataList + "], union_by_name = true)";
+            return "SELECT " + projection + " FROM read_parquet([" + dataList + "], " + columnMatching(table) + ")";
         }
         StringBuilder sql = new StringBuilder("WITH __seq(__file, __seq) AS (VALUES ");
         List<String> seqRows = new ArrayList<>();
@@ -91,7 +109,7 @@ public final class QueryEngine implements Closeable {
             seqRows.add("(" + literal(localPath(f.path())) + ", " + f.dataSequenceNumber() + ")");
         }
         sql.append(String.join(", ", seqRows)).append("), __data AS (SELECT __d.*, __seq.__seq FROM read_parquet([").append(dataList)
-                .append("], union_by_name = true, filename = true, file_row_number = true) __d JOIN __seq ON __d.filename = __seq.__file)");
+                .append("], ").append(columnMatching(table)).append(", filename = true, file_row_number = true) __d JOIN __seq ON __d.filename = __seq.__file)");
         Map<List<String>, List<DeleteFileRef>> equality = new LinkedHashMap<>();
         List<DeleteFileRef> positional = new ArrayList<>();
         for (DeleteFileRef f : table.deleteFiles()) {

@@ -58,6 +58,11 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** The child's process id, as a lease or an error message names it. */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

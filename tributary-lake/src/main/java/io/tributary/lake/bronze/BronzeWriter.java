@@ -1,7 +1,9 @@
 package io.tributary.lake.bronze;
 
+import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.SchemaEvolution;
 import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.lake.layout.TableNames;
 import io.tributary.spi.ChangeEvent;
@@ -61,9 +63,9 @@ public final class BronzeWriter {
     }
 
     /** Creates or evolves the table for every schema the events carry, then writes them; returns the prepared append. */
-    public AppendFiles prepare(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt) {
+    public AppendFiles prepare(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, TableOptions options) {
         AppendFiles append = null;
-        for (DataFile file : write(id, events, ingestedAt)) {
+        for (DataFile file : write(id, events, ingestedAt, options)) {
             append = (append == null ? catalog.load(id).orElseThrow().newAppend() : append).appendFile(file);
         }
         return append;
@@ -75,20 +77,24 @@ public final class BronzeWriter {
      * at or after {@code abandonedFrom}, so bronze holds one consistent snapshot and then the
      * changes after it. Change events before that position are kept.
      */
-    public OverwriteFiles prepareRestartedSnapshot(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, SourcePosition abandonedFrom) {
-        List<DataFile> files = write(id, events, ingestedAt);
+    public OverwriteFiles prepareRestartedSnapshot(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, SourcePosition abandonedFrom,
+                                                   TableOptions options) {
+        List<DataFile> files = write(id, events, ingestedAt, options);
         OverwriteFiles overwrite = catalog.load(id).orElseThrow().newOverwrite()
                 .overwriteByRowFilter(Expressions.and(Expressions.equal("_op", "r"), Expressions.greaterThanOrEqual("_position", abandonedFrom.encoded())));
         files.forEach(overwrite::addFile);
         return overwrite;
     }
 
-    private List<DataFile> write(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt) {
+    private List<DataFile> write(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, TableOptions options) {
         Table table = null;
         TableSchema last = null;
+        Map<String, String> renamedFrom = new LinkedHashMap<>();
+        options.renamedFrom().forEach((now, before) -> renamedFrom.put(TableNames.snakeCase(now), TableNames.snakeCase(before)));
         for (ChangeEvent e : events) {
             if (e.schema() != last && e.operation() != io.tributary.spi.ChangeOperation.TRUNCATE) {
-                table = catalog.ensure(id, schema(e.schema()), s -> PartitionSpec.builderFor(s).day("_commit_ts").build());
+                table = catalog.ensure(id, schema(e.schema()), s -> PartitionSpec.builderFor(s).day("_commit_ts").build(),
+                        new SchemaEvolution(e.table(), Set.copyOf(METADATA), renamedFrom, e.position()));
                 last = e.schema();
             }
         }
@@ -102,7 +108,7 @@ public final class BronzeWriter {
         Map<TableSchema, int[]> positions = new java.util.IdentityHashMap<>();
         int[] meta = METADATA.stream().mapToInt(name -> schema.columns().indexOf(schema.findField(name))).toArray();
         for (ChangeEvent e : events) {
-            int[] at = positions.computeIfAbsent(e.schema(), s -> fieldPositions(schema, s));
+            int[] at = positions.computeIfAbsent(e.schema(), s -> fieldPositions(schema, s, renamedFrom));
             Record r = record(schema, at, meta, e, ingestedAt);
             key.partition(wrapper.wrap(r));
             byDay.computeIfAbsent(key.copy(), k -> new ArrayList<>()).add(r);
@@ -115,11 +121,20 @@ public final class BronzeWriter {
         return written;
     }
 
-    /** Where each source column of {@code source} sits in the table's schema. */
-    private static int[] fieldPositions(Schema schema, TableSchema source) {
+    /**
+     * Where each source column of {@code source} sits in the table's schema; a column of a schema
+     * older than a rename is found under its new name.
+     */
+    private static int[] fieldPositions(Schema schema, TableSchema source, Map<String, String> renamedFrom) {
         int[] at = new int[source.columns().size()];
         for (int i = 0; i < at.length; i++) {
-            at[i] = schema.columns().indexOf(schema.findField(TableNames.snakeCase(source.columns().get(i).name())));
+            String name = TableNames.snakeCase(source.columns().get(i).name());
+            Types.NestedField field = schema.findField(name);
+            if (field == null) {
+                field = renamedFrom.entrySet().stream().filter(r -> r.getValue().equals(name)).map(r -> schema.findField(r.getKey()))
+                        .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            }
+            at[i] = schema.columns().indexOf(field);
         }
         return at;
     }
@@ -130,7 +145,7 @@ public final class BronzeWriter {
         Row image = e.image();
         if (image != null) {
             for (int i = 0; i < at.length; i++) {
-                r.set(at[i], IcebergTypes.toIcebergValue(image.get(i)));
+                r.set(at[i], IcebergTypes.toIcebergValue(image.get(i), schema.columns().get(at[i]).type()));
             }
         }
         r.set(meta[0], e.operation().code());

@@ -1,5 +1,6 @@
 package io.tributary.lake.catalog;
 
+import io.tributary.spi.CrashPoint;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.Closeable;
@@ -28,6 +29,7 @@ import org.apache.iceberg.jdbc.JdbcCatalog;
  * are added, existing field ids are kept.
  */
 public final class LakeCatalog implements Closeable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LakeCatalog.class);
     public static final String CATALOG_FILE = "catalog.db";
     private final JdbcCatalog catalog;
     private final java.util.concurrent.ExecutorService manifestScans = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
@@ -48,6 +50,14 @@ public final class LakeCatalog implements Closeable {
      * @throws TributaryException LAKE_IO_FAILED when the warehouse directory cannot be created or opened
      */
     public static LakeCatalog open(Path warehouse) {
+        return open(warehouse, new JdbcCatalog(null, ConnectionPerCall::new, true));
+    }
+
+    /**
+     * As {@link #open(Path)}, on an uninitialized {@code catalog} built with {@link ConnectionPerCall}
+     * connections: a subclass can wrap its table operations, as a test's fault injection does.
+     */
+    public static LakeCatalog open(Path warehouse, JdbcCatalog catalog) {
         try {
             Files.createDirectories(warehouse);
         } catch (IOException e) {
@@ -61,7 +71,6 @@ public final class LakeCatalog implements Closeable {
         // and a writer waits for the lock instead of failing at once.
         props.put("jdbc.journal_mode", "WAL");
         props.put("jdbc.busy_timeout", "30000");
-        JdbcCatalog catalog = new JdbcCatalog();
         Configuration conf = new Configuration();
         // Hadoop's default local file system writes a .crc side file for every file; Parquet and
         // Iceberg metadata carry their own checksums, so the raw file system halves the file writes;
@@ -115,7 +124,37 @@ public final class LakeCatalog implements Closeable {
     public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
         commitLock.lock();
         try {
-            return ensureLocked(id, schema, partitioning);
+            return ensureLocked(id, schema, partitioning, Map.of());
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /**
+     * Loads the table, creating it with {@code schema}, or evolving it to follow a schema change of
+     * its source table as {@link SchemaEvolution} describes. Reaches {@link CrashPoint#SCHEMA_EVOLVED}
+     * right after a schema update is committed.
+     *
+     * @throws TributaryException INCOMPATIBLE_SCHEMA_CHANGE when the table cannot follow the change
+     */
+    public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning, SchemaEvolution evolution) {
+        commitLock.lock();
+        try {
+            Optional<Table> existing = load(id);
+            if (existing.isEmpty()) {
+                return ensureLocked(id, schema, partitioning, evolution.initialProperties(schema));
+            }
+            Table table = existing.get();
+            SchemaEvolution.Plan plan = evolution.plan(table, schema);
+            if (!plan.isEmpty()) {
+                plan.apply(table, evolution.at());
+                table.refresh();
+                if (plan.changesSchema()) {
+                    LOG.info("Table {} follows the schema change of {} at {}: {}", id, evolution.source(), evolution.at(), plan);
+                    CrashPoint.reach(CrashPoint.SCHEMA_EVOLVED);
+                }
+            }
+            return table;
         } finally {
             commitLock.unlock();
         }
@@ -140,7 +179,43 @@ public final class LakeCatalog implements Closeable {
         }
     }
 
-    private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
+    /**
+     * Appends an empty snapshot whose summary {@code plan} computes from the current snapshot's
+     * summary (empty for a table without snapshots), only if no other commit lands in between: a
+     * compare-and-swap of the table's metadata location in the catalog, without the retry on a newer
+     * version that Iceberg's own updates make (a fencing check must see the version it replaces).
+     * {@code plan} may throw to refuse.
+     *
+     * @throws org.apache.iceberg.exceptions.CommitFailedException when another commit landed first
+     */
+    public void appendIfUnchanged(TableIdentifier id, java.util.function.UnaryOperator<Map<String, String>> plan) {
+        commitLock.lock();
+        try {
+            Table table = load(id).orElseThrow(() -> new NoSuchTableException("Table does not exist: %s", id));
+            org.apache.iceberg.TableOperations ops = ((org.apache.iceberg.HasTableOperations) table).operations();
+            org.apache.iceberg.TableMetadata base = ops.refresh();
+            Map<String, String> summary = plan.apply(base.currentSnapshot() == null ? Map.of() : base.currentSnapshot().summary());
+            org.apache.iceberg.BaseTransaction transaction = (org.apache.iceberg.BaseTransaction) org.apache.iceberg.Transactions.newTransaction(id.toString(), ops);
+            org.apache.iceberg.AppendFiles append = transaction.newFastAppend();
+            summary.forEach(append::set);
+            append.commit();
+            ops.commit(transaction.startMetadata(), transaction.currentMetadata());
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    /** The summary of the table's current snapshot as the catalog holds it now (empty without one), re-reading commits of other processes. */
+    public Map<String, String> currentSummary(TableIdentifier id) {
+        Optional<Table> table = load(id);
+        if (table.isEmpty()) {
+            return Map.of();
+        }
+        org.apache.iceberg.TableMetadata current = ((org.apache.iceberg.HasTableOperations) table.get()).operations().refresh();
+        return current.currentSnapshot() == null ? Map.of() : current.currentSnapshot().summary();
+    }
+
+    private Table ensureLocked(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning, Map<String, String> extraProperties) {
         Optional<Table> existing = load(id);
         if (existing.isEmpty()) {
             Namespace ns = id.namespace();
@@ -161,6 +236,7 @@ public final class LakeCatalog implements Closeable {
                 // Full bounds for the position column, so a filter on it can match whole files.
                 properties.put(TableProperties.METRICS_MODE_COLUMN_CONF_PREFIX + "_position", "full");
             }
+            properties.putAll(extraProperties);
             Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
             loaded.put(id, created);
             return created;

@@ -1,30 +1,51 @@
 package io.tributary.lake.commit;
 
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TributaryException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's state table {@code tributary.state}: after every table of a micro-batch has
  * committed, an empty snapshot whose summary records the consistent watermark, the source offset
  * to resume from and the commit time. Its current snapshot is where a restart resumes.
+ *
+ * <p>It also holds the lake's {@link Lease}: a pipeline {@link #acquire}s it at start (refused while
+ * another owner's lease is live, taken over with the next epoch when it is stale), and every later
+ * state commit is a compare-and-swap that first checks the lease is still its own, so a pipeline
+ * that was presumed dead cannot record a watermark (and so never acknowledges) after another took over.
  */
 public final class StateTable {
     public static final TableIdentifier ID = TableIdentifier.of("tributary", "state");
+    /** A lease not renewed for this long is stale: another pipeline may take the lake over. */
+    public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(StateTable.class);
     private static final String COMMITTED_AT = "tributary.committed-at";
 
     private final LakeCatalog catalog;
     private final String pipeline;
+    private volatile Lease lease;
 
     public StateTable(LakeCatalog catalog, String pipeline) {
         this.catalog = catalog;
@@ -47,10 +68,148 @@ public final class StateTable {
     }
 
     public void record(SourcePosition watermark, SourceOffset offset, Instant committedAt) {
-        Table table = catalog.ensure(ID, new Schema(List.of(Types.NestedField.optional(1, "unused", Types.StringType.get())), Set.of()),
+        Table table = ensure();
+        if (lease == null) {
+            catalog.commit(SnapshotPositions.stamp(table.newAppend(), pipeline, watermark)
+                    .set(SnapshotPositions.OFFSET, offset.token())
+                    .set(COMMITTED_AT, committedAt.toString()));
+            return;
+        }
+        commitHeld("record the watermark " + watermark, committedAt, previous -> Map.of(
+                SnapshotPositions.POSITION, watermark.encoded(),
+                SnapshotPositions.PIPELINE, pipeline,
+                SnapshotPositions.OFFSET, offset.token(),
+                COMMITTED_AT, committedAt.toString()));
+    }
+
+    /**
+     * Takes the lake for this process: refused while another owner's lease is live, taken over with
+     * the next epoch when it is stale or released. The watermark and offset stay as they are.
+     *
+     * @throws TributaryException PIPELINE_FENCED naming the owner that holds the lake
+     */
+    public Lease acquire(Instant now) {
+        ensure();
+        String host = thisHost();
+        Lease[] taken = new Lease[1];
+        try {
+            catalog.appendIfUnchanged(ID, summary -> {
+                Optional<Lease> held = Lease.of(summary);
+                if (held.isPresent() && held.get().isLive(now, LEASE_TIMEOUT, host)) {
+                    throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": the lake in "
+                            + catalog.warehouse() + " is held by " + held.get().describe() + ", renewed "
+                            + Duration.between(held.get().renewedAt(), now).toSeconds() + " s ago. Stop that pipeline first; if it died on another host, "
+                            + "its lease expires " + LEASE_TIMEOUT.toSeconds() + " s after its last renewal", null);
+                }
+                held.ifPresent(stale -> LOG.warn("Taking over the lake from {}, whose lease was last renewed at {}: it is presumed dead. "
+                        + "If it still runs, it stops at its next commit", stale.describe(), stale.renewedAt()));
+                taken[0] = new Lease(UUID.randomUUID().toString(), host, ProcessHandle.current().pid(), Lease.epochOf(summary) + 1, now);
+                Map<String, String> next = carried(summary);
+                next.putAll(fields(taken[0]));
+                return next;
+            });
+        } catch (CommitFailedException e) {
+            throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": another pipeline took the lake in "
+                    + catalog.warehouse() + " at the same moment. Run one pipeline per lake", e);
+        }
+        lease = taken[0];
+        LOG.info("Pipeline {} owns the lake in {} as {}", pipeline, catalog.warehouse(), lease.describe());
+        return lease;
+    }
+
+    /** Renews the lease if it was last renewed before {@code olderThan}; nothing without a lease. */
+    public void renew(Instant now, Instant olderThan) {
+        if (lease != null && lease.renewedAt().isBefore(olderThan)) {
+            commitHeld("renew its lease", now, StateTable::carried);
+        }
+    }
+
+    /**
+     * Checks, against the catalog as it is now, that this process still owns the lake.
+     *
+     * @throws TributaryException PIPELINE_FENCED when another pipeline took it over
+     */
+    public void verify(String action) {
+        if (lease != null) {
+            verifyHeld(catalog.currentSummary(ID), action);
+        }
+    }
+
+    /** Marks the lease released, so the next pipeline starts at once; nothing without a lease. */
+    public void release(Instant now) {
+        if (lease == null) {
+            return;
+        }
+        Lease held = lease;
+        commitHeld("release its lease", now, previous -> {
+            Map<String, String> next = carried(previous);
+            next.put(Lease.RELEASED, "true");
+            return next;
+        });
+        lease = null;
+        LOG.info("Pipeline {} released the lake ({})", pipeline, held.describe());
+    }
+
+    public Optional<Lease> lease() {
+        return Optional.ofNullable(lease);
+    }
+
+    private void commitHeld(String action, Instant now, UnaryOperator<Map<String, String>> fields) {
+        Lease renewed = lease.renewed(now);
+        try {
+            catalog.appendIfUnchanged(ID, summary -> {
+                verifyHeld(summary, action);
+                Map<String, String> next = new HashMap<>(fields.apply(summary));
+                fields(renewed).forEach(next::putIfAbsent);
+                return next;
+            });
+        } catch (CommitFailedException e) {
+            // Another process committed in between: only a pipeline that took the lake over does that.
+            verifyHeld(catalog.currentSummary(ID), action);
+            throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot " + action + " for pipeline " + pipeline
+                    + ": another process committed to " + ID + " at the same moment. Run one pipeline per lake", e);
+        }
+        lease = renewed;
+    }
+
+    private void verifyHeld(Map<String, String> summary, String action) {
+        Optional<Lease> current = Lease.of(summary);
+        if (current.isPresent() && current.get().owner().equals(lease.owner()) && current.get().epoch() == lease.epoch()) {
+            return;
+        }
+        String holder = current.map(l -> "it is held by " + l.describe() + " since " + l.renewedAt())
+                .orElse("its lease was released or replaced by another process (epoch " + Lease.epochOf(summary) + ")");
+        throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot " + action + " for pipeline " + pipeline + ": this process ("
+                + lease.describe() + ") no longer owns the lake in " + catalog.warehouse() + "; " + holder
+                + ". It stops without acknowledging; the pipeline that took over goes on from the lake", null);
+    }
+
+    /** The watermark, offset and commit time of a state snapshot's summary, to be kept by a snapshot that only changes the lease. */
+    private static Map<String, String> carried(Map<String, String> summary) {
+        Map<String, String> out = new HashMap<>();
+        for (String key : List.of(SnapshotPositions.POSITION, SnapshotPositions.PIPELINE, SnapshotPositions.OFFSET, COMMITTED_AT)) {
+            if (summary.get(key) != null) {
+                out.put(key, summary.get(key));
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> fields(Lease lease) {
+        return Map.of(Lease.OWNER, lease.owner(), Lease.HOST, lease.host(), Lease.PID, Long.toString(lease.pid()),
+                Lease.EPOCH, Long.toString(lease.epoch()), Lease.RENEWED_AT, lease.renewedAt().toString());
+    }
+
+    private Table ensure() {
+        return catalog.ensure(ID, new Schema(List.of(Types.NestedField.optional(1, "unused", Types.StringType.get())), Set.of()),
                 s -> PartitionSpec.unpartitioned());
-        catalog.commit(SnapshotPositions.stamp(table.newAppend(), pipeline, watermark)
-                .set(SnapshotPositions.OFFSET, offset.token())
-                .set(COMMITTED_AT, committedAt.toString()));
+    }
+
+    private static String thisHost() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return Optional.ofNullable(System.getenv("HOSTNAME")).orElse("localhost");
+        }
     }
 }

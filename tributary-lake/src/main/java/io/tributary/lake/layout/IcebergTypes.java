@@ -40,6 +40,22 @@ public final class IcebergTypes {
         };
     }
 
+    /**
+     * A row value in the class Iceberg's generic writers expect for a column of {@code type}: as
+     * {@link #toIcebergValue(Object)}, and widened for a column whose type was promoted after the
+     * value's schema (int to long, float to double).
+     */
+    public static Object toIcebergValue(Object value, Type type) {
+        Object v = toIcebergValue(value);
+        if (v instanceof Integer i && type.typeId() == Type.TypeID.LONG) {
+            return i.longValue();
+        }
+        if (v instanceof Float f && type.typeId() == Type.TypeID.DOUBLE) {
+            return f.doubleValue();
+        }
+        return v;
+    }
+
     /** A row value in the class Iceberg's generic writers expect. */
     public static Object toIcebergValue(Object value) {
         if (value instanceof byte[] bytes) {

@@ -26,8 +26,15 @@ import org.apache.iceberg.types.Types;
 public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
                         Optional<SourcePosition> position, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
 
-    /** A column with its Iceberg type name (e.g. {@code decimal(10, 2)}, {@code timestamptz}). */
-    public record LakeColumn(String name, String icebergType) {
+    /**
+     * A column with its Iceberg type name (e.g. {@code decimal(10, 2)}, {@code timestamptz}), field id
+     * and the names it had before renames: data files name a column as it was named when they were
+     * written, so a reader of a renamed column matches it by field id (Iceberg spec, "Column Projection").
+     */
+    public record LakeColumn(String name, String icebergType, int fieldId, List<String> formerNames) {
+        public LakeColumn {
+            formerNames = List.copyOf(formerNames);
+        }
     }
 
     public record DataFileRef(String path, long dataSequenceNumber, long records) {
@@ -45,7 +52,9 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
     public static LakeTable of(Layer layer, Table table) {
         List<LakeColumn> columns = new ArrayList<>();
         for (Types.NestedField f : table.schema().columns()) {
-            columns.add(new LakeColumn(f.name(), f.type().toString()));
+            List<String> former = table.schemas().values().stream().map(s -> s.findField(f.fieldId())).filter(java.util.Objects::nonNull)
+                    .map(Types.NestedField::name).filter(n -> !n.equals(f.name())).distinct().toList();
+            columns.add(new LakeColumn(f.name(), f.type().toString(), f.fieldId(), former));
         }
         Snapshot current = table.currentSnapshot();
         List<DataFileRef> data = new ArrayList<>();

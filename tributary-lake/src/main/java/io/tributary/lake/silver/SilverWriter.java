@@ -3,6 +3,7 @@ package io.tributary.lake.silver;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.SchemaEvolution;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -96,15 +97,25 @@ public final class SilverWriter {
         Table table = null;
         SilverProjection projection = null;
         TableSchema last = null;
+        // The table follows every schema of the events first, so all rows are built for its final schema.
+        Map<String, String> renamedFrom = new LinkedHashMap<>();
+        options.renamedFrom().forEach((now, before) -> renamedFrom.put(silverName(now, options), silverName(before, options)));
+        for (ChangeEvent e : events) {
+            if (e.schema() != last) {
+                table = catalog.ensure(id, schema(new SilverProjection(e.schema(), options)), s -> PartitionSpec.unpartitioned(),
+                        new SchemaEvolution(e.table(), Set.of("_position", "_commit_ts"), renamedFrom, e.position()));
+                last = e.schema();
+            }
+        }
+        last = null;
         Map<List<Object>, Record> latest = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
             if (e.schema() != last) {
                 projection = new SilverProjection(e.schema(), options);
-                table = catalog.ensure(id, schema(projection), s -> PartitionSpec.unpartitioned());
                 last = e.schema();
             }
             switch (e.operation()) {
-                case READ, CREATE -> put(latest, projection, table.schema(), e, e.after());
+                case READ, CREATE -> put(latest, projection, table.schema(), e, e.after(), options);
                 case UPDATE -> {
                     if (e.before() != null) {
                         List<Object> oldKey = key(projection, e.before());
@@ -112,7 +123,7 @@ public final class SilverWriter {
                             latest.put(oldKey, null);
                         }
                     }
-                    put(latest, projection, table.schema(), e, e.after());
+                    put(latest, projection, table.schema(), e, e.after(), options);
                 }
                 case DELETE -> latest.put(key(projection, e.before()), null);
                 case TRUNCATE -> throw new IllegalStateException("truncate handled by apply");
@@ -159,10 +170,27 @@ public final class SilverWriter {
         return key;
     }
 
-    private static void put(Map<List<Object>, Record> latest, SilverProjection projection, Schema schema, ChangeEvent e, Row row) {
+    /** The silver name of a source column: its configured rename, or its snake_case name. */
+    private static String silverName(String sourceColumn, TableOptions options) {
+        return options.renames().getOrDefault(sourceColumn, io.tributary.lake.layout.TableNames.snakeCase(sourceColumn));
+    }
+
+    /** The name a renamed column has now, given the silver name it had before. */
+    private static String renamedTo(String before, Schema schema, TableOptions options) {
+        return options.renamedFrom().entrySet().stream().filter(r -> silverName(r.getValue(), options).equals(before))
+                .map(r -> silverName(r.getKey(), options)).filter(n -> schema.findField(n) != null).findFirst()
+                .orElseThrow(() -> new IllegalStateException("Column " + before + " is not in silver and no rename maps it"));
+    }
+
+    private static void put(Map<List<Object>, Record> latest, SilverProjection projection, Schema schema, ChangeEvent e, Row row, TableOptions options) {
         GenericRecord r = GenericRecord.create(schema);
         for (SilverProjection.Output o : projection.outputs()) {
-            r.setField(o.name(), projection.value(o, row));
+            Types.NestedField field = schema.findField(o.name());
+            if (field == null) {
+                // A column of a schema older than its rename: the table knows it by its new name.
+                field = schema.findField(renamedTo(o.name(), schema, options));
+            }
+            r.setField(field.name(), io.tributary.lake.layout.IcebergTypes.toIcebergValue(projection.keyValue(o, row), field.type()));
         }
         r.setField("_position", e.position().encoded());
         r.setField("_commit_ts", e.commitTimestamp().atOffset(ZoneOffset.UTC));

@@ -107,9 +107,38 @@ public final class PostgresChangeSource implements ChangeSource {
         }
     }
 
+    /**
+     * Refuses to share the replication slot: a slot streams to one connection at a time, and a second
+     * reader would take over its acknowledgements. The walsender of a pipeline that was just killed
+     * lingers for a moment, so an active slot is polled for {@link #SLOT_RELEASE_WAIT} first.
+     */
+    private void refuseSlotInUse() {
+        ReplicationSetup setup = setup();
+        long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
+        java.util.OptionalInt pid = setup.slotActivePid();
+        while (pid.isPresent() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pid = setup.slotActivePid();
+        }
+        if (pid.isPresent()) {
+            throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start streaming from replication slot " + config.slotName()
+                    + ": it is in use by server process " + pid.getAsInt() + " (see pg_stat_replication for its client). Stop the other pipeline"
+                    + " that reads this slot, or give this one its own slot (source.slot)", null);
+        }
+    }
+
+    /** How long a replication slot in use by another connection is waited for before refusing to start. */
+    static final java.time.Duration SLOT_RELEASE_WAIT = java.time.Duration.ofSeconds(5);
+
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
         ReplicationSetup.Prepared prepared = prepare();
+        refuseSlotInUse();
         List<TableId> tables = prepared.tables();
         String seedId = UUID.randomUUID().toString();
         if (resumeOffset.map(OffsetCodec::midSnapshot).orElse(true) && setup().dropInactiveSlot()) {

@@ -108,6 +108,19 @@ public final class ReplicationSetup {
         }
     }
 
+    /** The PID of the server process that streams from the replication slot now, empty when no connection uses it. */
+    public java.util.OptionalInt slotActivePid() {
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement("SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.OptionalInt.of(rs.getInt(1)) : java.util.OptionalInt.empty();
+            }
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
     /** The replication slot's state, if the slot exists. */
     public Optional<SlotState> slot() {
         try (Connection c = connector.open();
