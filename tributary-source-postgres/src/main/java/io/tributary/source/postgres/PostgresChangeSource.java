@@ -112,13 +112,19 @@ public final class PostgresChangeSource implements ChangeSource {
         ReplicationSetup.Prepared prepared = prepare();
         List<TableId> tables = prepared.tables();
         String seedId = UUID.randomUUID().toString();
-        if (resumeOffset.map(OffsetCodec::midSnapshot).orElse(true) && setup().dropInactiveSlot()) {
-            LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
+        // A new initial snapshot asked for by the operator starts like a first one, from a new slot.
+        Optional<SourceOffset> seedOffset = resumeOffset.filter(offset -> !offset.requestsInitialSnapshot());
+        if (seedOffset.map(OffsetCodec::midSnapshot).orElse(true)) {
+            if (setup().dropInactiveSlot()) {
+                LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
+            }
+        } else {
+            setup().checkSlotContinuity(resumePosition.commitLsn());
         }
-        resumeOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
+        seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
-                config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
+                config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
                 .using(DebeziumProperties.build(config, tables, seedId, heartbeat))
