@@ -51,6 +51,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
     private SourcePosition submitted = SourcePosition.BEGINNING;
+    private Instant lastSubmit = Instant.EPOCH;
     private java.util.concurrent.Future<?> inFlight;
     private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tributary-commit");
@@ -60,6 +61,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile Instant lastGoldBuild = Instant.EPOCH;
     private volatile boolean goldPending;
     private volatile boolean closed;
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -103,17 +105,40 @@ public final class Pipeline implements ChangeHandler, Closeable {
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
         submitted = committed;
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
-        PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
-                config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                .withHeartbeatAtMost(config.commit().interval());
-        source.set(capture);
-        if (closed) {
-            return;
-        }
-        try {
-            capture.run(this, mode);
-        } finally {
-            source.set(null);
+        Reconnects reconnects = new Reconnects(config.source(), clock);
+        while (true) {
+            PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
+                    config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
+                    .withHeartbeatAtMost(config.commit().interval());
+            source.set(capture);
+            if (closed) {
+                return;
+            }
+            long deliveredBefore = status.deliveredBatches();
+            try {
+                capture.run(this, mode);
+                status.connected();
+                break;
+            } catch (io.tributary.spi.TributaryException e) {
+                // A source unreachable from the start is more likely misconfigured than restarting:
+                // only a pipeline that has captured reconnects.
+                if (closed || !Reconnects.retryable(e) || status.deliveredBatches() == 0) {
+                    throw e;
+                }
+                // What the source delivered before the connection broke is whole transactions: commit
+                // it, then resume from the lake's position.
+                drain();
+                Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
+                status.reconnecting(reconnects.attempt(), e.getMessage());
+                LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
+                        e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
+                if (awaitClose(wait)) {
+                    break;
+                }
+                state = lake.committedState();
+            } finally {
+                source.set(null);
+            }
         }
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.
@@ -136,7 +161,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents()
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
-                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty();
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
+                // Only a heartbeat moved the position: a watermark-only commit lets the slot move on.
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.commit().interval()));
         if (due) {
             submit();
         } else {
@@ -171,6 +198,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         snapshotStarted.clear();
         bufferStarted = null;
         submitted = batch.through();
+        lastSubmit = clock.instant();
         inFlight = committer.submit(() -> commit(batch));
     }
 
@@ -244,10 +272,21 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
     }
 
+    /** Waits up to {@code wait}, returning early (true) when the pipeline is closed meanwhile. */
+    private boolean awaitClose(Duration wait) {
+        try {
+            return closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
     /** Stops capture; {@link #run} then commits what was delivered and returns. Idempotent. */
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         PostgresChangeSource s = source.get();
         if (s != null) {
             s.close();

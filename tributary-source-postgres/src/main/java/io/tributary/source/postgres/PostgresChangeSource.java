@@ -40,6 +40,9 @@ import org.slf4j.LoggerFactory;
 public final class PostgresChangeSource implements ChangeSource {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresChangeSource.class);
 
+    /** WAL the server must have written past the last position seen before a heartbeat is worth a lake commit. */
+    private static final long HEARTBEAT_MIN_WAL_BYTES = 64 * 1024;
+
     private final PostgresSourceConfig config;
     private final PostgresConnector connector;
     private final Optional<SourceOffset> resumeOffset;
@@ -94,13 +97,40 @@ public final class PostgresChangeSource implements ChangeSource {
      */
     public String emitFence() {
         String id = UUID.randomUUID().toString();
+        emitMessage(DebeziumProperties.FENCE_PREFIX, id);
+        return id;
+    }
+
+    /**
+     * Commits a transaction holding only a heartbeat message. pgoutput skips transactions that
+     * touch no published table, so while the captured tables are idle and other databases write,
+     * the stream carries nothing the lake could commit and the slot would retain all that WAL. The
+     * heartbeat gives the stream a position to commit (a watermark-only commit) and acknowledge.
+     * Written by Tributary at {@code source.heartbeat} rather than by Debezium's
+     * {@code heartbeat.action.query}, which would run at every engine heartbeat (the commit interval).
+     */
+    private void emitHeartbeat(SourcePosition lastSeen) {
+        // Only when the server wrote something since: an idle cluster gets no heartbeat transactions,
+        // and the lake no watermark-only commits.
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, '')::text WHERE pg_current_wal_lsn() - ?::pg_lsn > ?")) {
+            ps.setString(1, DebeziumProperties.HEARTBEAT_PREFIX);
+            ps.setString(2, lastSeen.commitLsn().toString());
+            ps.setLong(3, HEARTBEAT_MIN_WAL_BYTES);
+            ps.executeQuery().close();
+        } catch (SQLException | TributaryException e) {
+            LOG.warn("Cannot write a heartbeat to slot {}: {}. While the captured tables are idle, the slot retains WAL; check the connection",
+                    config.slotName(), e.getMessage());
+        }
+    }
+
+    private void emitMessage(String prefix, String content) {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
-            ps.setString(1, DebeziumProperties.FENCE_PREFIX);
-            ps.setString(2, id);
+            ps.setString(1, prefix);
+            ps.setString(2, content);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return id;
             }
         } catch (SQLException e) {
             throw connector.translate(e);
@@ -126,6 +156,8 @@ public final class PostgresChangeSource implements ChangeSource {
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
+        AtomicReference<SourcePosition> lastSeen = new AtomicReference<>(resumePosition);
+        AtomicReference<java.time.Instant> lastProgress = new AtomicReference<>(java.time.Instant.now());
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
                 .using(DebeziumProperties.build(config, tables, seedId, heartbeat))
                 .notifying((records, committer) -> {
@@ -142,6 +174,14 @@ public final class PostgresChangeSource implements ChangeSource {
                             // decoded after every transaction committed before it. Written earlier, an
                             // initial snapshot that starts over after a crash would begin past it.
                             fence.set(emitFence());
+                        }
+                        java.time.Instant now = java.time.Instant.now();
+                        if (batch.isPresent() && batch.get().through().isAfter(lastSeen.get())) {
+                            lastSeen.set(batch.get().through());
+                            lastProgress.set(now);
+                        } else if (assembler.streaming() && !now.isBefore(lastProgress.get().plus(config.heartbeatInterval()))) {
+                            lastProgress.set(now);
+                            emitHeartbeat(lastSeen.get());
                         }
                         Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
                         boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());

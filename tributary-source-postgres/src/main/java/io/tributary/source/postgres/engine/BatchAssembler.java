@@ -142,15 +142,20 @@ public final class BatchAssembler<R> {
                     addUnresolved(handle);
                 } else {
                     addResolved(handle, lastDelivered);
-                    if (record.topic().endsWith(".message") && isFence(record)) {
-                        Lsn fence = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
-                        SourcePosition fencePosition = new SourcePosition(fence, 0);
-                        if (fencePosition.isAfter(lastDelivered)) {
-                            lastDelivered = fencePosition;
+                    String prefix = record.topic().endsWith(".message") ? messagePrefix(record) : null;
+                    if (DebeziumProperties.FENCE_PREFIX.equals(prefix) || DebeziumProperties.HEARTBEAT_PREFIX.equals(prefix)) {
+                        // The lake must record the marker's position before it is acknowledged, so the
+                        // slot moves past WAL of other databases only as far as the lake's watermark.
+                        Lsn marker = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
+                        SourcePosition markerPosition = new SourcePosition(marker, 0);
+                        if (markerPosition.isAfter(lastDelivered)) {
+                            lastDelivered = markerPosition;
                             pending.removeLast();
-                            addResolved(handle, fencePosition);
+                            addResolved(handle, markerPosition);
                         }
-                        fencesSeen.add(fenceId(record));
+                        if (DebeziumProperties.FENCE_PREFIX.equals(prefix)) {
+                            fencesSeen.add(fenceId(record));
+                        }
                     }
                     lastRecord = record;
                 }
@@ -182,9 +187,9 @@ public final class BatchAssembler<R> {
         return fencesSeen.contains(fenceId);
     }
 
-    private static boolean isFence(SourceRecord record) {
+    private static String messagePrefix(SourceRecord record) {
         Struct message = ((Struct) record.value()).getStruct("message");
-        return message != null && DebeziumProperties.FENCE_PREFIX.equals(message.getString("prefix"));
+        return message == null ? null : message.getString("prefix");
     }
 
     private static String fenceId(SourceRecord record) {
