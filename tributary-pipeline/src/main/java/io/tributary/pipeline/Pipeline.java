@@ -118,6 +118,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
             try {
                 capture.run(this, mode);
                 status.connected();
+                drain();
+                recordSlotPosition(capture);
                 break;
             } catch (io.tributary.spi.TributaryException e) {
                 // A source unreachable from the start is more likely misconfigured than restarting:
@@ -162,8 +164,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         boolean due = buffer.size() >= config.commit().maxEvents()
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
                 || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
-                // Only a heartbeat moved the position: a watermark-only commit lets the slot move on.
-                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.commit().interval()));
+                // Only heartbeats moved the position (other databases write): a watermark-only commit,
+                // at most once per source.heartbeat, lets the slot move on.
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.source().heartbeatInterval()));
         if (due) {
             submit();
         } else {
@@ -238,8 +241,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         MDC.put("pipeline", config.name());
         CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted());
         Instant visibleAt = clock.instant();
+        // Status first: it never shows less than what the source may acknowledge.
+        status.committed(summary, batch.through(), visibleAt);
         committed = batch.through();
-        status.committed(summary, committed, visibleAt);
         listener.committed(batch.events(), visibleAt);
         if (!batch.events().isEmpty()) {
             goldPending = true;
@@ -269,6 +273,23 @@ public final class Pipeline implements ChangeHandler, Closeable {
             // A model may read a silver table the initial snapshot has not reached yet, or have a bug:
             // replication goes on, the model is retried at the next interval.
             LOG.warn("{}. Fix the model file if the error persists; retrying in {} s", e.getMessage(), config.models().interval().toSeconds());
+        }
+    }
+
+    /**
+     * After a clean stop, moves the watermark to where the slot is confirmed when that is later:
+     * only this pipeline's connection moved the slot, and only past changes the lake has or
+     * positions with nothing to capture, so a restart does not mistake the difference for a gap.
+     */
+    private void recordSlotPosition(PostgresChangeSource capture) {
+        Optional<CommittedState> state = lake.committedState();
+        Optional<io.tributary.spi.Lsn> confirmed = state.isEmpty() || state.get().offset().requestsInitialSnapshot() ? Optional.empty()
+                : capture.slotConfirmedFlushLsn();
+        if (confirmed.isPresent() && committed.commitLsn().isBefore(confirmed.get())) {
+            SourcePosition position = new SourcePosition(confirmed.get(), 0);
+            lake.commit(List.of(), position, state.get().offset(), java.util.Set.of());
+            committed = position;
+            LOG.info("Recorded watermark {}: the slot was confirmed past the last commit with nothing to capture in between", position);
         }
     }
 

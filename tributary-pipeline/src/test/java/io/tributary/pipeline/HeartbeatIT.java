@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Captured tables stay idle while another database of the cluster writes tens of MB of WAL: the
- * pipeline's heartbeat must keep the slot's {@code confirmed_flush_lsn} and {@code restart_lsn}
- * moving, so the WAL PostgreSQL retains for the slot stays bounded, and the lake's watermark moves
- * with it (the slot is never confirmed past the lake).
+ * slot's {@code confirmed_flush_lsn} and {@code restart_lsn} must keep moving, so the WAL
+ * PostgreSQL retains for the slot stays bounded, and the lake's watermark must move with them
+ * (heartbeats committed as watermark-only updates), so that a restart, even one that follows a
+ * stop while the other database writes, resumes instead of reporting a slot gap.
  */
 class HeartbeatIT {
     private static final long MB = 1024 * 1024;
@@ -71,6 +72,11 @@ class HeartbeatIT {
                 assertThat(pipeline.status().committedThrough().commitLsn()).as("the lake's watermark moved with the slot")
                         .isGreaterThanOrEqualTo(after);
                 assertThat(pipeline.status().committedThrough()).isGreaterThan(snapshotWatermark);
+
+                // Stopped while the other database writes: the slot may be no further than the lake.
+                for (int round = 0; round < 5; round++) {
+                    postgres.execute(busy, "INSERT INTO filler (payload) SELECT repeat(md5(g::text), 56) FROM generate_series(1, 1500) g");
+                }
             } finally {
                 run.stop(Duration.ofSeconds(60));
                 pipeline.lake().close();

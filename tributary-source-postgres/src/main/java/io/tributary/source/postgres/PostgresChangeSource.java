@@ -15,6 +15,7 @@ import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeHandler;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -52,6 +53,7 @@ public final class PostgresChangeSource implements ChangeSource {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
     private volatile boolean stopRequested;
+    private volatile boolean streamed;
     private final AtomicReference<Thread> stopper = new AtomicReference<>();
     private final java.util.concurrent.locks.ReentrantLock handling = new java.util.concurrent.locks.ReentrantLock();
 
@@ -137,6 +139,20 @@ public final class PostgresChangeSource implements ChangeSource {
         }
     }
 
+    /**
+     * Where the replication slot is confirmed, read after {@link #run} returned. pgjdbc confirms a
+     * keepalive's server position on its own once every message it received was acknowledged, so
+     * the slot may stand past the lake's watermark with nothing captured in between; the pipeline
+     * records that position so a restart does not take it for a gap.
+     */
+    public Optional<Lsn> slotConfirmedFlushLsn() {
+        if (!streamed) {
+            // Mid initial snapshot the slot is replaced on restart; its position means nothing yet.
+            return Optional.empty();
+        }
+        return setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
+    }
+
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
         ReplicationSetup.Prepared prepared = prepare();
@@ -168,6 +184,15 @@ public final class PostgresChangeSource implements ChangeSource {
                             return;
                         }
                         Optional<ChangeBatch> batch = assembler.assemble(records);
+                        if (batch.isPresent() && assembler.takeSnapshotEnded()) {
+                            // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
+                            // slot's consistent point, where the slot is confirmed. The lake's watermark
+                            // moves there too, so a restart does not mistake the difference for a gap.
+                            Optional<Lsn> consistentPoint = setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
+                            if (consistentPoint.isPresent()) {
+                                batch = Optional.of(assembler.raiseTo(batch.get(), consistentPoint.get()));
+                            }
+                        }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
                             // source): the stream then starts at or before the fence, so the fence is
@@ -175,6 +200,7 @@ public final class PostgresChangeSource implements ChangeSource {
                             // initial snapshot that starts over after a crash would begin past it.
                             fence.set(emitFence());
                         }
+                        streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
                         if (batch.isPresent() && batch.get().through().isAfter(lastSeen.get())) {
                             lastSeen.set(batch.get().through());
