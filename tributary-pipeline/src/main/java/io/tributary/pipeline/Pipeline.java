@@ -106,41 +106,46 @@ public final class Pipeline implements ChangeHandler, Closeable {
         submitted = committed;
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
         Reconnects reconnects = new Reconnects(config.source(), clock);
-        while (true) {
-            PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
-                    config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                    .withHeartbeatAtMost(config.commit().interval());
-            source.set(capture);
-            if (closed) {
-                return;
-            }
-            long deliveredBefore = status.deliveredBatches();
-            try {
-                capture.run(this, mode);
-                status.connected();
-                drain();
-                recordSlotPosition(capture);
-                break;
-            } catch (io.tributary.spi.TributaryException e) {
-                // A source unreachable from the start is more likely misconfigured than restarting:
-                // only a pipeline that has captured reconnects.
-                if (closed || !Reconnects.retryable(e) || status.deliveredBatches() == 0) {
-                    throw e;
+        try {
+            while (true) {
+                PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
+                        config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
+                        .withHeartbeatAtMost(config.commit().interval());
+                source.set(capture);
+                if (closed) {
+                    return;
                 }
-                // What the source delivered before the connection broke is whole transactions: commit
-                // it, then resume from the lake's position.
-                drain();
-                Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
-                status.reconnecting(reconnects.attempt(), e.getMessage());
-                LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
-                        e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
-                if (awaitClose(wait)) {
+                long deliveredBefore = status.deliveredBatches();
+                try {
+                    capture.run(this, mode);
+                    status.connected();
+                    drain();
+                    recordSlotPosition(capture);
                     break;
+                } catch (io.tributary.spi.TributaryException e) {
+                    // A source unreachable from the start is more likely misconfigured than restarting:
+                    // only a pipeline that has captured reconnects.
+                    if (closed || !Reconnects.retryable(e) || status.deliveredBatches() == 0) {
+                        throw e;
+                    }
+                    // What the source delivered before the connection broke is whole transactions: commit
+                    // it, then resume from the lake's position.
+                    drain();
+                    Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
+                    status.reconnecting(reconnects.attempt(), e.getMessage());
+                    ReconnectingFile.write(config.lake().warehouse(), status.reconnecting().orElseThrow());
+                    LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
+                            e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
+                    if (awaitClose(wait)) {
+                        break;
+                    }
+                    state = lake.committedState();
+                } finally {
+                    source.set(null);
                 }
-                state = lake.committedState();
-            } finally {
-                source.set(null);
             }
+        } finally {
+            ReconnectingFile.clear(config.lake().warehouse());
         }
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.
@@ -160,6 +165,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         snapshotStarted.addAll(batch.snapshotStarted());
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
+        if (status.reconnecting().isPresent()) {
+            ReconnectingFile.clear(config.lake().warehouse());
+        }
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents()
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))

@@ -140,11 +140,17 @@ class SourceRestartIT {
             postgres.stop(TestingPostgres.ShutdownMode.FAST);
             await("status says reconnecting", run, () -> pipeline.status().reconnecting().map(r -> r.attempt() >= 2).orElse(false));
             assertThat(pipeline.status().reconnecting().get().lastError()).contains("127.0.0.1:" + postgres.port());
+            // What `tributary status`, another process, reads.
+            assertThat(ReconnectingFile.read(config.lake().warehouse())).get().satisfies(r -> {
+                assertThat(r.attempt()).isGreaterThanOrEqualTo(1);
+                assertThat(r.lastError()).contains("127.0.0.1:" + postgres.port());
+            });
             assertThat(run.await(Duration.ofSeconds(60))).as("the run gives up").isTrue();
         } finally {
             postgres.start();
             pipeline.lake().close();
         }
+        assertThat(ReconnectingFile.read(config.lake().warehouse())).as("cleared when the run ends").isEmpty();
         assertThat(run.failure()).get().isInstanceOfSatisfying(TributaryException.class, e -> {
             assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_UNREACHABLE);
             assertThat(e.errorCode().kind().exitCode()).isEqualTo(4);
