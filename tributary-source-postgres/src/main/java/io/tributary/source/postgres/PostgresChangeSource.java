@@ -140,6 +140,25 @@ public final class PostgresChangeSource implements ChangeSource {
     }
 
     /**
+     * A table captured only from now on would lack the rows it had before: Debezium snapshots
+     * tables once, at the first start. Until a single table can be snapshotted on its own, a table
+     * added to an existing pipeline is refused.
+     */
+    private void checkNoTableAdded(List<TableId> tables, SourceOffset resumeFrom) {
+        Optional<List<TableId>> captured = OffsetCodec.tables(resumeFrom);
+        if (captured.isEmpty()) {
+            return;
+        }
+        List<TableId> added = tables.stream().filter(t -> !captured.get().contains(t)).toList();
+        if (!added.isEmpty()) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture " + added.stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
+                    + " in pipeline through slot " + config.slotName() + ": the lake captures " + captured.get().stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
+                    + " since its initial snapshot, and a table added later would miss the rows it already had. Leave it out of source.tables (and the publication), "
+                    + "or run `tributary resnapshot -c <pipeline.yaml>` to snapshot every table again");
+        }
+    }
+
+    /**
      * Where the replication slot is confirmed, read after {@link #run} returned. pgjdbc confirms a
      * keepalive's server position on its own once every message it received was acknowledged, so
      * the slot may stand past the lake's watermark with nothing captured in between; the pipeline
@@ -165,6 +184,7 @@ public final class PostgresChangeSource implements ChangeSource {
                 LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
             }
         } else {
+            checkNoTableAdded(tables, seedOffset.get());
             setup().checkSlotContinuity(resumePosition.commitLsn());
         }
         seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
@@ -183,7 +203,8 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Stopping: leave these unacknowledged; a restart re-delivers them.
                             return;
                         }
-                        Optional<ChangeBatch> batch = assembler.assemble(records);
+                        Optional<ChangeBatch> batch = assembler.assemble(records)
+                                .map(b -> new ChangeBatch(b.events(), b.through(), OffsetCodec.withTables(b.offset(), tables), b.snapshotStarted(), b.snapshotCompleted()));
                         if (batch.isPresent() && assembler.takeSnapshotEnded()) {
                             // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
                             // slot's consistent point, where the slot is confirmed. The lake's watermark
