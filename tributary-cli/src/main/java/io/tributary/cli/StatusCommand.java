@@ -8,6 +8,8 @@ import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommittedState;
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
+import io.tributary.pipeline.PipelineStatus;
+import io.tributary.pipeline.ReconnectingFile;
 import io.tributary.query.QueryEngine;
 import io.tributary.source.postgres.slot.PostgresConnector;
 import io.tributary.source.postgres.slot.ReplicationSetup;
@@ -38,7 +40,8 @@ final class StatusCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     /** The status of a pipeline, as printed. */
-    record Report(Optional<CommittedState> state, Optional<Lsn> sourceLsn, String sourceError, List<LakeTable> tables, Map<String, Long> rows) {
+    record Report(Optional<CommittedState> state, Optional<Lsn> sourceLsn, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
+                  Optional<PipelineStatus.Reconnecting> reconnecting) {
         long lagBytes() {
             return sourceLsn.map(l -> state.map(s -> s.watermark().commitLsn().bytesUntil(l)).orElse(l.value())).orElse(-1L);
         }
@@ -75,7 +78,7 @@ final class StatusCommand implements Callable<Integer> {
             Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
             rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
-        return new Report(lake.committedState(), lsn, error, tables, rows);
+        return new Report(lake.committedState(), lsn, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()));
     }
 
     @Override
@@ -98,6 +101,12 @@ final class StatusCommand implements Callable<Integer> {
                 root.put("committedAt", s.committedAt().toString());
             });
             r.sourceLsn().ifPresent(l -> root.put("sourceLsn", l.toString()));
+            r.reconnecting().ifPresent(rc -> {
+                ObjectNode o = root.putObject("reconnecting");
+                o.put("attempt", rc.attempt());
+                o.put("since", rc.since().toString());
+                o.put("lastError", rc.lastError());
+            });
             if (r.sourceError() != null) {
                 root.put("sourceError", r.sourceError());
             }
@@ -117,6 +126,8 @@ final class StatusCommand implements Callable<Integer> {
             return;
         }
         out.println("watermark:  " + r.state().map(s -> s.watermark() + " committed at " + s.committedAt()).orElse("nothing committed yet"));
+        r.reconnecting().ifPresent(rc -> out.println("pipeline:   reconnecting to the source, attempt " + rc.attempt() + " since " + rc.since()
+                + "; last error: " + rc.lastError()));
         out.println("source:     " + r.sourceLsn().map(l -> "WAL at " + l + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")
                 .orElse("unreachable: " + r.sourceError()));
         out.printf("%-28s %12s %12s %12s  %-24s %-20s %s%n", "table", "bronze rows", "silver rows", "gold rows", "last commit", "snapshot id", "position");

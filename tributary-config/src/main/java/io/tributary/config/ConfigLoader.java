@@ -132,8 +132,21 @@ public final class ConfigLoader {
         String publication = node.string("publication").orElse("tributary_" + pipelineName);
         Duration heartbeat = node.duration("heartbeat", DEFAULT_HEARTBEAT);
         Duration connectTimeout = node.duration("connect-timeout", DEFAULT_CONNECT_TIMEOUT);
+        ReconnectConfig reconnect = reconnect(node.object("reconnect"));
         node.finish();
-        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slot, publication, heartbeat, connectTimeout);
+        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slot, publication, heartbeat, connectTimeout, reconnect);
+    }
+
+    private static ReconnectConfig reconnect(ConfigNode node) {
+        Duration maxElapsed = node.duration("max-elapsed", ReconnectConfig.DEFAULT.maxElapsed());
+        Duration initial = node.duration("initial-backoff", ReconnectConfig.DEFAULT.initialBackoff());
+        Duration max = node.duration("max-backoff", ReconnectConfig.DEFAULT.maxBackoff());
+        node.finish();
+        if (initial.compareTo(max) > 0) {
+            node.problem("initial-backoff", "must not exceed max-backoff (" + max.toMillis() + "ms); found " + initial.toMillis() + "ms");
+            return ReconnectConfig.DEFAULT;
+        }
+        return new ReconnectConfig(maxElapsed, initial, max);
     }
 
     private static LakeConfig lake(ConfigNode node, Path base) {

@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * Where and how to capture a PostgreSQL database: connection, the tables to capture (empty means
  * every table of the publication), and the names of the publication and logical replication slot
- * (PostgreSQL "Logical Replication", chapter 31).
+ * (PostgreSQL "Logical Replication", chapter 31), and how to reconnect when the source goes away.
  */
 public record PostgresSourceConfig(
         String host,
@@ -23,7 +23,8 @@ public record PostgresSourceConfig(
         String slotName,
         String publicationName,
         Duration heartbeatInterval,
-        Duration connectTimeout) {
+        Duration connectTimeout,
+        ReconnectConfig reconnect) {
 
     public PostgresSourceConfig {
         requireNonNull(host, "host is null");
@@ -36,9 +37,16 @@ public record PostgresSourceConfig(
         requireNonNull(publicationName, "publicationName is null");
         requireNonNull(heartbeatInterval, "heartbeatInterval is null");
         requireNonNull(connectTimeout, "connectTimeout is null");
+        requireNonNull(reconnect, "reconnect is null");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("Port must be between 1 and 65535, got " + port);
         }
+    }
+
+    /** As the canonical constructor, reconnecting by {@link ReconnectConfig#DEFAULT}. */
+    public PostgresSourceConfig(String host, int port, String database, String user, Optional<Secret> password, SslMode sslMode, List<TableId> tables,
+                                String slotName, String publicationName, Duration heartbeatInterval, Duration connectTimeout) {
+        this(host, port, database, user, password, sslMode, tables, slotName, publicationName, heartbeatInterval, connectTimeout, ReconnectConfig.DEFAULT);
     }
 
     /** A JDBC URL without credentials, safe to print. */

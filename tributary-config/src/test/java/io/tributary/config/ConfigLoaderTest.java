@@ -47,6 +47,43 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void parsesReconnectBackoff() {
+        PipelineConfig defaults = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(defaults.source().reconnect()).isEqualTo(ReconnectConfig.DEFAULT);
+        PipelineConfig config = loader.parse("""
+                source:
+                  host: h
+                  database: d
+                  user: u
+                  reconnect: {max-elapsed: 2m, initial-backoff: 100ms, max-backoff: 1s}
+                lake: {warehouse: ./lake}
+                """, "test.yaml", dir);
+        ReconnectConfig reconnect = config.source().reconnect();
+        assertThat(reconnect).isEqualTo(new ReconnectConfig(Duration.ofMinutes(2), Duration.ofMillis(100), Duration.ofSeconds(1)));
+        assertThat(reconnect.backoff(1)).isEqualTo(Duration.ofMillis(100));
+        assertThat(reconnect.backoff(4)).isEqualTo(Duration.ofMillis(800));
+        assertThat(reconnect.backoff(5)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(reconnect.backoff(60)).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void reportsReconnectProblemsWithTheirPaths() {
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  host: h
+                  database: d
+                  user: u
+                  reconnect: {max-elapsed: forever, initial-backoff: 1m, max-backoff: 10s, max-retries: 3}
+                lake: {warehouse: ./lake}
+                """, "bad.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.reconnect.max-elapsed", "source.reconnect.initial-backoff", "source.reconnect.max-retries"))
+                .hasMessageContaining("found 'forever'")
+                .hasMessageContaining("must not exceed max-backoff (10000ms); found 60000ms");
+    }
+
+    @Test
     void reportsEveryProblemWithItsPath() {
         assertThatThrownBy(() -> loader.parse("""
                 source:

@@ -128,6 +128,20 @@ public final class Lake implements Closeable {
     }
 
     /**
+     * Makes the next run take a new initial snapshot of every table instead of resuming (the
+     * state table then records {@link SourceOffset#NEW_INITIAL_SNAPSHOT} at the same watermark).
+     * The snapshot's first commit per table replaces silver; bronze appends its reads.
+     *
+     * @return whether anything was committed before; without a committed state the next run
+     *         snapshots anyway and nothing is recorded
+     */
+    public boolean requestInitialSnapshot() {
+        Optional<CommittedState> current = state.read();
+        current.ifPresent(s -> state.record(s.watermark(), SourceOffset.NEW_INITIAL_SNAPSHOT, clock.instant()));
+        return current.isPresent();
+    }
+
+    /**
      * Commits one micro-batch. {@code events} ascend by position; {@code through} and {@code offset}
      * describe the end of the batch. For each table in {@code snapshotStarted}, silver is emptied
      * right before the table's first snapshot row, so a restarted initial snapshot replaces the

@@ -53,6 +53,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
     private SourcePosition submitted = SourcePosition.BEGINNING;
+    private Instant lastSubmit = Instant.EPOCH;
     private java.util.concurrent.Future<?> inFlight;
     private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tributary-commit");
@@ -64,6 +65,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile boolean closed;
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -139,17 +141,51 @@ public final class Pipeline implements ChangeHandler, Closeable {
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
         submitted = committed;
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
-        PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
-                config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                .withHeartbeatAtMost(config.commit().interval());
-        source.set(capture);
-        if (closed) {
-            return;
-        }
+        Reconnects reconnects = new Reconnects(config.source(), clock);
         try {
-            capture.run(this, mode);
+            while (true) {
+                PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
+                        config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
+                        .withHeartbeatAtMost(config.commit().interval());
+                source.set(capture);
+                if (closed) {
+                    return;
+                }
+                long deliveredBefore = status.deliveredBatches();
+                try {
+                    capture.run(this, mode);
+                    status.connected();
+                    drain();
+                    recordSlotPosition(capture);
+                    break;
+                } catch (io.tributary.spi.TributaryException e) {
+                    // A source unreachable from the start is more likely misconfigured than restarting:
+                    // only a pipeline that has captured reconnects.
+                    // While reconnecting, the slot may still be held by this pipeline's own broken
+                    // connection until the server notices (wal_sender_timeout): wait for it like any outage.
+                    boolean ownSlotLingers = e.errorCode() == io.tributary.spi.ErrorCode.PIPELINE_FENCED && reconnects.attempt() > 0
+                            && status.deliveredBatches() == deliveredBefore;
+                    if (closed || !(Reconnects.retryable(e) || ownSlotLingers) || status.deliveredBatches() == 0) {
+                        throw e;
+                    }
+                    // What the source delivered before the connection broke is whole transactions: commit
+                    // it, then resume from the lake's position.
+                    drain();
+                    Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
+                    status.reconnecting(reconnects.attempt(), e.getMessage());
+                    ReconnectingFile.write(config.lake().warehouse(), status.reconnecting().orElseThrow());
+                    LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
+                            e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
+                    if (awaitClose(wait)) {
+                        break;
+                    }
+                    state = lake.committedState();
+                } finally {
+                    source.set(null);
+                }
+            }
         } finally {
-            source.set(null);
+            ReconnectingFile.clear(config.lake().warehouse());
         }
         if (leaseFailure.get() != null) {
             throw leaseFailure.get();
@@ -172,10 +208,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
         snapshotStarted.addAll(batch.snapshotStarted());
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
+        if (status.reconnecting().isPresent()) {
+            ReconnectingFile.clear(config.lake().warehouse());
+        }
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents()
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
-                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty();
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
+                // Only heartbeats moved the position (other databases write): a watermark-only commit,
+                // at most once per source.heartbeat, lets the slot move on.
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.source().heartbeatInterval()));
         if (due) {
             submit();
         } else {
@@ -210,6 +252,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         snapshotStarted.clear();
         bufferStarted = null;
         submitted = batch.through();
+        lastSubmit = clock.instant();
         inFlight = committer.submit(() -> commit(batch));
     }
 
@@ -249,8 +292,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         MDC.put("pipeline", config.name());
         CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted());
         Instant visibleAt = clock.instant();
+        // Status first: it never shows less than what the source may acknowledge.
+        status.committed(summary, batch.through(), visibleAt);
         committed = batch.through();
-        status.committed(summary, committed, visibleAt);
         listener.committed(batch.events(), visibleAt);
         if (!batch.events().isEmpty()) {
             goldPending = true;
@@ -283,10 +327,38 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
     }
 
+    /**
+     * After a clean stop, moves the watermark to where the slot is confirmed when that is later:
+     * only this pipeline's connection moved the slot, and only past changes the lake has or
+     * positions with nothing to capture, so a restart does not mistake the difference for a gap.
+     */
+    private void recordSlotPosition(PostgresChangeSource capture) {
+        Optional<CommittedState> state = lake.committedState();
+        Optional<io.tributary.spi.Lsn> confirmed = state.isEmpty() || state.get().offset().requestsInitialSnapshot() ? Optional.empty()
+                : capture.slotConfirmedFlushLsn();
+        if (confirmed.isPresent() && committed.commitLsn().isBefore(confirmed.get())) {
+            SourcePosition position = new SourcePosition(confirmed.get(), 0);
+            lake.commit(List.of(), position, state.get().offset(), java.util.Set.of());
+            committed = position;
+            LOG.info("Recorded watermark {}: the slot was confirmed past the last commit with nothing to capture in between", position);
+        }
+    }
+
+    /** Waits up to {@code wait}, returning early (true) when the pipeline is closed meanwhile. */
+    private boolean awaitClose(Duration wait) {
+        try {
+            return closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
+        }
+    }
+
     /** Stops capture; {@link #run} then commits what was delivered and returns. Idempotent. */
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         PostgresChangeSource s = source.get();
         if (s != null) {
             s.close();

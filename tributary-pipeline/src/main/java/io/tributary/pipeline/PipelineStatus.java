@@ -14,10 +14,36 @@ public final class PipelineStatus {
     private final AtomicReference<SourcePosition> deliveredThrough = new AtomicReference<>(SourcePosition.BEGINNING);
     private final AtomicReference<SourcePosition> committedThrough = new AtomicReference<>(SourcePosition.BEGINNING);
     private final AtomicReference<Instant> lastCommit = new AtomicReference<>();
+    private final AtomicLong deliveredBatches = new AtomicLong();
+    private final AtomicReference<Reconnecting> reconnecting = new AtomicReference<>();
+
+    /** The pipeline lost its source and is reconnecting: the attempt made last and the error that ended the one before. */
+    public record Reconnecting(int attempt, String lastError, Instant since) {
+    }
 
     void delivered(int events, SourcePosition through) {
         delivered.addAndGet(events);
         deliveredThrough.set(through);
+        deliveredBatches.incrementAndGet();
+        reconnecting.set(null);
+    }
+
+    void reconnecting(int attempt, String lastError) {
+        Reconnecting before = reconnecting.get();
+        reconnecting.set(new Reconnecting(attempt, lastError, before == null ? Instant.now() : before.since()));
+    }
+
+    void connected() {
+        reconnecting.set(null);
+    }
+
+    long deliveredBatches() {
+        return deliveredBatches.get();
+    }
+
+    /** Present while the pipeline is reconnecting to its source. */
+    public java.util.Optional<Reconnecting> reconnecting() {
+        return java.util.Optional.ofNullable(reconnecting.get());
     }
 
     void committed(CommitSummary summary, SourcePosition through, Instant at) {

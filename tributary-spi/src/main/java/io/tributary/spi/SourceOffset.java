@@ -8,7 +8,19 @@ import static java.util.Objects.requireNonNull;
  * that produced it interprets it.
  */
 public record SourceOffset(String token) {
+    /**
+     * Recorded instead of a source's own offset when the operator asks for a new initial snapshot
+     * ({@code tributary resnapshot}), e.g. after the replication slot lost changes: the next run
+     * does not resume but snapshots every table again, replacing silver.
+     */
+    public static final SourceOffset NEW_INITIAL_SNAPSHOT = new SourceOffset("tributary:new-initial-snapshot");
+
     public SourceOffset {
         requireNonNull(token, "token is null");
+    }
+
+    /** Whether this is {@link #NEW_INITIAL_SNAPSHOT}. */
+    public boolean requestsInitialSnapshot() {
+        return equals(NEW_INITIAL_SNAPSHOT);
     }
 }

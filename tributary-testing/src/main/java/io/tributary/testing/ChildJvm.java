@@ -26,6 +26,11 @@ public final class ChildJvm implements AutoCloseable {
      * @param log     file the child's stdout and stderr are appended to
      */
     public static ChildJvm start(String mainClass, List<String> jvmArgs, List<String> args, Path log) {
+        return start(mainClass, jvmArgs, args, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(String, List, List, Path)}, with {@code environment} added to the child's environment variables. */
+    public static ChildJvm start(String mainClass, List<String> jvmArgs, List<String> args, Path log, java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         command.add("-Xmx1g");
@@ -35,8 +40,9 @@ public final class ChildJvm implements AutoCloseable {
         command.add(mainClass);
         command.addAll(args);
         try {
-            return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().putAll(environment);
+            return new ChildJvm(builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start " + mainClass, e);
         }

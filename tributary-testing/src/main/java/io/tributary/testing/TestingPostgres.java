@@ -4,6 +4,8 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -21,6 +23,10 @@ import java.util.Properties;
 public final class TestingPostgres implements Closeable {
     public static final String USER = "postgres";
     private final EmbeddedPostgres server;
+    private Path dataDirectory;
+    private List<String> startCommand;
+    private Process restarted;
+    private Path restartLog;
 
     public TestingPostgres() {
         this(List.of());
@@ -137,6 +143,123 @@ public final class TestingPostgres implements Closeable {
         return result;
     }
 
+    /**
+     * How {@link #restart} and {@link #stop} shut the server down: the postmaster's signals of
+     * PostgreSQL "Shutting Down the Server" (section 19.5), sent to the postmaster directly.
+     */
+    public enum ShutdownMode {
+        /** SIGINT: rolls back transactions, ends connections, checkpoints. */
+        FAST("INT"),
+        /** SIGQUIT: aborts every process at once, as a crash would; crash recovery runs at the next start. */
+        IMMEDIATE("QUIT");
+
+        private final String signal;
+
+        ShutdownMode(String signal) {
+            this.signal = signal;
+        }
+    }
+
+    /** Stops the server and starts it again on the same port and data directory. */
+    public void restart(ShutdownMode mode) {
+        stop(mode);
+        start();
+    }
+
+    /** Stops the server and waits until its postmaster has exited; {@link #start()} starts it again with the same settings. */
+    public void stop(ShutdownMode mode) {
+        if (startCommand == null) {
+            // The command line the server was started with, to start it again the same way.
+            dataDirectory = Path.of(queryOne("postgres", "SHOW data_directory"));
+            try {
+                startCommand = commandLine(Files.readString(dataDirectory.resolve("postmaster.opts")).strip());
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read postmaster.opts of " + dataDirectory, e);
+            }
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read postmaster.pid of " + dataDirectory, e);
+        }
+        ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("No postmaster with pid " + pid));
+        run(List.of("kill", "-" + mode.signal, Long.toString(pid)));
+        try {
+            postmaster.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("PostgreSQL did not stop within 60 s", e);
+        }
+    }
+
+    /** Starts a server {@link #stop stopped} before, waiting until it accepts connections. */
+    public void start() {
+        if (startCommand == null) {
+            throw new IllegalStateException("The server was not stopped");
+        }
+        try {
+            if (restartLog == null) {
+                restartLog = Files.createTempFile("tributary-postgres-restart", ".log");
+            }
+            List<String> command = new ArrayList<>();
+            if ("root".equals(System.getProperty("user.name"))) {
+                // PostgreSQL refuses to run as root; like the library, start it in a user namespace.
+                command.addAll(List.of("unshare", "-U"));
+            }
+            command.addAll(startCommand);
+            restarted = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(restartLog.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start PostgreSQL", e);
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (Connection c = connect("postgres")) {
+                return;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline || !restarted.isAlive()) {
+                    String log;
+                    try {
+                        log = Files.readString(restartLog);
+                    } catch (IOException unreadable) {
+                        log = unreadable.toString();
+                    }
+                    throw new IllegalStateException("PostgreSQL did not accept connections after a restart: " + e.getMessage() + "; its log: " + log, e);
+                }
+                try {
+                    restarted.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while PostgreSQL restarts", interrupted);
+                }
+            }
+        }
+    }
+
+    /** Splits postmaster.opts: the binary, then each argument in double quotes. */
+    private static List<String> commandLine(String opts) {
+        List<String> out = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(opts);
+        while (m.find()) {
+            out.add(m.group(1) != null ? m.group(1) : m.group(2));
+        }
+        return out;
+    }
+
+    private static void run(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException("Command failed: " + command);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while running " + command, e);
+        }
+    }
+
     /** Drops every replication slot that is not in use, so tests leave nothing behind. */
     public void dropInactiveSlots() {
         execute("postgres", "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
@@ -144,6 +267,10 @@ public final class TestingPostgres implements Closeable {
 
     @Override
     public void close() {
+        if (restarted != null && restarted.isAlive()) {
+            // Started by this fixture, not by the library, which cannot stop it then.
+            stop(ShutdownMode.FAST);
+        }
         try {
             server.close();
         } catch (IOException e) {

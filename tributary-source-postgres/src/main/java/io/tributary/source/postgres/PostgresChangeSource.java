@@ -15,6 +15,7 @@ import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeHandler;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -40,6 +41,9 @@ import org.slf4j.LoggerFactory;
 public final class PostgresChangeSource implements ChangeSource {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresChangeSource.class);
 
+    /** WAL the server must have written past the last position seen before a heartbeat is worth a lake commit. */
+    private static final long HEARTBEAT_MIN_WAL_BYTES = 64 * 1024;
+
     private final PostgresSourceConfig config;
     private final PostgresConnector connector;
     private final Optional<SourceOffset> resumeOffset;
@@ -49,6 +53,7 @@ public final class PostgresChangeSource implements ChangeSource {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
     private volatile boolean stopRequested;
+    private volatile boolean streamed;
     private final AtomicReference<Thread> stopper = new AtomicReference<>();
     private final java.util.concurrent.locks.ReentrantLock handling = new java.util.concurrent.locks.ReentrantLock();
 
@@ -94,13 +99,40 @@ public final class PostgresChangeSource implements ChangeSource {
      */
     public String emitFence() {
         String id = UUID.randomUUID().toString();
+        emitMessage(DebeziumProperties.FENCE_PREFIX, id);
+        return id;
+    }
+
+    /**
+     * Commits a transaction holding only a heartbeat message. pgoutput skips transactions that
+     * touch no published table, so while the captured tables are idle and other databases write,
+     * the stream carries nothing the lake could commit and the slot would retain all that WAL. The
+     * heartbeat gives the stream a position to commit (a watermark-only commit) and acknowledge.
+     * Written by Tributary at {@code source.heartbeat} rather than by Debezium's
+     * {@code heartbeat.action.query}, which would run at every engine heartbeat (the commit interval).
+     */
+    private void emitHeartbeat(SourcePosition lastSeen) {
+        // Only when the server wrote something since: an idle cluster gets no heartbeat transactions,
+        // and the lake no watermark-only commits.
+        try (Connection c = connector.open();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, '')::text WHERE pg_current_wal_lsn() - ?::pg_lsn > ?")) {
+            ps.setString(1, DebeziumProperties.HEARTBEAT_PREFIX);
+            ps.setString(2, lastSeen.commitLsn().toString());
+            ps.setLong(3, HEARTBEAT_MIN_WAL_BYTES);
+            ps.executeQuery().close();
+        } catch (SQLException | TributaryException e) {
+            LOG.warn("Cannot write a heartbeat to slot {}: {}. While the captured tables are idle, the slot retains WAL; check the connection",
+                    config.slotName(), e.getMessage());
+        }
+    }
+
+    private void emitMessage(String prefix, String content) {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
-            ps.setString(1, DebeziumProperties.FENCE_PREFIX);
-            ps.setString(2, id);
+            ps.setString(1, prefix);
+            ps.setString(2, content);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return id;
             }
         } catch (SQLException e) {
             throw connector.translate(e);
@@ -135,20 +167,62 @@ public final class PostgresChangeSource implements ChangeSource {
     /** How long a replication slot in use by another connection is waited for before refusing to start. */
     static final java.time.Duration SLOT_RELEASE_WAIT = java.time.Duration.ofSeconds(5);
 
+    /**
+     * A table captured only from now on would lack the rows it had before: Debezium snapshots
+     * tables once, at the first start. Until a single table can be snapshotted on its own, a table
+     * added to an existing pipeline is refused.
+     */
+    private void checkNoTableAdded(List<TableId> tables, SourceOffset resumeFrom) {
+        Optional<List<TableId>> captured = OffsetCodec.tables(resumeFrom);
+        if (captured.isEmpty()) {
+            return;
+        }
+        List<TableId> added = tables.stream().filter(t -> !captured.get().contains(t)).toList();
+        if (!added.isEmpty()) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture " + added.stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
+                    + " in pipeline through slot " + config.slotName() + ": the lake captures " + captured.get().stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
+                    + " since its initial snapshot, and a table added later would miss the rows it already had. Leave it out of source.tables (and the publication), "
+                    + "or run `tributary resnapshot -c <pipeline.yaml>` to snapshot every table again");
+        }
+    }
+
+    /**
+     * Where the replication slot is confirmed, read after {@link #run} returned. pgjdbc confirms a
+     * keepalive's server position on its own once every message it received was acknowledged, so
+     * the slot may stand past the lake's watermark with nothing captured in between; the pipeline
+     * records that position so a restart does not take it for a gap.
+     */
+    public Optional<Lsn> slotConfirmedFlushLsn() {
+        if (!streamed) {
+            // Mid initial snapshot the slot is replaced on restart; its position means nothing yet.
+            return Optional.empty();
+        }
+        return setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
+    }
+
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
         ReplicationSetup.Prepared prepared = prepare();
         refuseSlotInUse();
         List<TableId> tables = prepared.tables();
         String seedId = UUID.randomUUID().toString();
-        if (resumeOffset.map(OffsetCodec::midSnapshot).orElse(true) && setup().dropInactiveSlot()) {
-            LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
+        // A new initial snapshot asked for by the operator starts like a first one, from a new slot.
+        Optional<SourceOffset> seedOffset = resumeOffset.filter(offset -> !offset.requestsInitialSnapshot());
+        if (seedOffset.map(OffsetCodec::midSnapshot).orElse(true)) {
+            if (setup().dropInactiveSlot()) {
+                LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
+            }
+        } else {
+            checkNoTableAdded(tables, seedOffset.get());
+            setup().checkSlotContinuity(resumePosition.commitLsn());
         }
-        resumeOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
+        seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
-                config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
+                config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
+        AtomicReference<SourcePosition> lastSeen = new AtomicReference<>(resumePosition);
+        AtomicReference<java.time.Instant> lastProgress = new AtomicReference<>(java.time.Instant.now());
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
                 .using(DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys()))
                 .notifying((records, committer) -> {
@@ -158,13 +232,32 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Stopping: leave these unacknowledged; a restart re-delivers them.
                             return;
                         }
-                        Optional<ChangeBatch> batch = assembler.assemble(records);
+                        Optional<ChangeBatch> batch = assembler.assemble(records)
+                                .map(b -> new ChangeBatch(b.events(), b.through(), OffsetCodec.withTables(b.offset(), tables), b.snapshotStarted(), b.snapshotCompleted()));
+                        if (batch.isPresent() && assembler.takeSnapshotEnded()) {
+                            // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
+                            // slot's consistent point, where the slot is confirmed. The lake's watermark
+                            // moves there too, so a restart does not mistake the difference for a gap.
+                            Optional<Lsn> consistentPoint = setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
+                            if (consistentPoint.isPresent()) {
+                                batch = Optional.of(assembler.raiseTo(batch.get(), consistentPoint.get()));
+                            }
+                        }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
                             // source): the stream then starts at or before the fence, so the fence is
                             // decoded after every transaction committed before it. Written earlier, an
                             // initial snapshot that starts over after a crash would begin past it.
                             fence.set(emitFence());
+                        }
+                        streamed |= assembler.streaming();
+                        java.time.Instant now = java.time.Instant.now();
+                        if (batch.isPresent() && batch.get().through().isAfter(lastSeen.get())) {
+                            lastSeen.set(batch.get().through());
+                            lastProgress.set(now);
+                        } else if (assembler.streaming() && !now.isBefore(lastProgress.get().plus(config.heartbeatInterval()))) {
+                            lastProgress.set(now);
+                            emitHeartbeat(lastSeen.get());
                         }
                         Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
                         boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());

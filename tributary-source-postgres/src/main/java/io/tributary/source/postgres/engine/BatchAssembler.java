@@ -59,6 +59,7 @@ public final class BatchAssembler<R> {
     private SourcePosition lastDelivered;
     private long polls;
     private boolean streaming;
+    private boolean snapshotEnded;
     private long snapshotOrdinal;
 
     public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom) {
@@ -114,6 +115,7 @@ public final class BatchAssembler<R> {
                         snapshotsStarted.add(event.table());
                     }
                     progress.row(event.table());
+                    snapshotEnded |= snapshot.equals("last");
                     if (snapshot.equals("last") || snapshot.equals("last_in_data_collection")) {
                         snapshotsCompleted.add(event.table());
                         progress.finished(event.table());
@@ -141,15 +143,17 @@ public final class BatchAssembler<R> {
                 if (!transaction.isEmpty()) {
                     addUnresolved(handle);
                 } else {
+                    // Acknowledging a record flushes an LSN of its offset to the slot (for a heartbeat,
+                    // what the server's keepalive reported; for a marker message, its own LSN). The lake
+                    // must record that position first, so the slot is never confirmed past the lake's
+                    // watermark, and moves on when only other databases write. Every transaction
+                    // delivered later commits after it.
+                    SourcePosition reached = new SourcePosition(highestLsn(record), 0);
+                    if (reached.isAfter(lastDelivered)) {
+                        lastDelivered = reached;
+                    }
                     addResolved(handle, lastDelivered);
-                    if (record.topic().endsWith(".message") && isFence(record)) {
-                        Lsn fence = new Lsn(((Number) record.sourceOffset().get("lsn")).longValue());
-                        SourcePosition fencePosition = new SourcePosition(fence, 0);
-                        if (fencePosition.isAfter(lastDelivered)) {
-                            lastDelivered = fencePosition;
-                            pending.removeLast();
-                            addResolved(handle, fencePosition);
-                        }
+                    if (record.topic().endsWith(".message") && DebeziumProperties.FENCE_PREFIX.equals(messagePrefix(record))) {
                         fencesSeen.add(fenceId(record));
                     }
                     lastRecord = record;
@@ -161,6 +165,27 @@ public final class BatchAssembler<R> {
         }
         SourceOffset offset = OffsetCodec.encode(lastRecord.sourcePartition(), lastRecord.sourceOffset());
         return Optional.of(new ChangeBatch(events, lastDelivered, offset, snapshotsStarted, snapshotsCompleted));
+    }
+
+    /** Whether the initial snapshot delivered its last row since the last call. */
+    public boolean takeSnapshotEnded() {
+        boolean ended = snapshotEnded;
+        snapshotEnded = false;
+        return ended;
+    }
+
+    /**
+     * Raises the delivered position to {@code (lsn, 0)} when that is later, for a point every
+     * transaction delivered from now on commits after: the replication slot's consistent point at
+     * the end of the initial snapshot read from its exported snapshot. Returns the batch with it.
+     */
+    public ChangeBatch raiseTo(ChangeBatch batch, Lsn lsn) {
+        SourcePosition raised = new SourcePosition(lsn, 0);
+        if (!raised.isAfter(lastDelivered)) {
+            return batch;
+        }
+        lastDelivered = raised;
+        return new ChangeBatch(batch.events(), raised, batch.offset(), batch.snapshotStarted(), batch.snapshotCompleted());
     }
 
     /** Records whose position is committed, oldest first, removed from the FIFO. */
@@ -182,9 +207,20 @@ public final class BatchAssembler<R> {
         return fencesSeen.contains(fenceId);
     }
 
-    private static boolean isFence(SourceRecord record) {
+    /** The highest LSN in a record's offset ({@code lsn}, {@code lsn_proc}, {@code lsn_commit}). */
+    private Lsn highestLsn(SourceRecord record) {
+        Lsn highest = lastDelivered.commitLsn();
+        for (Map.Entry<String, ?> e : record.sourceOffset().entrySet()) {
+            if (e.getKey().startsWith("lsn") && e.getValue() instanceof Number n && highest.isBefore(new Lsn(n.longValue()))) {
+                highest = new Lsn(n.longValue());
+            }
+        }
+        return highest;
+    }
+
+    private static String messagePrefix(SourceRecord record) {
         Struct message = ((Struct) record.value()).getStruct("message");
-        return message != null && DebeziumProperties.FENCE_PREFIX.equals(message.getString("prefix"));
+        return message == null ? null : message.getString("prefix");
     }
 
     private static String fenceId(SourceRecord record) {

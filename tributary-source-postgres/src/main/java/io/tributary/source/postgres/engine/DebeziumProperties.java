@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
 public final class DebeziumProperties {
     public static final String TOPIC_PREFIX = "tributary";
     public static final String FENCE_PREFIX = "tributary.fence";
+    /** Prefix of the logical decoding messages that keep the slot moving while the captured tables are idle. */
+    public static final String HEARTBEAT_PREFIX = "tributary.heartbeat";
 
     private DebeziumProperties() {
     }

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourceOffset;
+import io.tributary.spi.TableId;
 import io.tributary.spi.TributaryException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.connect.json.JsonConverter;
 
 /**
@@ -35,8 +38,29 @@ public final class OffsetCodec {
     }
 
     /** The offset map of a token, e.g. to read {@code lsn} from it. */
+    @SuppressWarnings("unchecked")
     public static Map<String, Object> offset(SourceOffset token) {
-        return parse(token).get("offset");
+        return (Map<String, Object>) parse(token).get("offset");
+    }
+
+    /** The token with the set of captured tables recorded in it, so a restart can tell which tables are new. */
+    public static SourceOffset withTables(SourceOffset token, List<TableId> tables) {
+        Map<String, Object> parsed = parse(token);
+        parsed.put("tables", tables.stream().map(TableId::toString).toList());
+        try {
+            return new SourceOffset(MAPPER.writeValueAsString(parsed));
+        } catch (JsonProcessingException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot encode source offset: " + e.getMessage(), e);
+        }
+    }
+
+    /** The captured tables recorded in a token; empty for tokens written before tables were recorded. */
+    public static Optional<List<TableId>> tables(SourceOffset token) {
+        Object tables = parse(token).get("tables");
+        if (!(tables instanceof List<?> list)) {
+            return Optional.empty();
+        }
+        return Optional.of(list.stream().map(t -> TableId.parse(t.toString())).toList());
     }
 
     /**
@@ -49,9 +73,9 @@ public final class OffsetCodec {
         return Boolean.TRUE.equals(offset.get("snapshot")) && !Boolean.TRUE.equals(offset.get("last_snapshot_record"));
     }
 
-    private static Map<String, Map<String, Object>> parse(SourceOffset token) {
+    private static Map<String, Object> parse(SourceOffset token) {
         try {
-            return MAPPER.readValue(token.token(), new TypeReference<>() { });
+            return MAPPER.readValue(token.token(), new TypeReference<LinkedHashMap<String, Object>>() { });
         } catch (JsonProcessingException e) {
             throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot read the source offset stored in the lake: " + e.getOriginalMessage(), e);
         }
@@ -59,7 +83,7 @@ public final class OffsetCodec {
 
     /** The entry to seed Kafka Connect's offset store with, for the engine named {@code engineName}. */
     public static Map<ByteBuffer, ByteBuffer> storeEntry(String engineName, SourceOffset token) {
-        Map<String, Map<String, Object>> parsed = parse(token);
+        Map<String, Object> parsed = parse(token);
         try (JsonConverter keys = new JsonConverter(); JsonConverter values = new JsonConverter()) {
             keys.configure(Map.of("schemas.enable", "false"), true);
             values.configure(Map.of("schemas.enable", "false"), false);

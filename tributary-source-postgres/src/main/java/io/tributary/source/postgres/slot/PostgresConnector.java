@@ -54,6 +54,11 @@ public final class PostgresConnector {
             return new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
                     "Cannot connect to " + where + ": the database does not exist. Check source.database", e);
         }
+        if (detail != null && detail.contains("SSL")) {
+            return new TributaryException(ErrorCode.SOURCE_MISCONFIGURED,
+                    "Cannot connect to " + where + " with source.sslmode " + config.sslMode().libpqName() + ": " + detail
+                            + " Check source.sslmode against the server's ssl setting and certificates", e);
+        }
         if (state.startsWith("08") || e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.net.UnknownHostException) {
             return new TributaryException(ErrorCode.SOURCE_UNREACHABLE,
                     "Cannot connect to " + where + ": " + detail + ". Check that the server runs, source.host and source.port, and firewalls", e);

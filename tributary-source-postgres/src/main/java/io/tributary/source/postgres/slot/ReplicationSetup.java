@@ -142,6 +142,39 @@ public final class ReplicationSetup {
         }
     }
 
+    /**
+     * Checks that the replication slot still holds every change after {@code lakeLsn}, the commit
+     * LSN of the lake's watermark, before streaming resumes from it. The slot must exist, must not
+     * be invalidated ({@code wal_status = 'lost'} or no {@code restart_lsn}: PostgreSQL
+     * "pg_replication_slots", section 54.19) and must not be confirmed past the lake: the pipeline
+     * acknowledges only what the lake committed, so a slot ahead of it was dropped and created again,
+     * or advanced by someone else, and the changes in between are gone.
+     *
+     * @throws TributaryException SLOT_GAP naming the slot, both positions and the way out
+     */
+    public void checkSlotContinuity(Lsn lakeLsn) {
+        String resnapshot = ". Nothing after " + lakeLsn + " can be captured from it any more: run `tributary resnapshot -c <pipeline.yaml>`, "
+                + "then `tributary run`, to take a new initial snapshot that replaces silver (bronze keeps its history)";
+        Optional<SlotState> slot = slot();
+        if (slot.isEmpty()) {
+            throw new TributaryException(ErrorCode.SLOT_GAP, "Cannot resume capture through replication slot " + config.slotName()
+                    + ": the slot does not exist, but the lake has committed through " + lakeLsn + " from it" + resnapshot);
+        }
+        SlotState s = slot.get();
+        if (s.walStatus().equals("lost") || s.restartLsn().isEmpty()) {
+            throw new TributaryException(ErrorCode.SLOT_GAP, "Cannot resume capture through replication slot " + config.slotName()
+                    + ": the slot was invalidated (wal_status " + s.walStatus() + ", restart_lsn " + s.restartLsn().map(Lsn::toString).orElse("null")
+                    + "; the lake has committed through " + lakeLsn + "), PostgreSQL removed WAL it still needed, e.g. past max_slot_wal_keep_size"
+                    + resnapshot);
+        }
+        Optional<Lsn> confirmed = s.confirmedFlushLsn();
+        if (confirmed.isPresent() && lakeLsn.isBefore(confirmed.get())) {
+            throw new TributaryException(ErrorCode.SLOT_GAP, "Cannot resume capture through replication slot " + config.slotName()
+                    + ": the slot is confirmed through " + confirmed.get() + " (restart_lsn " + s.restartLsn().get() + "), ahead of the lake's "
+                    + lakeLsn + "; it was dropped and created again or advanced while the pipeline was down" + resnapshot);
+        }
+    }
+
     /** A replication slot as {@code pg_replication_slots} shows it. */
     public record SlotState(Optional<Lsn> confirmedFlushLsn, Optional<Lsn> restartLsn, boolean active, String walStatus) {
     }
