@@ -36,6 +36,12 @@ import org.slf4j.MDC;
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+    /**
+     * A micro-batch is also cut once its events' {@link ChangeEvent#estimatedBytes()} reach this; one
+     * that large (a huge value) is committed before capture goes on, as writing it to Parquet takes
+     * several times its size in heap.
+     */
+    static final long MICRO_BATCH_ESTIMATE = 64L << 20;
 
     private final PipelineConfig config;
     private final Lake lake;
@@ -47,6 +53,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final AtomicReference<PostgresChangeSource> source = new AtomicReference<>();
     private final PipelineStatus status = new PipelineStatus();
     private SourcePosition bufferedThrough;
+    private long bufferedEstimate;
     private SourceOffset bufferedOffset;
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
@@ -105,7 +112,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
         PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
                 config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                .withHeartbeatAtMost(config.commit().interval());
+                .withHeartbeatAtMost(config.commit().interval())
+                .withBatchesOfAtMost(config.commit().maxEvents());
         source.set(capture);
         if (closed) {
             return;
@@ -126,6 +134,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> accept(ChangeBatch batch) {
+        long estimate = 0;
+        for (ChangeEvent e : batch.events()) {
+            estimate += e.estimatedBytes();
+        }
+        if (!buffer.isEmpty() && (buffer.size() + batch.events().size() > config.commit().maxEvents() || bufferedEstimate + estimate > MICRO_BATCH_ESTIMATE)) {
+            // A micro-batch holds at most max-events: a large transaction arrives in batches of that
+            // size, and the pipeline commits it across several micro-batches.
+            submit();
+        }
+        bufferedEstimate += estimate;
         if (!batch.events().isEmpty() && bufferStarted == null) {
             bufferStarted = clock.instant();
         }
@@ -134,7 +152,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
         status.delivered(batch.events().size(), batch.through());
-        boolean due = buffer.size() >= config.commit().maxEvents()
+        boolean due = buffer.size() >= config.commit().maxEvents() || bufferedEstimate >= MICRO_BATCH_ESTIMATE
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
                 || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty();
         if (due) {
@@ -167,11 +185,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
         awaitInFlight();
         MicroBatch batch = new MicroBatch(List.copyOf(buffer), bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted),
                 bufferStarted == null ? clock.instant() : bufferStarted);
+        boolean heavy = bufferedEstimate >= MICRO_BATCH_ESTIMATE;
         buffer.clear();
+        bufferedEstimate = 0;
         snapshotStarted.clear();
         bufferStarted = null;
         submitted = batch.through();
         inFlight = committer.submit(() -> commit(batch));
+        if (heavy) {
+            awaitInFlight();
+        }
     }
 
     private void checkCommitter() {

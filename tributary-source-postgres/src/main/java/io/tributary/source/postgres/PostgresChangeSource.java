@@ -11,7 +11,6 @@ import io.tributary.source.postgres.offset.LakeOffsetBackingStore;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.source.postgres.slot.PostgresConnector;
 import io.tributary.source.postgres.slot.ReplicationSetup;
-import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeHandler;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
@@ -74,6 +73,14 @@ public final class PostgresChangeSource implements ChangeSource {
         return this;
     }
 
+    private int maxBatchEvents = Integer.MAX_VALUE;
+
+    /** Hands change events over in batches of at most this many; a larger transaction spans several. */
+    public PostgresChangeSource withBatchesOfAtMost(int events) {
+        this.maxBatchEvents = events;
+        return this;
+    }
+
     /** Whether change events carry the source's JSON envelope. */
     public enum RawEvents { KEEP, DROP }
 
@@ -116,7 +123,7 @@ public final class PostgresChangeSource implements ChangeSource {
             LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
         }
         resumeOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
-        BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
+        BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition, resumeOffset, maxBatchEvents);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), resumeOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
@@ -129,7 +136,8 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Stopping: leave these unacknowledged; a restart re-delivers them.
                             return;
                         }
-                        Optional<ChangeBatch> batch = assembler.assemble(records);
+                        AtomicReference<Optional<SourcePosition>> accepted = new AtomicReference<>(Optional.empty());
+                        assembler.assemble(records, batch -> accepted.set(handler.accept(batch)));
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
                             // source): the stream then starts at or before the fence, so the fence is
@@ -137,7 +145,7 @@ public final class PostgresChangeSource implements ChangeSource {
                             // initial snapshot that starts over after a crash would begin past it.
                             fence.set(emitFence());
                         }
-                        Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
+                        Optional<SourcePosition> committed = accepted.get();
                         boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());
                         if (caughtUp) {
                             committed = handler.drain();
@@ -188,6 +196,7 @@ public final class PostgresChangeSource implements ChangeSource {
         } finally {
             LakeOffsetBackingStore.forget(seedId);
             closeEngine();
+            assembler.close();
         }
         Throwable error = failure.get();
         if (error != null) {
