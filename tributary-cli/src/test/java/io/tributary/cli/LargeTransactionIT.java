@@ -9,6 +9,9 @@ import io.tributary.config.LakeConfig;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
 import io.tributary.query.QueryEngine;
+import io.tributary.spi.CrashPoint;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.SourcePosition;
 import io.tributary.testing.ChildJvm;
 import io.tributary.testing.TestingPostgres;
 import java.io.BufferedWriter;
@@ -34,7 +37,8 @@ import org.junit.jupiter.api.Test;
  * across several micro-batches, silver must equal the source (count and order-independent
  * checksum), bronze must hold each change once, and the 100 MB value must come back exactly (md5)
  * from silver, bronze and the raw layer. The row count is {@code -Dtributary.large-transaction.rows}
- * (default 5,000,000); the child prints its peak heap.
+ * (default 5,000,000); the child prints its peak heap. A second, smaller case kills the pipeline
+ * after part of a large transaction is committed: the restart completes it exactly once.
  */
 class LargeTransactionIT {
     private static final int ROWS = Integer.getInteger("tributary.large-transaction.rows", 5_000_000);
@@ -45,16 +49,61 @@ class LargeTransactionIT {
 
     private Path dir;
 
-    @Test
-    void streamsHugeTransactionAndHugeValueInBoundedHeap() throws Exception {
-        // Kept after the run for a post-mortem: the logs and the lake.
-        dir = Path.of("target", "large-transaction").toAbsolutePath();
+    /** Kept after the run for a post-mortem: the logs and the lake. */
+    private void cleanDirectory(String name) throws Exception {
+        dir = Path.of("target", name).toAbsolutePath();
         if (Files.exists(dir)) {
             try (Stream<Path> old = Files.walk(dir)) {
                 old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
         Files.createDirectories(dir);
+    }
+
+    @Test
+    void resumesTransactionCommittedPartlyBeforeCrash() throws Exception {
+        cleanDirectory("large-transaction-crash");
+        int rows = 30_000;
+        try (TestingPostgres postgres = new TestingPostgres()) {
+            String db = postgres.createDatabase("bigtxcrash");
+            postgres.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))");
+            Path config = dir.resolve("pipeline.yaml");
+            Files.writeString(config, """
+                    name: bigtx
+                    source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
+                    lake: {warehouse: ./lake}
+                    commit: {max-events: 5000}
+                    """.formatted(postgres.port(), db));
+            run(config, dir.resolve("run-snapshot.log"), Duration.ofMinutes(3));
+            postgres.execute(db, "INSERT INTO items SELECT i, i % 1000, 'item ' || i, (i % 100000) / 100.0 FROM generate_series(1, " + rows + ") i");
+            postgres.execute(db, "UPDATE items SET label = label || ' updated', amount = amount + 1 WHERE id <= 3");
+
+            // Dies right after the third micro-batch of the insert transaction is recorded.
+            run(config, dir.resolve("run-crash.log"), Duration.ofMinutes(3), List.of("-D" + CrashPoint.PROPERTY + "=" + CrashPoint.WATERMARK_RECORDED + "@3"),
+                    CrashPoint.EXIT_CODE);
+            SourcePosition watermark;
+            try (Lake lake = openLake()) {
+                watermark = lake.committedState().orElseThrow().watermark();
+            }
+            Lsn confirmed = Lsn.parse(postgres.queryOne(db, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'tributary_bigtx'"));
+            assertThat(watermark.eventIndex()).as("watermark %s inside the insert transaction", watermark).isEqualTo(3 * 5000 - 1);
+            assertThat(confirmed).as("slot acknowledged before the partly committed transaction").isLessThan(watermark.commitLsn());
+
+            run(config, dir.resolve("run-resume.log"), Duration.ofMinutes(3));
+            assertItemsEqual(postgres, db, rows);
+            try (Lake lake = openLake(); QueryEngine q = QueryEngine.open(lake.tables())) {
+                assertThat(q.query("SELECT count(*), count(DISTINCT _position), count(DISTINCT substr(_position, 1, 16)) FILTER (WHERE _op = 'c'), "
+                        + "min(_position) FILTER (WHERE _op = 'c') FROM bronze.items").rows().get(0))
+                        .as("bronze.items: every change once, the insert transaction at the crashed watermark's commit LSN")
+                        .containsExactly((long) rows + 3, (long) rows + 3, 1L, new SourcePosition(watermark.commitLsn(), 0).encoded());
+            }
+            postgres.dropInactiveSlots();
+        }
+    }
+
+    @Test
+    void streamsHugeTransactionAndHugeValueInBoundedHeap() throws Exception {
+        cleanDirectory("large-transaction");
         try (TestingPostgres postgres = new TestingPostgres()) {
             String db = postgres.createDatabase("bigtx");
             postgres.execute(db,
@@ -99,22 +148,30 @@ class LargeTransactionIT {
     }
 
     private static void run(Path config, Path log, Duration timeout) throws Exception {
-        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of("-XX:+UseParallelGC", "-D" + HeapReport.PROPERTY + "=true",
-                        "-Xlog:gc*:file=" + log.resolveSibling(log.getFileName() + ".gc")),
-                List.of("run", "-c", config.toString(), "--once"), log)) {
+        run(config, log, timeout, List.of(), 0);
+    }
+
+    private static void run(Path config, Path log, Duration timeout, List<String> jvmArgs, int exitCode) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("-XX:+UseParallelGC", "-D" + HeapReport.PROPERTY + "=true",
+                "-Xlog:gc*:file=" + log.resolveSibling(log.getFileName() + ".gc")));
+        args.addAll(jvmArgs);
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), args, List.of("run", "-c", config.toString(), "--once"), log)) {
             OptionalInt exit = run.waitFor(timeout);
             assertThat(exit).as("run finished within %s; log %s", timeout, log).isPresent();
-            assertThat(exit.getAsInt()).as("exit code; log %s", log).isZero();
+            assertThat(exit.getAsInt()).as("exit code; log %s", log).isEqualTo(exitCode);
         }
     }
 
-    private void assertLakeEqualsSource(TestingPostgres postgres, String db) throws Exception {
+    private Lake openLake() {
+        return Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), "bigtx", t -> TableOptions.DEFAULT);
+    }
+
+    /** silver.items equals items: row count and an order-independent checksum of every column, computed by PostgreSQL. */
+    private void assertItemsEqual(TestingPostgres postgres, String db, int rows) throws Exception {
         String checksum = "SELECT count(*)::text, sum(hashtext(id::text || '|' || grp::text || '|' || coalesce(label, '<null>') || '|' || coalesce(amount::text, '<null>'))::bigint)::text FROM %s";
         List<String> expected = postgres.query(db, checksum.formatted("items")).get(0);
-        List<String> document = postgres.query(db, "SELECT md5(body), length(body)::text FROM documents").get(0);
         Path export = dir.resolve("silver-items.tsv");
-        try (Lake lake = Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), "bigtx", t -> TableOptions.DEFAULT);
-             QueryEngine q = QueryEngine.open(lake.tables())) {
+        try (Lake lake = openLake(); QueryEngine q = QueryEngine.open(lake.tables())) {
             // 5 million rows do not fit a checksum through JDBC batches: export silver, load it with COPY.
             long exported = q.stream("SELECT id, grp, label, amount FROM silver.items", rs -> {
                 long n = 0;
@@ -128,10 +185,18 @@ class LargeTransactionIT {
                 }
                 return n;
             });
-            assertThat(exported).isEqualTo(ROWS);
-            postgres.execute(db, "CREATE TABLE scratch_items (LIKE items)", "COPY scratch_items FROM '" + export + "'");
-            assertThat(postgres.query(db, checksum.formatted("scratch_items")).get(0)).as("silver.items vs items").isEqualTo(expected);
-            postgres.execute(db, "DROP TABLE scratch_items");
+            assertThat(exported).isEqualTo(rows);
+        }
+        postgres.execute(db, "CREATE TABLE scratch_items (LIKE items)", "COPY scratch_items FROM '" + export + "'");
+        assertThat(postgres.query(db, checksum.formatted("scratch_items")).get(0)).as("silver.items vs items").isEqualTo(expected);
+        postgres.execute(db, "DROP TABLE scratch_items");
+        Files.delete(export);
+    }
+
+    private void assertLakeEqualsSource(TestingPostgres postgres, String db) throws Exception {
+        assertItemsEqual(postgres, db, ROWS);
+        List<String> document = postgres.query(db, "SELECT md5(body), length(body)::text FROM documents").get(0);
+        try (Lake lake = openLake(); QueryEngine q = QueryEngine.open(lake.tables())) {
 
             assertThat(q.query("SELECT count(*), count(DISTINCT _position), count(*) FILTER (WHERE _op = 'c'), count(*) FILTER (WHERE _op = 'u'), "
                     + "count(DISTINCT substr(_position, 1, 16)) FILTER (WHERE _op = 'c'), max(_position) FILTER (WHERE _op = 'c') FROM bronze.items").rows().get(0))
