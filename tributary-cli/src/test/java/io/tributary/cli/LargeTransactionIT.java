@@ -102,6 +102,52 @@ class LargeTransactionIT {
     }
 
     @Test
+    void stopsBetweenMicroBatchesOfLargeTransactionOnSigterm() throws Exception {
+        cleanDirectory("large-transaction-sigterm");
+        int rows = 200_000;
+        try (TestingPostgres postgres = new TestingPostgres()) {
+            String db = postgres.createDatabase("bigtxterm");
+            postgres.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))");
+            Path config = dir.resolve("pipeline.yaml");
+            Files.writeString(config, """
+                    name: bigtx
+                    source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
+                    lake: {warehouse: ./lake}
+                    commit: {max-events: 2000}
+                    """.formatted(postgres.port(), db));
+            run(config, dir.resolve("run-snapshot.log"), Duration.ofMinutes(3));
+            postgres.execute(db, "INSERT INTO items SELECT i, i % 1000, 'item ' || i, (i % 100000) / 100.0 FROM generate_series(1, " + rows + ") i");
+
+            Path log = dir.resolve("run-term.log");
+            Process run = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "run", "-c", config.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                // Polls the log, waiting on the process between looks (it must not exit on its own).
+                while (!Files.readString(log).contains("Committed 2000 change events") && System.nanoTime() < deadline
+                        && !run.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    continue;
+                }
+                assertThat(run.isAlive()).as("still running the transaction's micro-batches; log %s", log).isTrue();
+                run.destroy();
+                assertThat(run.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("exited within 30 s of SIGTERM; log %s", log).isTrue();
+                assertThat(run.exitValue()).as("exit code; log %s", log).isZero();
+            } finally {
+                run.destroyForcibly();
+            }
+            long commits = COMMITTED.matcher(Files.readString(log)).results().count();
+            assertThat(commits).as("stopped part-way through the transaction's %d micro-batches", rows / 2000).isLessThan(rows / 2000);
+
+            run(config, dir.resolve("run-resume.log"), Duration.ofMinutes(3));
+            assertItemsEqual(postgres, db, rows);
+            try (Lake lake = openLake(); QueryEngine q = QueryEngine.open(lake.tables())) {
+                assertThat(q.query("SELECT count(*), count(DISTINCT _position) FROM bronze.items").rows().get(0)).containsExactly((long) rows, (long) rows);
+            }
+            postgres.dropInactiveSlots();
+        }
+    }
+
+    @Test
     void streamsHugeTransactionAndHugeValueInBoundedHeap() throws Exception {
         cleanDirectory("large-transaction");
         try (TestingPostgres postgres = new TestingPostgres()) {

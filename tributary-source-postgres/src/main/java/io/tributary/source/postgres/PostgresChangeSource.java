@@ -137,7 +137,19 @@ public final class PostgresChangeSource implements ChangeSource {
                             return;
                         }
                         AtomicReference<Optional<SourcePosition>> accepted = new AtomicReference<>(Optional.empty());
-                        assembler.assemble(records, batch -> accepted.set(handler.accept(batch)));
+                        try {
+                            assembler.assemble(records, batch -> {
+                                if (closed) {
+                                    // A large transaction is handed over batch by batch: stop between two.
+                                    throw new StopDelivery();
+                                }
+                                accepted.set(handler.accept(batch));
+                            });
+                        } catch (StopDelivery stopping) {
+                            // Leave the rest unacknowledged; a restart replays the transaction and the
+                            // lake skips what it committed.
+                            return;
+                        }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
                             // source): the stream then starts at or before the fence, so the fence is
@@ -218,6 +230,13 @@ public final class PostgresChangeSource implements ChangeSource {
         }
         String message = config.password().map(p -> p.mask(String.valueOf(error.getMessage()))).orElse(String.valueOf(error.getMessage()));
         return new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot capture changes through slot " + config.slotName() + ": " + message, error);
+    }
+
+    /** Ends the hand-over of a poll's batches when the source is closed part-way. */
+    private static final class StopDelivery extends RuntimeException {
+        StopDelivery() {
+            super(null, null, false, false);
+        }
     }
 
     /** Closes the engine from another thread: close() waits for the consumer thread, which may be the caller. */
