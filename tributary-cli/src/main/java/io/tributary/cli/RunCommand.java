@@ -17,9 +17,10 @@ final class RunCommand implements Callable<Integer> {
     boolean once;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PipelineConfig config = options.load();
-        try (Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
+        try (AutoCloseable heap = HeapReport.startIfRequested(System.err);
+             Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
             pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
             pipeline.lake().close();
         }

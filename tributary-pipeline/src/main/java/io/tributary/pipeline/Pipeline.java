@@ -38,6 +38,12 @@ import org.slf4j.MDC;
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+    /**
+     * A micro-batch is also cut once its events' {@link ChangeEvent#estimatedBytes()} reach this; one
+     * that large (a huge value) is committed before capture goes on, as writing it to Parquet takes
+     * several times its size in heap.
+     */
+    static final long MICRO_BATCH_ESTIMATE = 64L << 20;
 
     private final PipelineConfig config;
     private final Lake lake;
@@ -49,6 +55,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final AtomicReference<PostgresChangeSource> source = new AtomicReference<>();
     private final PipelineStatus status = new PipelineStatus();
     private SourcePosition bufferedThrough;
+    private long bufferedEstimate;
     private SourceOffset bufferedOffset;
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
@@ -146,7 +153,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
             while (true) {
                 PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
                         config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                        .withHeartbeatAtMost(config.commit().interval());
+                        .withHeartbeatAtMost(config.commit().interval())
+                        .withBatchesOfAtMost(config.commit().maxEvents());
                 source.set(capture);
                 if (closed) {
                     return;
@@ -201,6 +209,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> accept(ChangeBatch batch) {
+        long estimate = 0;
+        for (ChangeEvent e : batch.events()) {
+            estimate += e.estimatedBytes();
+        }
+        if (!buffer.isEmpty() && (buffer.size() + batch.events().size() > config.commit().maxEvents() || bufferedEstimate + estimate > MICRO_BATCH_ESTIMATE)) {
+            // A micro-batch holds at most max-events: a large transaction arrives in batches of that
+            // size, and the pipeline commits it across several micro-batches.
+            submit();
+        }
+        bufferedEstimate += estimate;
         if (!batch.events().isEmpty() && bufferStarted == null) {
             bufferStarted = clock.instant();
         }
@@ -212,7 +230,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             ReconnectingFile.clear(config.lake().warehouse());
         }
         status.delivered(batch.events().size(), batch.through());
-        boolean due = buffer.size() >= config.commit().maxEvents()
+        boolean due = buffer.size() >= config.commit().maxEvents() || bufferedEstimate >= MICRO_BATCH_ESTIMATE
                 || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
                 || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
                 // Only heartbeats moved the position (other databases write): a watermark-only commit,
@@ -248,12 +266,17 @@ public final class Pipeline implements ChangeHandler, Closeable {
         awaitInFlight();
         MicroBatch batch = new MicroBatch(List.copyOf(buffer), bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted),
                 bufferStarted == null ? clock.instant() : bufferStarted);
+        boolean heavy = bufferedEstimate >= MICRO_BATCH_ESTIMATE;
         buffer.clear();
+        bufferedEstimate = 0;
         snapshotStarted.clear();
         bufferStarted = null;
         submitted = batch.through();
         lastSubmit = clock.instant();
         inFlight = committer.submit(() -> commit(batch));
+        if (heavy) {
+            awaitInFlight();
+        }
     }
 
     private void checkCommitter() {

@@ -63,4 +63,30 @@ public record ChangeEvent(
     public boolean hasRaw() {
         return rawRecord != null;
     }
+
+    /**
+     * A rough size of the event in memory, for bounding batches: a fixed overhead plus the lengths
+     * of its string and binary values (twice: lake writers copy each value at least once).
+     */
+    public long estimatedBytes() {
+        return 256 + 2 * (valueBytes(before) + valueBytes(after));
+    }
+
+    private static long valueBytes(Row row) {
+        if (row == null) {
+            return 0;
+        }
+        long bytes = 0;
+        for (int i = 0; i < row.size(); i++) {
+            Object v = row.get(i);
+            if (v instanceof String s) {
+                bytes += s.length();
+            } else if (v instanceof byte[] b) {
+                bytes += b.length;
+            } else if (v != null) {
+                bytes += 16;
+            }
+        }
+        return bytes;
+    }
 }

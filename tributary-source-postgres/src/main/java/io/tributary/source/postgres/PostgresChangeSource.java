@@ -79,6 +79,14 @@ public final class PostgresChangeSource implements ChangeSource {
         return this;
     }
 
+    private int maxBatchEvents = Integer.MAX_VALUE;
+
+    /** Hands change events over in batches of at most this many; a larger transaction spans several. */
+    public PostgresChangeSource withBatchesOfAtMost(int events) {
+        this.maxBatchEvents = events;
+        return this;
+    }
+
     /** Whether change events carry the source's JSON envelope. */
     public enum RawEvents { KEEP, DROP }
 
@@ -217,7 +225,7 @@ public final class PostgresChangeSource implements ChangeSource {
             setup().checkSlotContinuity(resumePosition.commitLsn());
         }
         seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
-        BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition);
+        BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition, seedOffset, maxBatchEvents);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
@@ -232,16 +240,32 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Stopping: leave these unacknowledged; a restart re-delivers them.
                             return;
                         }
-                        Optional<ChangeBatch> batch = assembler.assemble(records)
-                                .map(b -> new ChangeBatch(b.events(), b.through(), OffsetCodec.withTables(b.offset(), tables), b.snapshotStarted(), b.snapshotCompleted()));
-                        if (batch.isPresent() && assembler.takeSnapshotEnded()) {
-                            // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
-                            // slot's consistent point, where the slot is confirmed. The lake's watermark
-                            // moves there too, so a restart does not mistake the difference for a gap.
-                            Optional<Lsn> consistentPoint = setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
-                            if (consistentPoint.isPresent()) {
-                                batch = Optional.of(assembler.raiseTo(batch.get(), consistentPoint.get()));
-                            }
+                        AtomicReference<Optional<SourcePosition>> accepted = new AtomicReference<>(Optional.empty());
+                        AtomicReference<SourcePosition> deliveredThrough = new AtomicReference<>();
+                        try {
+                            assembler.assemble(records, delivered -> {
+                                if (closed) {
+                                    // A large transaction is handed over batch by batch: stop between two.
+                                    throw new StopDelivery();
+                                }
+                                ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), tables),
+                                        delivered.snapshotStarted(), delivered.snapshotCompleted());
+                                if (assembler.takeSnapshotEnded()) {
+                                    // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
+                                    // slot's consistent point, where the slot is confirmed. The lake's watermark
+                                    // moves there too, so a restart does not mistake the difference for a gap.
+                                    Optional<Lsn> consistentPoint = setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
+                                    if (consistentPoint.isPresent()) {
+                                        batch = assembler.raiseTo(batch, consistentPoint.get());
+                                    }
+                                }
+                                deliveredThrough.set(batch.through());
+                                accepted.set(handler.accept(batch));
+                            });
+                        } catch (StopDelivery stopping) {
+                            // Leave the rest unacknowledged; a restart replays the transaction and the
+                            // lake skips what it committed.
+                            return;
                         }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
@@ -252,14 +276,15 @@ public final class PostgresChangeSource implements ChangeSource {
                         }
                         streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
-                        if (batch.isPresent() && batch.get().through().isAfter(lastSeen.get())) {
-                            lastSeen.set(batch.get().through());
+                        SourcePosition through = deliveredThrough.get();
+                        if (through != null && through.isAfter(lastSeen.get())) {
+                            lastSeen.set(through);
                             lastProgress.set(now);
                         } else if (assembler.streaming() && !now.isBefore(lastProgress.get().plus(config.heartbeatInterval()))) {
                             lastProgress.set(now);
                             emitHeartbeat(lastSeen.get());
                         }
-                        Optional<SourcePosition> committed = batch.isPresent() ? handler.accept(batch.get()) : Optional.empty();
+                        Optional<SourcePosition> committed = accepted.get();
                         boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());
                         if (caughtUp) {
                             committed = handler.drain();
@@ -270,7 +295,7 @@ public final class PostgresChangeSource implements ChangeSource {
                             }
                         }
                         committer.markBatchFinished();
-                        if (caughtUp) {
+                        if (caughtUp && !stopRequested) {
                             LOG.info("Caught up with the source: every transaction committed before the fence is in the lake");
                             stopInBackground();
                         }
@@ -310,6 +335,7 @@ public final class PostgresChangeSource implements ChangeSource {
         } finally {
             LakeOffsetBackingStore.forget(seedId);
             closeEngine();
+            assembler.close();
         }
         Throwable error = failure.get();
         if (error != null) {
@@ -331,6 +357,13 @@ public final class PostgresChangeSource implements ChangeSource {
         }
         String message = config.password().map(p -> p.mask(String.valueOf(error.getMessage()))).orElse(String.valueOf(error.getMessage()));
         return new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot capture changes through slot " + config.slotName() + ": " + message, error);
+    }
+
+    /** Ends the hand-over of a poll's batches when the source is closed part-way. */
+    private static final class StopDelivery extends RuntimeException {
+        StopDelivery() {
+            super(null, null, false, false);
+        }
     }
 
     /** Closes the engine from another thread: close() waits for the consumer thread, which may be the caller. */

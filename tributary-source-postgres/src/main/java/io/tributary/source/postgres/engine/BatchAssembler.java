@@ -15,24 +15,38 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
- * Turns Debezium's record stream into {@link ChangeBatch}es ordered by (commit LSN, index in
- * transaction). A transaction's records are held until its END marker, which carries the commit
- * LSN; initial snapshot rows are positioned at the snapshot's LSN by ordinal. Every record, data or
- * not, is kept in a FIFO with the position whose commit makes it safe to acknowledge.
+ * Turns Debezium's record stream into {@link ChangeBatch}es of at most {@code maxBatchEvents}
+ * events, ordered by (commit LSN, index in transaction). A transaction's records are held until its
+ * END marker, which carries the commit LSN ({@link OpenTransaction}, which spills a large one to
+ * disk); initial snapshot rows are positioned at the snapshot's LSN by ordinal.
+ *
+ * <p>A transaction larger than a batch is handed over in several batches. Each but the last carries
+ * the offset of the last record before the transaction: a restart after committing part of it
+ * replays the whole transaction, and the lake skips the events it already holds by position.
+ *
+ * <p>Only records that end a unit (a transaction's END, a snapshot read, a heartbeat between
+ * transactions) are kept for acknowledgement, in a FIFO with the position whose commit makes them
+ * safe to acknowledge. The records of an open transaction are not kept: Debezium keeps only the
+ * latest offset of a source partition ({@code RecordCommitter.markProcessed} records it and the
+ * task's {@code commitRecord} keeps the last one), so acknowledging the END record covers them.
  * Not thread-safe: the capture thread only.
  */
 public final class BatchAssembler<R> {
     /**
-     * A record that may be acknowledged once the lake has committed {@code position}; the records
-     * of an open transaction get their position when its END marker arrives.
+     * A batch is also handed over once its events' {@link ChangeEvent#estimatedBytes()} reach this,
+     * so a transaction of a few huge values does not travel as one batch.
      */
+    static final long MAX_BATCH_ESTIMATE = 64L << 20;
+
+    /** A record that may be acknowledged once the lake has committed {@code position}. */
     private static final class Pending<R> {
         private final R handle;
-        private SourcePosition position;
+        private final SourcePosition position;
         private long poll;
 
         Pending(R handle, SourcePosition position) {
@@ -52,30 +66,61 @@ public final class BatchAssembler<R> {
     private final ChangeEventConverter converter;
     private final SnapshotProgress progress;
     private final Deque<Pending<R>> pending = new ArrayDeque<>();
-    private final List<Pending<R>> unresolved = new ArrayList<>();
     private final java.util.function.Function<R, SourceRecord> unwrap;
-    private final List<SourceRecord> transaction = new ArrayList<>();
+    private final OpenTransaction transaction;
+    private final int maxBatchEvents;
+    private final SourcePosition resumeFrom;
     private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
     private SourcePosition lastDelivered;
     private long polls;
     private boolean streaming;
     private boolean snapshotEnded;
     private long snapshotOrdinal;
+    // The batch being filled, and the record whose offset resumes right after it (null when it is
+    // the one last handed over, whose encoded form is lastOffset).
+    private final List<ChangeEvent> events = new ArrayList<>();
+    private final List<TableId> snapshotsStarted = new ArrayList<>();
+    private final List<TableId> snapshotsCompleted = new ArrayList<>();
+    private long eventsEstimate;
+    private SourceRecord lastRecord;
+    private SourceOffset lastOffset;
+    private boolean undelivered;
+    private Consumer<ChangeBatch> deliver;
 
-    public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom) {
+    /**
+     * @param resumeFrom     the position the lake has committed through: events of a replayed
+     *                       transaction at or below it are dropped
+     * @param resumeOffset   the offset stored with that position, if any
+     * @param maxBatchEvents the most events one batch holds
+     */
+    public BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom,
+                          Optional<SourceOffset> resumeOffset, int maxBatchEvents) {
+        this(unwrap, converter, progress, resumeFrom, resumeOffset, maxBatchEvents, OpenTransaction.Limits.DEFAULT);
+    }
+
+    BatchAssembler(java.util.function.Function<R, SourceRecord> unwrap, ChangeEventConverter converter, SnapshotProgress progress, SourcePosition resumeFrom,
+                   Optional<SourceOffset> resumeOffset, int maxBatchEvents, OpenTransaction.Limits spill) {
+        if (maxBatchEvents < 1) {
+            throw new IllegalArgumentException("A batch must hold at least one event, got " + maxBatchEvents);
+        }
         this.unwrap = unwrap;
         this.converter = converter;
         this.progress = progress;
         this.lastDelivered = resumeFrom;
+        this.resumeFrom = resumeFrom;
+        this.lastOffset = resumeOffset.orElse(null);
+        this.maxBatchEvents = maxBatchEvents;
+        this.transaction = new OpenTransaction(converter, spill);
     }
 
-    /** Converts one poll's records into at most one batch. */
-    public Optional<ChangeBatch> assemble(List<R> handles) {
+    /**
+     * Converts one poll's records into batches of at most {@code maxBatchEvents} events and hands
+     * each to {@code deliver} in order, as soon as it is full: a spilled transaction is read back
+     * one batch at a time, while {@code deliver} may block for back-pressure.
+     */
+    public void assemble(List<R> handles, Consumer<ChangeBatch> deliver) {
+        this.deliver = deliver;
         polls++;
-        List<ChangeEvent> events = new ArrayList<>();
-        List<TableId> snapshotsStarted = new ArrayList<>();
-        List<TableId> snapshotsCompleted = new ArrayList<>();
-        SourceRecord lastRecord = null;
         for (R handle : handles) {
             SourceRecord record = unwrap.apply(handle);
             String topic = record.topic();
@@ -83,23 +128,30 @@ public final class BatchAssembler<R> {
                 streaming = true;
                 Struct value = (Struct) record.value();
                 if ("BEGIN".equals(value.getString("status"))) {
-                    transaction.clear();
-                    addUnresolved(handle);
+                    transaction.close();
                 } else {
                     Lsn commitLsn = commitLsn(record);
-                    int index = 0;
-                    for (SourceRecord data : transaction) {
-                        Struct v = (Struct) data.value();
-                        Struct source = v.getStruct("source");
-                        SourcePosition position = new SourcePosition(commitLsn, index++);
-                        events.add(converter.convert(data, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
-                    }
-                    SourcePosition last = new SourcePosition(commitLsn, Math.max(0, index - 1));
-                    resolvePending(last);
+                    long[] count = {0};
+                    // Without any offset to resume from yet, a part of the transaction cannot be
+                    // committed alone: it then goes whole into one batch.
+                    boolean cut = lastRecord != null || lastOffset != null;
+                    transaction.release(commitLsn, event -> {
+                        count[0]++;
+                        if (event.position().isAfter(resumeFrom)) {
+                            events.add(event);
+                            eventsEstimate += event.estimatedBytes();
+                            if (cut && full()) {
+                                handOver(event.position());
+                            }
+                        }
+                    });
+                    SourcePosition last = new SourcePosition(commitLsn, Math.max(0, count[0] - 1));
                     addResolved(handle, last);
-                    transaction.clear();
-                    lastDelivered = last;
+                    if (last.isAfter(lastDelivered)) {
+                        lastDelivered = last;
+                    }
                     lastRecord = record;
+                    undelivered = true;
                 }
             } else if (record.value() instanceof Struct value && value.schema().field("op") != null && !"m".equals(value.getString("op"))) {
                 Struct source = value.getStruct("source");
@@ -110,7 +162,6 @@ public final class BatchAssembler<R> {
                     Lsn lsn = new Lsn(source.getInt64("lsn"));
                     SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
                     ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
-                    events.add(event);
                     if (snapshot.equals("first") || snapshot.equals("first_in_data_collection")) {
                         snapshotsStarted.add(event.table());
                     }
@@ -123,26 +174,27 @@ public final class BatchAssembler<R> {
                     addResolved(handle, position);
                     lastDelivered = position;
                     lastRecord = record;
+                    add(event);
+                    undelivered = true;
                 } else if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
                     transaction.add(record);
-                    addUnresolved(handle);
                 } else {
                     // A change outside transaction metadata (should not happen with provide.transaction.metadata):
                     // its own single-event transaction at its LSN.
                     SourcePosition position = new SourcePosition(new Lsn(source.getInt64("lsn")), 0);
-                    events.add(converter.convert(record, position, source.getInt64("txId") == null ? 0 : source.getInt64("txId"), commitTime(source)));
+                    ChangeEvent event = converter.convert(record, position, transactionId(record), commitTime(source));
                     addResolved(handle, position);
                     lastDelivered = position;
                     lastRecord = record;
+                    add(event);
+                    undelivered = true;
                 }
             } else {
                 // Heartbeats, fences (logical decoding messages) and other non-data records: safe to
                 // acknowledge once everything delivered before them is committed. Only the
                 // streaming phase emits them.
                 streaming = true;
-                if (!transaction.isEmpty()) {
-                    addUnresolved(handle);
-                } else {
+                if (transaction.isEmpty()) {
                     // Acknowledging a record flushes an LSN of its offset to the slot (for a heartbeat,
                     // what the server's keepalive reported; for a marker message, its own LSN). The lake
                     // must record that position first, so the slot is never confirmed past the lake's
@@ -157,14 +209,56 @@ public final class BatchAssembler<R> {
                         fencesSeen.add(fenceId(record));
                     }
                     lastRecord = record;
+                    undelivered = true;
                 }
+                // Among a transaction's changes it is not kept: acknowledging the END record covers it.
             }
         }
-        if (lastRecord == null) {
-            return Optional.empty();
+        if (undelivered || !events.isEmpty()) {
+            handOver(lastDelivered);
         }
-        SourceOffset offset = OffsetCodec.encode(lastRecord.sourcePartition(), lastRecord.sourceOffset());
-        return Optional.of(new ChangeBatch(events, lastDelivered, offset, snapshotsStarted, snapshotsCompleted));
+        this.deliver = null;
+    }
+
+    /** Adds an event of a unit (snapshot read, single change) already accounted in lastDelivered and lastRecord. */
+    private void add(ChangeEvent event) {
+        events.add(event);
+        eventsEstimate += event.estimatedBytes();
+        if (full()) {
+            handOver(lastDelivered);
+        }
+    }
+
+    private boolean full() {
+        return events.size() >= maxBatchEvents || eventsEstimate >= MAX_BATCH_ESTIMATE;
+    }
+
+    /**
+     * Hands the batch being filled to the consumer, confirming {@code through}; its offset is that
+     * of the last record whose unit is complete, which for a part of a transaction is the record
+     * before the transaction.
+     */
+    private void handOver(SourcePosition through) {
+        if (lastRecord != null) {
+            lastOffset = OffsetCodec.encode(lastRecord.sourcePartition(), lastRecord.sourceOffset());
+            lastRecord = null;
+        }
+        if (lastOffset == null) {
+            throw new IllegalStateException("No source offset to hand over a batch through " + through);
+        }
+        SourcePosition position = through.isAfter(lastDelivered) ? through : lastDelivered;
+        ChangeBatch batch = new ChangeBatch(List.copyOf(events), position, lastOffset, List.copyOf(snapshotsStarted), List.copyOf(snapshotsCompleted));
+        events.clear();
+        eventsEstimate = 0;
+        snapshotsStarted.clear();
+        snapshotsCompleted.clear();
+        undelivered = false;
+        deliver.accept(batch);
+    }
+
+    /** Forgets an open transaction, deleting its spill file; the source re-delivers it after a restart. */
+    public void close() {
+        transaction.close();
     }
 
     /** Whether the initial snapshot delivered its last row since the last call. */
@@ -191,7 +285,7 @@ public final class BatchAssembler<R> {
     /** Records whose position is committed, oldest first, removed from the FIFO. */
     public List<R> acknowledgeable(SourcePosition committed) {
         List<R> out = new ArrayList<>();
-        while (!pending.isEmpty() && pending.peekFirst().position() != null && !pending.peekFirst().position().isAfter(committed)) {
+        while (!pending.isEmpty() && !pending.peekFirst().position().isAfter(committed)) {
             out.add(pending.pollFirst().handle());
         }
         return out;
@@ -243,30 +337,6 @@ public final class BatchAssembler<R> {
         pending.add(p);
     }
 
-    private void addUnresolved(R handle) {
-        Pending<R> p = new Pending<>(handle, null);
-        pending.add(p);
-        unresolved.add(p);
-    }
-
-    /**
-     * The END marker of the open transaction arrived at {@code position}: its records become
-     * acknowledgeable there. When they are the tail of the FIFO they are dropped instead, as the END
-     * record queued next covers them.
-     */
-    private void resolvePending(SourcePosition position) {
-        boolean tail = !unresolved.isEmpty() && pending.peekLast() == unresolved.get(unresolved.size() - 1);
-        for (Pending<R> p : unresolved) {
-            p.position = position;
-        }
-        if (tail) {
-            for (int i = 0; i < unresolved.size(); i++) {
-                pending.pollLast();
-            }
-        }
-        unresolved.clear();
-    }
-
     private static Lsn commitLsn(SourceRecord end) {
         Map<String, ?> offset = end.sourceOffset();
         Object lsn = offset.get("lsn_commit");
@@ -276,7 +346,12 @@ public final class BatchAssembler<R> {
         return new Lsn(((Number) lsn).longValue());
     }
 
-    private static Instant commitTime(Struct source) {
+    static long transactionId(SourceRecord record) {
+        Long txId = ((Struct) record.value()).getStruct("source").getInt64("txId");
+        return txId == null ? 0 : txId;
+    }
+
+    static Instant commitTime(Struct source) {
         if (source.schema().field("ts_us") != null && source.getInt64("ts_us") != null) {
             long micros = source.getInt64("ts_us");
             return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);

@@ -76,6 +76,8 @@ public final class DebeziumProperties {
         p.setProperty("heartbeat.interval.ms", Long.toString(heartbeat.toMillis()));
         p.setProperty("max.batch.size", "16384");
         p.setProperty("max.queue.size", "32768");
+        // Bounds the queue by size too: a run of rows with huge values must not queue 32,768 of them.
+        p.setProperty("max.queue.size.in.bytes", Long.toString(64L << 20));
         p.setProperty("poll.interval.ms", "50");
         p.setProperty("snapshot.fetch.size", "10240");
         p.setProperty("status.update.interval.ms", "1000");

@@ -1,0 +1,154 @@
+package io.tributary.source.postgres.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tributary.source.postgres.convert.ChangeEventConverter;
+import io.tributary.source.postgres.offset.OffsetCodec;
+import io.tributary.spi.ChangeBatch;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Batches of a large transaction: sizes, positions, offsets that replay it whole, and what is acknowledged. */
+class BatchAssemblerTest {
+    private static final Map<String, ?> PARTITION = Map.of("server", "tributary");
+    private static final Schema KEY = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build();
+    private static final Schema ROW = SchemaBuilder.struct().optional().field("id", Schema.INT64_SCHEMA).field("name", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema SOURCE = SchemaBuilder.struct().field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
+            .field("lsn", Schema.OPTIONAL_INT64_SCHEMA).field("txId", Schema.OPTIONAL_INT64_SCHEMA).field("ts_ms", Schema.INT64_SCHEMA)
+            .field("snapshot", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema TRANSACTION = SchemaBuilder.struct().optional().field("id", Schema.STRING_SCHEMA).build();
+    private static final Schema ENVELOPE = SchemaBuilder.struct().field("before", ROW).field("after", ROW).field("source", SOURCE)
+            .field("op", Schema.STRING_SCHEMA).field("transaction", TRANSACTION).build();
+    private static final Schema STATUS = SchemaBuilder.struct().field("status", Schema.STRING_SCHEMA).field("id", Schema.STRING_SCHEMA).build();
+    private static final SourceOffset RESUME = OffsetCodec.encode(PARTITION, Map.of("lsn", 500L, "lsn_commit", 500L));
+
+    @TempDir
+    Path spillDirectory;
+
+    private BatchAssembler<SourceRecord> assembler(SourcePosition resumeFrom, Optional<SourceOffset> resumeOffset) {
+        return new BatchAssembler<>(Function.identity(), new ChangeEventConverter(true), new SnapshotProgress(Map.of()), resumeFrom, resumeOffset, 4,
+                new OpenTransaction.Limits(3, 1 << 20, spillDirectory));
+    }
+
+    @Test
+    void handsOverSpilledTransactionInBatchesThatReplayItWhole() throws Exception {
+        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        List<SourceRecord> poll = transaction(7, 1000, 10);
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(poll, batches::add);
+
+        assertThat(batches).extracting(b -> b.events().size()).containsExactly(4, 4, 2);
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::position)
+                .containsExactlyElementsOf(positions(1000, 0, 10));
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(e -> e.after().get(1)).containsExactlyElementsOf(names(0, 10));
+        assertThat(batches).flatExtracting(ChangeBatch::events).allSatisfy(e -> assertThat(e.raw()).hasValueSatisfying(raw -> assertThat(raw).contains("\"op\":\"c\"")));
+        assertThat(batches).extracting(ChangeBatch::through).containsExactly(position(1000, 3), position(1000, 7), position(1000, 9));
+        // A restart after committing the first parts resumes before the transaction, which is replayed whole.
+        assertThat(batches).extracting(ChangeBatch::offset).containsExactly(RESUME, RESUME, OffsetCodec.encode(PARTITION, poll.get(poll.size() - 1).sourceOffset()));
+        assertThat(assembler.acknowledgeable(position(1000, 7))).as("nothing to acknowledge inside the transaction").isEmpty();
+        assertThat(assembler.acknowledgeable(position(1000, 9))).as("the END record alone covers the transaction").containsExactly(poll.get(poll.size() - 1));
+        try (var files = Files.list(spillDirectory)) {
+            assertThat(files).as("spill file deleted").isEmpty();
+        }
+    }
+
+    @Test
+    void dropsEventsAtOrBelowCommittedPositionWhenTransactionIsReplayed() {
+        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(1000), 5), Optional.of(RESUME));
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(transaction(7, 1000, 10), batches::add);
+
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::position).containsExactlyElementsOf(positions(1000, 6, 4));
+        assertThat(batches.get(batches.size() - 1).through()).isEqualTo(position(1000, 9));
+    }
+
+    @Test
+    void keepsTransactionWholeWithoutOffsetToResumeFrom() {
+        BatchAssembler<SourceRecord> assembler = assembler(SourcePosition.BEGINNING, Optional.empty());
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(transaction(7, 1000, 10), batches::add);
+
+        assertThat(batches).extracting(b -> b.events().size()).containsExactly(10);
+    }
+
+    @Test
+    void cutsTransactionsSpreadOverPollsAndKeepsSmallOnesInMemory() {
+        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        List<SourceRecord> small = transaction(8, 900, 2);
+        List<SourceRecord> large = transaction(9, 1000, 6);
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(small, batches::add);
+        assembler.assemble(large.subList(0, 4), batches::add);
+        assembler.assemble(large.subList(4, large.size()), batches::add);
+
+        assertThat(batches).extracting(b -> b.events().size()).containsExactly(2, 4, 2);
+        assertThat(batches).extracting(ChangeBatch::offset).containsExactly(OffsetCodec.encode(PARTITION, small.get(small.size() - 1).sourceOffset()),
+                OffsetCodec.encode(PARTITION, small.get(small.size() - 1).sourceOffset()), OffsetCodec.encode(PARTITION, large.get(large.size() - 1).sourceOffset()));
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(e -> e.after().get(1)).containsExactlyElementsOf(concat(names(0, 2), names(0, 6)));
+    }
+
+    private static List<SourceRecord> transaction(long txId, long commitLsn, int rows) {
+        List<SourceRecord> records = new ArrayList<>();
+        records.add(status("BEGIN", txId, Map.of("lsn", commitLsn - rows - 1, "txId", txId)));
+        for (int i = 0; i < rows; i++) {
+            long lsn = commitLsn - rows + i;
+            Struct after = new Struct(ROW).put("id", (long) i).put("name", "row " + i);
+            Struct source = new Struct(SOURCE).put("schema", "public").put("table", "items").put("lsn", lsn).put("txId", txId).put("ts_ms", 1_700_000_000_000L)
+                    .put("snapshot", "false");
+            Struct value = new Struct(ENVELOPE).put("after", after).put("source", source).put("op", "c").put("transaction", new Struct(TRANSACTION).put("id", txId + ":" + lsn));
+            records.add(new SourceRecord(PARTITION, Map.of("lsn", lsn, "txId", txId), "tributary.public.items", null, KEY, new Struct(KEY).put("id", (long) i), ENVELOPE, value));
+        }
+        records.add(status("END", txId, Map.of("lsn", commitLsn, "lsn_commit", commitLsn, "txId", txId)));
+        return records;
+    }
+
+    private static SourceRecord status(String status, long txId, Map<String, ?> offset) {
+        return new SourceRecord(PARTITION, offset, DebeziumProperties.TOPIC_PREFIX + ".transaction", null, null, null, STATUS,
+                new Struct(STATUS).put("status", status).put("id", Long.toString(txId)));
+    }
+
+    private static SourcePosition position(long lsn, long index) {
+        return new SourcePosition(new Lsn(lsn), index);
+    }
+
+    private static List<SourcePosition> positions(long lsn, long from, int count) {
+        List<SourcePosition> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(position(lsn, from + i));
+        }
+        return out;
+    }
+
+    private static List<Object> names(int from, int count) {
+        List<Object> out = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            out.add("row " + i);
+        }
+        return out;
+    }
+
+    private static List<Object> concat(List<Object> a, List<Object> b) {
+        List<Object> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}
