@@ -69,9 +69,20 @@ class FencingIT {
                 assertThat(owner.isAlive()).as("the refused pipelines left the owner running: %s", log).isTrue();
                 owner.kill();
             }
+            // What the driver may have done before the kill: confirm a keepalive position past the
+            // lake's watermark, over WAL that holds no change of the publication (other databases wrote).
+            String elsewhere = postgres.createDatabase("elsewhere");
+            postgres.execute(elsewhere, "CREATE TABLE noise (x int)", "INSERT INTO noise SELECT generate_series(1, 10000)");
+            long released = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while ("true".equals(postgres.queryOne(db, "SELECT active::text FROM pg_replication_slots WHERE slot_name = 'tributary_fence'"))
+                    && System.nanoTime() < released) {
+                postgres.execute(db, "SELECT pg_stat_clear_snapshot()");
+            }
+            postgres.execute(db, "SELECT pg_replication_slot_advance('tributary_fence', pg_current_wal_lsn())");
             postgres.execute(db, "UPDATE events SET payload = 'after kill' WHERE id % 3 = 0", "INSERT INTO events VALUES (1001, 'new')");
 
-            // The owner died without releasing its lease: on the same host its dead process frees it at once.
+            // The owner died without releasing its lease: on the same host its dead process frees it at
+            // once, and the slot standing ahead of the lake is taken for the driver's keepalive confirmation.
             Result restart = run(config, "--once");
             assertThat(restart.code()).as(restart.err()).isZero();
             try (Lake lake = Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), "fence", t -> TableOptions.DEFAULT);

@@ -97,10 +97,13 @@ public final class Lake implements Closeable {
      * Takes the lake for this process before a pipeline starts (see {@link StateTable}); every later
      * commit checks that it still owns it.
      *
+     * @return how the previous owner left the lake: a pipeline that died holding it may have let
+     *         the source run ahead of the lake's watermark over positions it never received a change for
      * @throws TributaryException PIPELINE_FENCED when another pipeline's lease is live
      */
-    public void acquireLease() {
+    public StateTable.PreviousOwner acquireLease() {
         state.acquire(clock.instant());
+        return state.previousOwner();
     }
 
     /** Renews the lease if no commit renewed it for {@link #LEASE_RENEWAL}; call it on the commit thread while idle. */

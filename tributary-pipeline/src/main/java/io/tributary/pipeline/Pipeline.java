@@ -73,6 +73,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
     private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+    private io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession previousSession =
+            io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -112,7 +114,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
      */
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
-        lake.acquireLease();
+        previousSession = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE
+                ? io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.ENDED_ABRUPTLY
+                : io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
         java.util.concurrent.ScheduledExecutorService leaseTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tributary-lease");
             t.setDaemon(true);
@@ -154,7 +158,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
                 PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
                         config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
                         .withHeartbeatAtMost(config.commit().interval())
-                        .withBatchesOfAtMost(config.commit().maxEvents());
+                        .withBatchesOfAtMost(config.commit().maxEvents())
+                        .after(previousSession);
                 source.set(capture);
                 if (closed) {
                     return;
@@ -188,6 +193,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
                         break;
                     }
                     state = lake.committedState();
+                    // The broken connection may have confirmed keepalive positions the lake never recorded.
+                    previousSession = io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.ENDED_ABRUPTLY;
                 } finally {
                     source.set(null);
                 }

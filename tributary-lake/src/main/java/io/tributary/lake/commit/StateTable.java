@@ -40,6 +40,7 @@ public final class StateTable {
     public static final TableIdentifier ID = TableIdentifier.of("tributary", "state");
     /** A lease not renewed for this long is stale: another pipeline may take the lake over. */
     public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(30);
+    private volatile PreviousOwner previousOwner = PreviousOwner.RELEASED_OR_NONE;
     private static final Logger LOG = LoggerFactory.getLogger(StateTable.class);
     private static final String COMMITTED_AT = "tributary.committed-at";
 
@@ -101,6 +102,7 @@ public final class StateTable {
                             + Duration.between(held.get().renewedAt(), now).toSeconds() + " s ago. Stop that pipeline first; if it died on another host, "
                             + "its lease expires " + LEASE_TIMEOUT.toSeconds() + " s after its last renewal", null);
                 }
+                previousOwner = held.isPresent() ? PreviousOwner.ENDED_WITHOUT_RELEASE : PreviousOwner.RELEASED_OR_NONE;
                 held.ifPresent(stale -> LOG.warn("Taking over the lake from {}, whose lease was last renewed at {}: it is presumed dead. "
                         + "If it still runs, it stops at its next commit", stale.describe(), stale.renewedAt()));
                 taken[0] = new Lease(UUID.randomUUID().toString(), host, ProcessHandle.current().pid(), Lease.epochOf(summary) + 1, now);
@@ -148,6 +150,19 @@ public final class StateTable {
         });
         lease = null;
         LOG.info("Pipeline {} released the lake ({})", pipeline, held.describe());
+    }
+
+    /** How the owner before this one left the lake; known once {@link #acquire} returned. */
+    public PreviousOwner previousOwner() {
+        return previousOwner;
+    }
+
+    /** How the previous owner of a lake left it. */
+    public enum PreviousOwner {
+        /** It released its lease on a clean stop, or the lake had no owner. */
+        RELEASED_OR_NONE,
+        /** It died (crash, SIGKILL, lost host) holding the lease. */
+        ENDED_WITHOUT_RELEASE
     }
 
     public Optional<Lease> lease() {

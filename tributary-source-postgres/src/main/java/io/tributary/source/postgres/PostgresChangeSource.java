@@ -74,6 +74,14 @@ public final class PostgresChangeSource implements ChangeSource {
     private java.time.Duration heartbeat;
 
     /** Sets a heartbeat shorter than the configured one, e.g. the commit interval, so idle batches commit on time. */
+    private ReplicationSetup.PreviousSession previousSession = ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
+
+    /** How the session that captured before this one ended; see {@link ReplicationSetup#checkSlotContinuity}. */
+    public PostgresChangeSource after(ReplicationSetup.PreviousSession previous) {
+        this.previousSession = java.util.Objects.requireNonNull(previous, "previous is null");
+        return this;
+    }
+
     public PostgresChangeSource withHeartbeatAtMost(java.time.Duration interval) {
         this.heartbeat = interval.compareTo(config.heartbeatInterval()) < 0 ? interval : config.heartbeatInterval();
         return this;
@@ -222,7 +230,7 @@ public final class PostgresChangeSource implements ChangeSource {
             }
         } else {
             checkNoTableAdded(tables, seedOffset.get());
-            setup().checkSlotContinuity(resumePosition.commitLsn());
+            setup().checkSlotContinuity(resumePosition.commitLsn(), previousSession);
         }
         seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition, seedOffset, maxBatchEvents);

@@ -152,7 +152,7 @@ public final class ReplicationSetup {
      *
      * @throws TributaryException SLOT_GAP naming the slot, both positions and the way out
      */
-    public void checkSlotContinuity(Lsn lakeLsn) {
+    public void checkSlotContinuity(Lsn lakeLsn, PreviousSession previous) {
         String resnapshot = ". Nothing after " + lakeLsn + " can be captured from it any more: run `tributary resnapshot -c <pipeline.yaml>`, "
                 + "then `tributary run`, to take a new initial snapshot that replaces silver (bronze keeps its history)";
         Optional<SlotState> slot = slot();
@@ -168,11 +168,30 @@ public final class ReplicationSetup {
                     + resnapshot);
         }
         Optional<Lsn> confirmed = s.confirmedFlushLsn();
+        if (confirmed.isPresent() && lakeLsn.isBefore(confirmed.get()) && previous == PreviousSession.ENDED_ABRUPTLY) {
+            // pgjdbc confirms a keepalive's position on its own once every message it received was
+            // acknowledged, and the walsender reports a position in a keepalive only once it has sent
+            // every transaction committed before it: a session that died between that and the lake's
+            // next watermark leaves the slot ahead with no captured change in between.
+            LOG.warn("Replication slot {} is confirmed through {}, ahead of the lake's {}: the previous run ended abruptly after the driver confirmed "
+                    + "a keepalive position, past which PostgreSQL had no change of the publication to send. Resuming from the slot. If the slot was "
+                    + "dropped and created again while the pipeline was down, stop and run `tributary resnapshot -c <pipeline.yaml>`",
+                    config.slotName(), confirmed.get(), lakeLsn);
+            return;
+        }
         if (confirmed.isPresent() && lakeLsn.isBefore(confirmed.get())) {
             throw new TributaryException(ErrorCode.SLOT_GAP, "Cannot resume capture through replication slot " + config.slotName()
                     + ": the slot is confirmed through " + confirmed.get() + " (restart_lsn " + s.restartLsn().get() + "), ahead of the lake's "
                     + lakeLsn + "; it was dropped and created again or advanced while the pipeline was down" + resnapshot);
         }
+    }
+
+    /** How the session that last captured through the slot ended, as the lake saw it. */
+    public enum PreviousSession {
+        /** Stopped cleanly (its last position is in the lake), or there was none. */
+        STOPPED_CLEANLY,
+        /** Died or lost its connection: the driver may have confirmed keepalive positions the lake never recorded. */
+        ENDED_ABRUPTLY
     }
 
     /** A replication slot as {@code pg_replication_slots} shows it. */
