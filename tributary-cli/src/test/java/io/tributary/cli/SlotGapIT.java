@@ -1,5 +1,6 @@
 package io.tributary.cli;
 
+import static io.tributary.cli.CliRun.tributary;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -12,8 +13,6 @@ import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Lsn;
 import io.tributary.spi.TributaryException;
 import io.tributary.testing.TestingPostgres;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,16 +49,6 @@ class SlotGapIT {
         postgres.close();
     }
 
-    record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result tributary(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     private Path pipeline(String name) throws Exception {
         postgres.createDatabase(name);
         postgres.execute(name, "CREATE TABLE items (id int PRIMARY KEY, label text)",
@@ -71,7 +60,7 @@ class SlotGapIT {
                 lake: {warehouse: ./%s-lake}
                 commit: {interval: 200ms}
                 """.formatted(name, postgres.port(), name, name));
-        Result first = tributary("run", "-c", file.toString(), "--once");
+        CliRun first = tributary("run", "-c", file.toString(), "--once");
         assertThat(first.exitCode()).as(first.err()).isZero();
         assertSilverEqualsSource(file, name);
         return file;
@@ -102,21 +91,21 @@ class SlotGapIT {
     }
 
     private void resnapshotAndCatchUp(Path file, String db) {
-        Result resnapshot = tributary("resnapshot", "-c", file.toString());
+        CliRun resnapshot = tributary("resnapshot", "-c", file.toString());
         assertThat(resnapshot.exitCode()).as(resnapshot.err()).isZero();
         assertThat(resnapshot.out()).contains("new initial snapshot");
-        Result run = tributary("run", "-c", file.toString(), "--once");
+        CliRun run = tributary("run", "-c", file.toString(), "--once");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertSilverEqualsSource(file, db);
         // Resumes normally afterwards: later changes stream in.
         postgres.execute(db, "UPDATE items SET label = 'after' WHERE id = 1", "INSERT INTO items VALUES (1000, 'new')");
-        Result again = tributary("run", "-c", file.toString(), "--once");
+        CliRun again = tributary("run", "-c", file.toString(), "--once");
         assertThat(again.exitCode()).as(again.err()).isZero();
         assertSilverEqualsSource(file, db);
     }
 
     private static void assertSilverEqualsSource(Path file, String db) {
-        Result silver = tributary("sql", "-c", file.toString(), "--format", "csv", "SELECT id, label FROM silver.items ORDER BY id");
+        CliRun silver = tributary("sql", "-c", file.toString(), "--format", "csv", "SELECT id, label FROM silver.items ORDER BY id");
         assertThat(silver.exitCode()).as(silver.err()).isZero();
         String source = "id,label" + System.lineSeparator() + postgres.query(db, "SELECT id, label FROM items ORDER BY id").stream()
                 .map(row -> String.join(",", row)).collect(Collectors.joining(System.lineSeparator())) + System.lineSeparator();
@@ -132,7 +121,7 @@ class SlotGapIT {
         TributaryException e = refusal(file);
         assertThat(e.getMessage()).contains("replication slot tributary_dropped", "does not exist", lakeLsn(file).toString(),
                 "tributary resnapshot -c");
-        Result cli = tributary("run", "-c", file.toString(), "--once");
+        CliRun cli = tributary("run", "-c", file.toString(), "--once");
         assertThat(cli.exitCode()).isEqualTo(4);
         assertThat(cli.err()).contains("tributary_dropped", "tributary resnapshot").doesNotContain("\tat ");
 
@@ -182,7 +171,7 @@ class SlotGapIT {
         try (java.sql.Connection replication = postgres.connect("running"); java.sql.Statement s = replication.createStatement()) {
             // Holds the slot the way a running pipeline's walsender does.
             s.execute("SELECT pg_create_logical_replication_slot('tributary_running', 'pgoutput', true)");
-            Result r = tributary("resnapshot", "-c", file.toString());
+            CliRun r = tributary("resnapshot", "-c", file.toString());
             assertThat(r.exitCode()).isEqualTo(3);
             assertThat(r.err()).contains("tributary_running", "in use by a running pipeline");
         }

@@ -1,10 +1,9 @@
 package io.tributary.cli;
 
+import static io.tributary.cli.CliRun.tributary;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.testing.TestingPostgres;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,16 +38,6 @@ class TableSetIT {
         postgres.close();
     }
 
-    record Result(int exitCode, String out, String err) {
-    }
-
-    private static Result tributary(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     private Path config(String name, String tables) throws Exception {
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, """
@@ -66,7 +55,7 @@ class TableSetIT {
 
     @Test
     void everyMissingTableIsListed() throws Exception {
-        Result r = tributary("run", "-c", config("missing", "public.orders, public.nothere, sales.alsonot").toString(), "--once");
+        CliRun r = tributary("run", "-c", config("missing", "public.orders, public.nothere, sales.alsonot").toString(), "--once");
         assertThat(r.exitCode()).isEqualTo(3);
         assertThat(r.err()).contains("public.nothere", "sales.alsonot", "no such table").doesNotContain("public.orders,");
     }
@@ -77,15 +66,15 @@ class TableSetIT {
         assertThat(tributary("run", "-c", first.toString(), "--once").exitCode()).isZero();
 
         Path grown = config("grow", "public.orders, public.products");
-        Result refused = tributary("run", "-c", grown.toString(), "--once");
+        CliRun refused = tributary("run", "-c", grown.toString(), "--once");
         assertThat(refused.exitCode()).isEqualTo(3);
         assertThat(refused.err()).contains("Cannot capture public.products", "the lake captures public.orders", "tributary resnapshot");
 
         assertThat(tributary("resnapshot", "-c", grown.toString()).exitCode()).isZero();
-        Result run = tributary("run", "-c", grown.toString(), "--once");
+        CliRun run = tributary("run", "-c", grown.toString(), "--once");
         assertThat(run.exitCode()).as(run.err()).isZero();
         for (String table : List.of("orders", "products")) {
-            Result silver = tributary("sql", "-c", grown.toString(), "--format", "csv", "SELECT * EXCLUDE (_position, _commit_ts) FROM silver." + table + " ORDER BY id");
+            CliRun silver = tributary("sql", "-c", grown.toString(), "--format", "csv", "SELECT * EXCLUDE (_position, _commit_ts) FROM silver." + table + " ORDER BY id");
             assertThat(silver.out().strip()).as(table).isEqualTo("id," + (table.equals("orders") ? "customer" : "name") + System.lineSeparator()
                     + csv(postgres.query("shop", "SELECT * FROM " + table + " ORDER BY id")));
         }
