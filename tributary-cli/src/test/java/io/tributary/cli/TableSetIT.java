@@ -3,10 +3,14 @@ package io.tributary.cli;
 import static io.tributary.cli.CliRun.tributary;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.spi.CrashPoint;
+import io.tributary.testing.ChildJvm;
 import io.tributary.testing.TestingPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -106,6 +110,46 @@ class TableSetIT {
         assertThat(scalar(grown, "SELECT count(*) FROM bronze.ledger WHERE _op = 'r'")).as("ledger is snapshotted once")
                 .isEqualTo(scalar(grown, "SELECT count(DISTINCT id) FROM bronze.ledger WHERE _op = 'r'"));
         assertThat(scalar(grown, "SELECT count(*) FROM bronze.accounts WHERE _op = 'r'")).isEqualTo(Long.toString(accountReads));
+    }
+
+    @Test
+    void aCrashDuringTheAddedTablesSnapshotResumesIt() throws Exception {
+        postgres.execute("shop", "CREATE TABLE items (id int PRIMARY KEY, label text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 300) g",
+                "CREATE TABLE journal (id int PRIMARY KEY, entry text)", "INSERT INTO journal SELECT g, 'entry ' || g FROM generate_series(1, 60000) g");
+        Path first = config("journal", "public.items");
+        assertThat(tributary("run", "-c", first.toString(), "--once").exitCode()).isZero();
+        Path grown = config("journal", "public.items, public.journal");
+        Files.writeString(grown, Files.readString(grown).replace("commit: {interval: 200ms}", "commit: {interval: 200ms, max-events: 2000}"));
+        postgres.execute("shop", "UPDATE items SET label = 'before' WHERE id <= 20", "DELETE FROM journal WHERE id % 101 = 0");
+
+        Path log = dir.resolve("crash.log");
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of("-D" + CrashPoint.PROPERTY + "=" + CrashPoint.TABLE_COMMITTED + "@6"),
+                List.of("run", "-c", grown.toString(), "--once"), log)) {
+            OptionalInt exit = run.waitFor(Duration.ofSeconds(120));
+            assertThat(exit).as("log %s", log).isPresent();
+            assertThat(exit.getAsInt()).as(Files.readString(log)).isEqualTo(CrashPoint.EXIT_CODE);
+        }
+        assertThat(Files.readString(log)).as("the crash came before the snapshot of journal finished").contains("Snapshotting added table(s) [public.journal]")
+                .doesNotContain("Snapshot of added table public.journal finished");
+        long partial = Long.parseLong(scalar(grown, "SELECT count(*) FROM silver.journal"));
+        assertThat(partial).as("part of journal is in the lake").isPositive().isLessThan(Long.parseLong(postgres.queryOne("shop", "SELECT count(*) FROM journal")));
+
+        postgres.execute("shop", "UPDATE journal SET entry = 'after crash' WHERE id % 13 = 0", "DELETE FROM journal WHERE id % 17 = 0",
+                "INSERT INTO journal VALUES (70000, 'new')", "UPDATE items SET label = 'after crash' WHERE id % 3 = 0");
+        CliRun resumed = tributary("run", "-c", grown.toString(), "--once");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        assertExact(grown, "items", "label");
+        assertExact(grown, "journal", "entry");
+        assertThat(scalar(grown, "SELECT count(*) FROM bronze.items WHERE _op = 'r'")).as("items is not snapshotted again").isEqualTo("300");
+        for (String table : List.of("items", "journal")) {
+            assertThat(scalar(grown, "SELECT count(*) - count(DISTINCT _position) FROM bronze." + table)).as("positions of bronze." + table).isEqualTo("0");
+        }
+
+        postgres.execute("shop", "UPDATE journal SET entry = 'later' WHERE id % 7 = 0", "UPDATE items SET label = 'later' WHERE id % 5 = 0");
+        CliRun later = tributary("run", "-c", grown.toString(), "--once");
+        assertThat(later.exitCode()).as(later.err()).isZero();
+        assertExact(grown, "items", "label");
+        assertExact(grown, "journal", "entry");
     }
 
     @Test
