@@ -292,7 +292,7 @@ public final class PostgresChangeSource implements ChangeSource {
                                     // A large transaction is handed over batch by batch: stop between two.
                                     throw new StopDelivery();
                                 }
-                                ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), addedTables.capturedAsOf(delivered.offset())),
+                                ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), addedTables.capturedAsOf(delivered.events(), delivered.offset())),
                                         delivered.snapshotStarted(), delivered.snapshotCompleted());
                                 if (assembler.takeSnapshotEnded()) {
                                     // The snapshot's rows carry Debezium's snapshot LSN, a little before the new

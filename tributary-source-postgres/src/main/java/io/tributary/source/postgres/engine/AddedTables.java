@@ -1,6 +1,8 @@
 package io.tributary.source.postgres.engine;
 
 import io.tributary.source.postgres.offset.OffsetCodec;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.TableId;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ public final class AddedTables {
     private final Set<TableId> snapshotting;
     private final Set<TableId> listed = new HashSet<>();
     private final List<TableId> toRequest;
+    private final java.util.Map<TableId, Long> reads = new java.util.HashMap<>();
 
     /**
      * @param captured  tables the lake holds completely
@@ -58,11 +61,17 @@ public final class AddedTables {
     }
 
     /**
-     * The captured tables as of a batch's offset: an added table whose incremental snapshot was
-     * listed in an earlier offset and is no longer listed in this one has been read completely.
+     * The captured tables as of a batch ({@code events} and its {@code offset}): an added table
+     * whose incremental snapshot was listed in an earlier offset and is no longer listed in this one
+     * has been read completely.
      */
-    public List<TableId> capturedAsOf(SourceOffset offset) {
+    public List<TableId> capturedAsOf(List<ChangeEvent> events, SourceOffset offset) {
         if (!snapshotting.isEmpty()) {
+            for (ChangeEvent e : events) {
+                if (e.operation() == ChangeOperation.READ && snapshotting.contains(e.table())) {
+                    reads.merge(e.table(), 1L, Long::sum);
+                }
+            }
             List<TableId> running = OffsetCodec.incrementalSnapshotTables(offset);
             for (TableId table : new ArrayList<>(snapshotting)) {
                 if (running.contains(table)) {
@@ -70,7 +79,8 @@ public final class AddedTables {
                 } else if (listed.contains(table)) {
                     snapshotting.remove(table);
                     captured.add(table);
-                    LOG.info("Snapshot of added table {} finished: it is captured like the others from now on", table);
+                    LOG.info("Snapshot of added table {} finished: {} rows read in this run; it is captured like the others from now on", table,
+                            reads.getOrDefault(table, 0L));
                 }
             }
         }
