@@ -101,14 +101,16 @@ class TableSetIT {
             assertThat(scalar(grown, "SELECT count(*) - count(DISTINCT _position) FROM bronze." + table)).as("positions of bronze." + table).isEqualTo("0");
         }
 
+        String ledgerReads = scalar(grown, "SELECT count(*) FROM bronze.ledger WHERE _op = 'r'");
+        assertThat(Long.parseLong(ledgerReads)).as("ledger was snapshotted").isGreaterThanOrEqualTo(19_000);
+
         postgres.execute("shop", "UPDATE ledger SET note = 'later' WHERE id % 7 = 0", "DELETE FROM ledger WHERE id % 11 = 0",
                 "INSERT INTO ledger VALUES (40000, 'last')", "UPDATE accounts SET owner = 'later' WHERE id % 5 = 0");
         CliRun later = tributary("run", "-c", grown.toString(), "--once");
         assertThat(later.exitCode()).as(later.err()).isZero();
         assertExact(grown, "accounts", "owner");
         assertExact(grown, "ledger", "note");
-        assertThat(scalar(grown, "SELECT count(*) FROM bronze.ledger WHERE _op = 'r'")).as("ledger is snapshotted once")
-                .isEqualTo(scalar(grown, "SELECT count(DISTINCT id) FROM bronze.ledger WHERE _op = 'r'"));
+        assertThat(scalar(grown, "SELECT count(*) FROM bronze.ledger WHERE _op = 'r'")).as("ledger, once captured, is not snapshotted again").isEqualTo(ledgerReads);
         assertThat(scalar(grown, "SELECT count(*) FROM bronze.accounts WHERE _op = 'r'")).isEqualTo(Long.toString(accountReads));
     }
 
