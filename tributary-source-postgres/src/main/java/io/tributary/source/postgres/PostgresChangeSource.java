@@ -4,8 +4,10 @@ import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.tributary.config.PostgresSourceConfig;
 import io.tributary.source.postgres.convert.ChangeEventConverter;
+import io.tributary.source.postgres.engine.AddedTables;
 import io.tributary.source.postgres.engine.BatchAssembler;
 import io.tributary.source.postgres.engine.DebeziumProperties;
+import io.tributary.source.postgres.engine.InProcessSignalChannel;
 import io.tributary.source.postgres.engine.SnapshotProgress;
 import io.tributary.source.postgres.offset.LakeOffsetBackingStore;
 import io.tributary.source.postgres.offset.OffsetCodec;
@@ -184,22 +186,49 @@ public final class PostgresChangeSource implements ChangeSource {
     static final java.time.Duration SLOT_RELEASE_WAIT = java.time.Duration.ofSeconds(5);
 
     /**
-     * A table captured only from now on would lack the rows it had before: Debezium snapshots
-     * tables once, at the first start. Until a single table can be snapshotted on its own, a table
-     * added to an existing pipeline is refused.
+     * A table captured only from now on would lack the rows it had before: a table added to an
+     * existing pipeline is snapshotted on its own while the others stream (Debezium's read-only
+     * incremental snapshot), which needs its primary key and PostgreSQL 13. An empty one needs no
+     * snapshot: it joined the publication before it was found empty, so the stream carries every row.
      */
-    private void checkNoTableAdded(List<TableId> tables, SourceOffset resumeFrom) {
+    private AddedTables planAddedTables(List<TableId> tables, SourceOffset resumeFrom) {
         Optional<List<TableId>> captured = OffsetCodec.tables(resumeFrom);
         if (captured.isEmpty()) {
-            return;
+            return AddedTables.none(tables);
         }
         List<TableId> added = tables.stream().filter(t -> !captured.get().contains(t)).toList();
-        if (!added.isEmpty()) {
-            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture " + added.stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
-                    + " in pipeline through slot " + config.slotName() + ": the lake captures " + captured.get().stream().map(TableId::toString).collect(java.util.stream.Collectors.joining(", "))
-                    + " since its initial snapshot, and a table added later would miss the rows it already had. Leave it out of source.tables (and the publication), "
-                    + "or run `tributary resnapshot -c <pipeline.yaml>` to snapshot every table again");
+        if (added.isEmpty()) {
+            return AddedTables.none(tables);
         }
+        List<TableId> running = OffsetCodec.incrementalSnapshotTables(resumeFrom);
+        List<TableId> resumed = added.stream().filter(running::contains).toList();
+        java.util.Set<TableId> complete = new java.util.HashSet<>(captured.get());
+        List<TableId> toRequest = new java.util.ArrayList<>();
+        ReplicationSetup setup = setup();
+        for (TableId table : added) {
+            if (resumed.contains(table)) {
+                continue;
+            }
+            if (setup.isEmpty(table)) {
+                complete.add(table);
+            } else {
+                toRequest.add(table);
+            }
+        }
+        java.util.Map<TableId, String> obstacles = setup.incrementalSnapshotObstacles(toRequest);
+        if (!obstacles.isEmpty()) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture " + obstacles.entrySet().stream().map(e -> e.getKey() + " (" + e.getValue() + ")")
+                    .collect(java.util.stream.Collectors.joining(", ")) + " in pipeline through slot " + config.slotName()
+                    + ": a table added after the initial snapshot is snapshotted on its own while the others stream, and this one cannot be. "
+                    + "Leave it out of source.tables (and the publication), or run `tributary resnapshot -c <pipeline.yaml>` to snapshot every table again");
+        }
+        if (!resumed.isEmpty()) {
+            LOG.info("Resuming the snapshot of added table(s) {} while streaming the others", resumed);
+        }
+        if (!toRequest.isEmpty()) {
+            LOG.info("Snapshotting added table(s) {} while streaming the others", toRequest);
+        }
+        return new AddedTables(tables, complete, resumed, toRequest);
     }
 
     /**
@@ -224,12 +253,13 @@ public final class PostgresChangeSource implements ChangeSource {
         String seedId = UUID.randomUUID().toString();
         // A new initial snapshot asked for by the operator starts like a first one, from a new slot.
         Optional<SourceOffset> seedOffset = resumeOffset.filter(offset -> !offset.requestsInitialSnapshot());
+        AddedTables added = AddedTables.none(tables);
         if (seedOffset.map(OffsetCodec::midSnapshot).orElse(true)) {
             if (setup().dropInactiveSlot()) {
                 LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
             }
         } else {
-            checkNoTableAdded(tables, seedOffset.get());
+            added = planAddedTables(tables, seedOffset.get());
             setup().checkSlotContinuity(resumePosition.commitLsn(), previousSession);
         }
         seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
@@ -237,10 +267,16 @@ public final class PostgresChangeSource implements ChangeSource {
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
         AtomicReference<String> fence = new AtomicReference<>();
+        AddedTables addedTables = added;
+        java.util.concurrent.atomic.AtomicBoolean snapshotsRequested = new java.util.concurrent.atomic.AtomicBoolean(added.toRequest().isEmpty());
+        java.util.Properties properties = DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys());
+        if (added.snapshotting()) {
+            properties = DebeziumProperties.withIncrementalSnapshots(properties);
+        }
         AtomicReference<SourcePosition> lastSeen = new AtomicReference<>(resumePosition);
         AtomicReference<java.time.Instant> lastProgress = new AtomicReference<>(java.time.Instant.now());
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
-                .using(DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys()))
+                .using(properties)
                 .notifying((records, committer) -> {
                     handling.lock();
                     try {
@@ -256,7 +292,7 @@ public final class PostgresChangeSource implements ChangeSource {
                                     // A large transaction is handed over batch by batch: stop between two.
                                     throw new StopDelivery();
                                 }
-                                ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), tables),
+                                ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), addedTables.capturedAsOf(delivered.events(), delivered.offset())),
                                         delivered.snapshotStarted(), delivered.snapshotCompleted());
                                 if (assembler.takeSnapshotEnded()) {
                                     // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
@@ -274,6 +310,11 @@ public final class PostgresChangeSource implements ChangeSource {
                             // Leave the rest unacknowledged; a restart replays the transaction and the
                             // lake skips what it committed.
                             return;
+                        }
+                        if (!snapshotsRequested.get() && assembler.streaming()) {
+                            // Asked for once streaming runs: Debezium's incremental snapshots run beside the stream.
+                            InProcessSignalChannel.requestIncrementalSnapshot(seedId, addedTables.toRequest());
+                            snapshotsRequested.set(true);
                         }
                         if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
@@ -293,7 +334,7 @@ public final class PostgresChangeSource implements ChangeSource {
                             emitHeartbeat(lastSeen.get());
                         }
                         Optional<SourcePosition> committed = accepted.get();
-                        boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get());
+                        boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get()) && !addedTables.snapshotting();
                         if (caughtUp) {
                             committed = handler.drain();
                         }
@@ -342,6 +383,7 @@ public final class PostgresChangeSource implements ChangeSource {
             }
         } finally {
             LakeOffsetBackingStore.forget(seedId);
+            InProcessSignalChannel.forget(seedId);
             closeEngine();
             assembler.close();
         }

@@ -43,6 +43,9 @@ public final class BatchAssembler<R> {
      */
     static final long MAX_BATCH_ESTIMATE = 64L << 20;
 
+    /** Debezium's {@code source.snapshot} of an incremental snapshot's reads. */
+    private static final String INCREMENTAL = "incremental";
+
     /** A record that may be acknowledged once the lake has committed {@code position}. */
     private static final class Pending<R> {
         private final R handle;
@@ -74,6 +77,7 @@ public final class BatchAssembler<R> {
     private SourcePosition lastDelivered;
     private long polls;
     private boolean streaming;
+    private boolean inTransaction;
     private boolean snapshotEnded;
     private long snapshotOrdinal;
     // The batch being filled, and the record whose offset resumes right after it (null when it is
@@ -129,7 +133,9 @@ public final class BatchAssembler<R> {
                 Struct value = (Struct) record.value();
                 if ("BEGIN".equals(value.getString("status"))) {
                     transaction.close();
+                    inTransaction = true;
                 } else {
+                    inTransaction = false;
                     Lsn commitLsn = commitLsn(record);
                     long[] count = {0};
                     // Without any offset to resume from yet, a part of the transaction cannot be
@@ -158,7 +164,10 @@ public final class BatchAssembler<R> {
                 String snapshot = source.getString("snapshot");
                 boolean snapshotRead = snapshot != null && !snapshot.equals("false");
                 streaming |= !snapshotRead;
-                if (snapshotRead) {
+                if (INCREMENTAL.equals(snapshot)) {
+                    streaming = true;
+                    addIncrementalRead(handle, record, source);
+                } else if (snapshotRead) {
                     Lsn lsn = new Lsn(source.getInt64("lsn"));
                     SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
                     ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
@@ -218,6 +227,34 @@ public final class BatchAssembler<R> {
             handOver(lastDelivered);
         }
         this.deliver = null;
+    }
+
+    /**
+     * An incremental snapshot's read (a table added to the pipeline is snapshotted while the others
+     * stream): Debezium emits a chunk of rows where the stream reaches the chunk's window end, so the
+     * reads take the stream's order, right after the last position delivered and before every
+     * transaction delivered later. Read inside a transaction (a chunk is emitted before the change
+     * that closed its window), the record's offset points into that transaction: it is then neither
+     * acknowledged nor used to resume, and a restart reads the chunk again.
+     */
+    private void addIncrementalRead(R handle, SourceRecord record, Struct source) {
+        SourcePosition base = lastDelivered;
+        if (!inTransaction) {
+            // Acknowledging the read flushes its offset's LSN to the slot: the lake records it first.
+            Lsn reached = highestLsn(record);
+            if (base.commitLsn().isBefore(reached)) {
+                base = new SourcePosition(reached, 0);
+            }
+        }
+        SourcePosition position = new SourcePosition(base.commitLsn(), base.eventIndex() + 1);
+        ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
+        lastDelivered = position;
+        if (!inTransaction) {
+            addResolved(handle, position);
+            lastRecord = record;
+        }
+        undelivered = true;
+        add(event);
     }
 
     /** Adds an event of a unit (snapshot read, single change) already accounted in lastDelivered and lastRecord. */

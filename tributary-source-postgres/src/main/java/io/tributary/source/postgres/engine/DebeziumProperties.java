@@ -84,6 +84,23 @@ public final class DebeziumProperties {
         p.setProperty("slot.drop.on.stop", "false");
         p.setProperty("include.unknown.datatypes", "false");
         p.setProperty("errors.max.retries", "0");
+        // Signals come from the process itself (a table added to the pipeline asks for its snapshot).
+        p.setProperty("signal.enabled.channels", InProcessSignalChannel.NAME);
+        p.setProperty("signal.poll.interval.ms", "200");
+        return p;
+    }
+
+    /**
+     * Lets Debezium snapshot single tables while streaming: incremental snapshots in read-only mode
+     * take their chunk windows from {@code pg_current_snapshot()} (PostgreSQL 13 or later) instead of
+     * writing watermarks to a signal table, so the capturing role needs no write privilege
+     * (Debezium documentation, "Read-only incremental snapshots").
+     */
+    public static Properties withIncrementalSnapshots(Properties properties) {
+        Properties p = new Properties();
+        p.putAll(properties);
+        p.setProperty("read.only", "true");
+        p.setProperty("incremental.snapshot.chunk.size", "4096");
         return p;
     }
 }

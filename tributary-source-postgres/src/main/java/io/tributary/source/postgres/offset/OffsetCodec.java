@@ -64,6 +64,26 @@ public final class OffsetCodec {
     }
 
     /**
+     * The tables an incremental snapshot still has to read, from Debezium's
+     * {@code incremental_snapshot_collections} offset key (a JSON list of
+     * {@code {"incremental_snapshot_collections_id": "schema.table", ...}}); empty when none runs.
+     */
+    @SuppressWarnings("unchecked")
+    public static List<TableId> incrementalSnapshotTables(SourceOffset token) {
+        Object collections = offset(token).get("incremental_snapshot_collections");
+        if (collections == null) {
+            return List.of();
+        }
+        try {
+            List<Object> entries = collections instanceof String text ? MAPPER.readValue(text, new TypeReference<List<Object>>() { }) : (List<Object>) collections;
+            return entries.stream().map(e -> e instanceof Map<?, ?> m ? m.get("incremental_snapshot_collections_id") : e)
+                    .filter(java.util.Objects::nonNull).map(id -> TableId.parse(id.toString())).toList();
+        } catch (JsonProcessingException | ClassCastException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot read the incremental snapshot progress in the source offset stored in the lake: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Whether the offset was stored during an initial snapshot that had not delivered its last row
      * (Debezium's {@code snapshot} and {@code last_snapshot_record} offset keys): Debezium then
      * snapshots again from the start.

@@ -319,6 +319,52 @@ public final class ReplicationSetup {
         }
     }
 
+    /**
+     * What stands in the way of snapshotting {@code tables} on their own while streaming (an
+     * incremental snapshot, which reads a table in chunks by primary key and takes its windows from
+     * {@code pg_current_snapshot()}): one reason per table, empty when nothing does.
+     */
+    public Map<TableId, String> incrementalSnapshotObstacles(List<TableId> tables) {
+        Map<TableId, String> obstacles = new LinkedHashMap<>();
+        try (Connection c = connector.open()) {
+            int version;
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+                rs.next();
+                version = Integer.parseInt(rs.getString(1).trim());
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                    + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indisprimary AND n.nspname = ? AND t.relname = ?)")) {
+                for (TableId t : tables) {
+                    if (version < 130000) {
+                        obstacles.put(t, "snapshotting a table while streaming needs PostgreSQL 13 or later (pg_current_snapshot), the server runs " + version);
+                        continue;
+                    }
+                    ps.setString(1, t.schema());
+                    ps.setString(2, t.name());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next() || !rs.getBoolean(1)) {
+                            obstacles.put(t, "it has no primary key, which snapshotting a table while streaming reads it in chunks by");
+                        }
+                    }
+                }
+            }
+            return obstacles;
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    /** Whether the table holds no row now. */
+    public boolean isEmpty(TableId table) {
+        try (Connection c = connector.open(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT NOT EXISTS (SELECT 1 FROM " + quoted(table) + ")")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
     static String quoted(TableId t) {
         return quoteIdent(t.schema()) + "." + quoteIdent(t.name());
     }

@@ -106,6 +106,43 @@ class BatchAssemblerTest {
         assertThat(batches).flatExtracting(ChangeBatch::events).extracting(e -> e.after().get(1)).containsExactlyElementsOf(concat(names(0, 2), names(0, 6)));
     }
 
+    @Test
+    void positionsIncrementalSnapshotReadsInStreamOrderAndNeverResumesInsideATransaction() {
+        BatchAssembler<SourceRecord> assembler = assembler(position(500, 0), Optional.of(RESUME));
+        List<SourceRecord> first = transaction(8, 900, 2);
+        SourceRecord between = incrementalRead(20, Map.of("lsn", 900L, "lsn_commit", 900L, "txId", 8L));
+        List<SourceRecord> second = transaction(9, 1000, 2);
+        // Debezium emits a chunk before the change that closed its window, inside that change's transaction.
+        SourceRecord inside = incrementalRead(21, Map.of("lsn", 998L, "txId", 9L));
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        List<SourceRecord> poll = new ArrayList<>(first);
+        poll.add(between);
+        assembler.assemble(poll, batches::add);
+        assembler.assemble(List.of(second.get(0), inside), batches::add);
+        assembler.assemble(second.subList(1, second.size()), batches::add);
+
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::position)
+                .containsExactly(position(900, 0), position(900, 1), position(900, 2), position(900, 3), position(1000, 0), position(1000, 1));
+        assertThat(batches).flatExtracting(ChangeBatch::events).filteredOn(e -> e.operation() == io.tributary.spi.ChangeOperation.READ)
+                .extracting(e -> e.after().get(0)).containsExactly(20L, 21L);
+        assertThat(batches).as("not an initial snapshot: silver is not reset").allSatisfy(b -> assertThat(b.snapshotStarted()).isEmpty());
+        assertThat(batches).extracting(ChangeBatch::through).containsExactly(position(900, 2), position(900, 3), position(1000, 1));
+        SourceOffset afterBetween = OffsetCodec.encode(PARTITION, between.sourceOffset());
+        assertThat(batches).extracting(ChangeBatch::offset).as("a read inside a transaction does not resume there")
+                .containsExactly(afterBetween, afterBetween, OffsetCodec.encode(PARTITION, second.get(second.size() - 1).sourceOffset()));
+        assertThat(assembler.acknowledgeable(position(900, 3))).containsExactly(between);
+        assertThat(assembler.acknowledgeable(position(1000, 1))).containsExactly(second.get(second.size() - 1));
+    }
+
+    private static SourceRecord incrementalRead(long id, Map<String, ?> offset) {
+        Struct after = new Struct(ROW).put("id", id).put("name", "read " + id);
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", "items").put("lsn", offset.get("lsn")).put("ts_ms", 1_700_000_000_000L)
+                .put("snapshot", "incremental");
+        Struct value = new Struct(ENVELOPE).put("after", after).put("source", source).put("op", "r");
+        return new SourceRecord(PARTITION, offset, "tributary.public.items", null, KEY, new Struct(KEY).put("id", id), ENVELOPE, value);
+    }
+
     private static List<SourceRecord> transaction(long txId, long commitLsn, int rows) {
         List<SourceRecord> records = new ArrayList<>();
         records.add(status("BEGIN", txId, Map.of("lsn", commitLsn - rows - 1, "txId", txId)));
