@@ -49,6 +49,21 @@ class LargeTransactionIT {
 
     private Path dir;
 
+    /** Creates the {@code items} table in a new database {@code db} and takes its (empty) initial snapshot; returns the pipeline file. */
+    private Path snapshotEmptyItems(TestingPostgres postgres, String db, int maxEvents) throws Exception {
+        postgres.createDatabase(db);
+        postgres.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))");
+        Path config = dir.resolve("pipeline.yaml");
+        Files.writeString(config, """
+                name: bigtx
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
+                lake: {warehouse: ./lake}
+                commit: {max-events: %d}
+                """.formatted(postgres.port(), db, maxEvents));
+        run(config, dir.resolve("run-snapshot.log"), Duration.ofMinutes(3));
+        return config;
+    }
+
     /** Kept after the run for a post-mortem: the logs and the lake. */
     private void cleanDirectory(String name) throws Exception {
         dir = Path.of("target", name).toAbsolutePath();
@@ -65,16 +80,8 @@ class LargeTransactionIT {
         cleanDirectory("large-transaction-crash");
         int rows = 30_000;
         try (TestingPostgres postgres = new TestingPostgres()) {
-            String db = postgres.createDatabase("bigtxcrash");
-            postgres.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))");
-            Path config = dir.resolve("pipeline.yaml");
-            Files.writeString(config, """
-                    name: bigtx
-                    source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
-                    lake: {warehouse: ./lake}
-                    commit: {max-events: 5000}
-                    """.formatted(postgres.port(), db));
-            run(config, dir.resolve("run-snapshot.log"), Duration.ofMinutes(3));
+            String db = "bigtxcrash";
+            Path config = snapshotEmptyItems(postgres, db, 5000);
             postgres.execute(db, "INSERT INTO items SELECT i, i % 1000, 'item ' || i, (i % 100000) / 100.0 FROM generate_series(1, " + rows + ") i");
             postgres.execute(db, "UPDATE items SET label = label || ' updated', amount = amount + 1 WHERE id <= 3");
 
@@ -106,16 +113,8 @@ class LargeTransactionIT {
         cleanDirectory("large-transaction-sigterm");
         int rows = 200_000;
         try (TestingPostgres postgres = new TestingPostgres()) {
-            String db = postgres.createDatabase("bigtxterm");
-            postgres.execute(db, "CREATE TABLE items (id bigint PRIMARY KEY, grp int NOT NULL, label text, amount numeric(12,2))");
-            Path config = dir.resolve("pipeline.yaml");
-            Files.writeString(config, """
-                    name: bigtx
-                    source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
-                    lake: {warehouse: ./lake}
-                    commit: {max-events: 2000}
-                    """.formatted(postgres.port(), db));
-            run(config, dir.resolve("run-snapshot.log"), Duration.ofMinutes(3));
+            String db = "bigtxterm";
+            Path config = snapshotEmptyItems(postgres, db, 2000);
             postgres.execute(db, "INSERT INTO items SELECT i, i % 1000, 'item ' || i, (i % 100000) / 100.0 FROM generate_series(1, " + rows + ") i");
 
             Path log = dir.resolve("run-term.log");
