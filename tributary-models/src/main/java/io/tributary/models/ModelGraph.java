@@ -19,7 +19,8 @@ import java.util.stream.Stream;
 /**
  * The gold models of a {@code models/} folder in dependency order: a model that mentions
  * {@code gold.<other>} is built after {@code <other>}. Names are file names without {@code .sql},
- * lowercase letters, digits and '_'.
+ * lowercase letters, digits and '_'. A file may start with a header declaring how it is
+ * materialized ({@link ModelHeader}) and use placeholders ({@link ModelTemplate}).
  */
 public final class ModelGraph {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
@@ -29,7 +30,8 @@ public final class ModelGraph {
     }
 
     /**
-     * @throws TributaryException MODEL_ERROR for an unreadable file, a bad name, an empty file or a dependency cycle
+     * @throws TributaryException MODEL_ERROR for an unreadable file, a bad name, an empty file, a bad header or placeholder
+     *     (naming file and line) or a dependency cycle
      */
     public static List<Model> load(Path modelsDirectory) {
         Path gold = modelsDirectory.resolve("gold");
@@ -50,15 +52,15 @@ public final class ModelGraph {
         }
         Map<String, Model> models = new TreeMap<>();
         for (Map.Entry<String, Path> entry : files.entrySet()) {
-            String sql;
+            String text;
             try {
-                sql = Files.readString(entry.getValue()).strip();
+                text = Files.readString(entry.getValue());
             } catch (IOException e) {
                 throw new TributaryException(ErrorCode.MODEL_ERROR, "Cannot read model " + entry.getValue() + ": " + e.getMessage(), e);
             }
-            while (sql.endsWith(";")) {
-                sql = sql.substring(0, sql.length() - 1).strip();
-            }
+            ModelHeader header = ModelHeader.parse(entry.getValue(), text);
+            ModelTemplate template = new ModelTemplate(entry.getValue(), text);
+            String sql = template.fullSql();
             if (sql.isEmpty()) {
                 throw new TributaryException(ErrorCode.MODEL_ERROR, "Cannot load model " + entry.getValue() + ": the file holds no SELECT");
             }
@@ -70,7 +72,7 @@ public final class ModelGraph {
                     deps.add(dep);
                 }
             }
-            models.put(entry.getKey(), new Model(entry.getKey(), entry.getValue(), sql, deps));
+            models.put(entry.getKey(), new Model(entry.getKey(), entry.getValue(), sql, deps, header, template));
         }
         return order(models);
     }
