@@ -23,11 +23,17 @@ import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
@@ -39,33 +45,81 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Materializes gold models: runs each model's SELECT with DuckDB over the lake's current snapshots,
- * in dependency order, and replaces the contents of {@code gold.<model>} with the result in one
- * Iceberg overwrite stamped with the silver watermark it was built from.
+ * in dependency order, and writes {@code gold.<model>} in one Iceberg commit stamped with the silver
+ * watermark it was built from ({@link SnapshotPositions}).
+ *
+ * <p>A full build replaces the table's contents (an overwrite). An incremental build (a model with
+ * {@code -- materialized: incremental}, see {@link ModelHeader}) runs the SELECT rendered for the
+ * last build ({@link ModelTemplate}) and upserts its rows by the unique key in one row delta: an
+ * equality delete file on the unique-key columns holding every result key, and a data file with the
+ * result rows; rows added in the same commit are not deleted (Iceberg spec, "Row-level Deletes":
+ * an equality delete applies to data files with a strictly smaller data sequence number). Rows
+ * whose key is not in the result are kept, as in dbt. An incremental model is built in full the
+ * first time, after its file changed (its SHA-256 is kept in the snapshot summary under
+ * {@value #MODEL_HASH}), when its result columns changed, and after {@link #requestFullRefresh()}.
  */
 public final class GoldBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(GoldBuilder.class);
+    /** Snapshot summary key: SHA-256 of the model file the snapshot was built from. */
+    public static final String MODEL_HASH = "tributary.model-hash";
+    /** Snapshot summary key: {@code full} or {@code incremental}. */
+    public static final String BUILD = "tributary.build";
+    /** Snapshot summary key: the latest bronze {@code _commit_ts} at the build, ISO-8601; absent when bronze was empty. */
+    public static final String BUILT_AT = "tributary.built-at";
+
+    /** How a model was built. */
+    public enum BuildKind {
+        FULL, INCREMENTAL;
+
+        String summaryValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     private final Lake lake;
     private final String pipeline;
+    private volatile boolean fullRefresh;
 
     public GoldBuilder(Lake lake, String pipeline) {
         this.lake = lake;
         this.pipeline = pipeline;
     }
 
-    /** Builds every model; returns how many rows each produced, in build order. */
+    /** Makes the next {@link #build} rebuild every model in full, incremental ones included. */
+    public void requestFullRefresh() {
+        fullRefresh = true;
+    }
+
+    /** Builds every model; returns their names, in build order. */
     public List<String> build(List<Model> models, SourcePosition watermark) {
         List<String> built = new ArrayList<>();
         if (models.isEmpty()) {
             return built;
         }
-        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+        boolean full = fullRefresh;
+        List<LakeTable> tables = lake.tables();
+        try (QueryEngine engine = QueryEngine.open(tables)) {
+            Optional<Instant> builtAt = models.stream().anyMatch(m -> m.header().incremental()) ? latestCommitTime(engine, tables) : Optional.empty();
             for (Model model : models) {
                 Instant start = Instant.now();
-                long rows = engine.stream(model.sql(), rs -> write(model, rs, watermark));
+                Optional<LastBuild> last = full || !model.header().incremental() ? Optional.empty() : lastBuild(model);
+                BuildKind kind = BuildKind.FULL;
+                Optional<Long> rows = Optional.empty();
+                if (last.isPresent()) {
+                    rows = engine.stream(model.incrementalSql(last.get()), rs -> upsert(model, rs, watermark, builtAt));
+                    kind = BuildKind.INCREMENTAL;
+                }
+                if (rows.isEmpty()) {
+                    kind = BuildKind.FULL;
+                    rows = Optional.of(engine.stream(model.sql(), rs -> write(model, rs, watermark, builtAt)));
+                }
                 lake.load(Layer.GOLD, model.name()).ifPresent(t -> engine.register(LakeTable.of(Layer.GOLD, t)));
-                LOG.info("Built gold.{}: {} rows in {} ms", model.name(), rows, Duration.between(start, Instant.now()).toMillis());
+                LOG.info("Built gold.{} ({} build): {} rows written in {} ms", model.name(), kind.summaryValue(), rows.get(),
+                        Duration.between(start, Instant.now()).toMillis());
                 built.add(model.name());
+            }
+            if (full) {
+                fullRefresh = false;
             }
         } catch (TributaryException e) {
             if (e.errorCode() == ErrorCode.INVALID_SQL) {
@@ -76,14 +130,60 @@ public final class GoldBuilder {
         return built;
     }
 
-    private long write(Model model, ResultSet rs, SourcePosition watermark) throws SQLException {
-        ResultSetMetaData meta = rs.getMetaData();
+    /** The position, commit time and file hash of the table's last Tributary build, if it was built from this model file. */
+    private Optional<LastBuild> lastBuild(Model model) {
+        Optional<Table> table = lake.load(Layer.GOLD, model.name());
+        if (table.isEmpty()) {
+            return Optional.empty();
+        }
+        Table t = table.get();
+        // Snapshots of table maintenance carry no position: the last build is the newest one that does.
+        for (Snapshot s = t.currentSnapshot(); s != null; s = s.parentId() == null ? null : t.snapshot(s.parentId())) {
+            Map<String, String> summary = s.summary();
+            String position = summary.get(SnapshotPositions.POSITION);
+            if (position != null) {
+                if (!model.template().fingerprint().equals(summary.get(MODEL_HASH))) {
+                    return Optional.empty();
+                }
+                return Optional.of(new LastBuild(SourcePosition.decode(position), Optional.ofNullable(summary.get(BUILT_AT)).map(Instant::parse)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The latest {@code _commit_ts} of all bronze tables. */
+    private static Optional<Instant> latestCommitTime(QueryEngine engine, List<LakeTable> tables) {
+        List<String> maxima = tables.stream().filter(t -> t.layer() == Layer.BRONZE && t.columns().stream().anyMatch(c -> c.name().equals("_commit_ts")))
+                .map(t -> "SELECT max(_commit_ts) AS m FROM bronze.\"" + t.name().replace("\"", "\"\"") + "\"")
+                .toList();
+        if (maxima.isEmpty()) {
+            return Optional.empty();
+        }
+        return engine.stream("SELECT max(m) FROM (" + String.join(" UNION ALL ", maxima) + ")", rs -> {
+            rs.next();
+            OffsetDateTime latest = rs.getObject(1, OffsetDateTime.class);
+            return Optional.ofNullable(latest).map(OffsetDateTime::toInstant);
+        });
+    }
+
+    private static Schema resultSchema(Model model, ResultSetMetaData meta) throws SQLException {
         int n = meta.getColumnCount();
         List<org.apache.iceberg.types.Types.NestedField> fields = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             fields.add(org.apache.iceberg.types.Types.NestedField.optional(i, meta.getColumnLabel(i), icebergType(meta, i)));
         }
-        Schema wanted = new Schema(fields, Set.of());
+        Schema schema = new Schema(fields, Set.of());
+        for (String column : model.header().uniqueKey()) {
+            if (schema.caseInsensitiveFindField(column) == null) {
+                throw new TributaryException(ErrorCode.MODEL_ERROR, "Cannot build gold." + model.name() + " from " + model.file() + ":" + model.header().uniqueKeyLine()
+                        + ": unique_key column '" + column + "' is not a column of the result; the result has " + schema.columns().stream().map(f -> f.name()).toList());
+            }
+        }
+        return schema;
+    }
+
+    private long write(Model model, ResultSet rs, SourcePosition watermark, Optional<Instant> builtAt) throws SQLException {
+        Schema wanted = resultSchema(model, rs.getMetaData());
         TableIdentifier id = TableIdentifier.of(Layer.GOLD.namespace(), model.name());
         Table table = lake.load(Layer.GOLD, model.name()).orElse(null);
         if (table != null && !table.schema().asStruct().equals(reassigned(table, wanted))) {
@@ -94,21 +194,74 @@ public final class GoldBuilder {
         if (table == null) {
             table = lake.catalog().ensure(id, wanted, s -> PartitionSpec.unpartitioned());
         }
-        Schema schema = table.schema();
+        List<Record> records = read(model, rs, table.schema());
+        OverwriteFiles overwrite = table.newOverwrite().overwriteByRowFilter(Expressions.alwaysTrue());
+        if (!records.isEmpty()) {
+            overwrite.addFile(new DataFiles(table).write(records, null));
+        }
+        lake.catalog().commit(stamp(overwrite, model, BuildKind.FULL, watermark, builtAt));
+        return records.size();
+    }
+
+    /** Upserts the result by the unique key; empty, having read nothing, when the result's columns are not the table's. */
+    private Optional<Long> upsert(Model model, ResultSet rs, SourcePosition watermark, Optional<Instant> builtAt) throws SQLException {
+        Schema wanted = resultSchema(model, rs.getMetaData());
+        Optional<Table> loaded = lake.load(Layer.GOLD, model.name());
+        if (loaded.isEmpty() || !loaded.get().schema().asStruct().equals(reassigned(loaded.get(), wanted))) {
+            return Optional.empty();
+        }
+        Table table = loaded.get();
+        List<Record> records = read(model, rs, table.schema());
+        Schema keySchema = table.schema().select(model.header().uniqueKey().stream()
+                .map(c -> table.schema().caseInsensitiveFindField(c).name()).toList());
+        List<Record> keys = new ArrayList<>(records.size());
+        for (Record r : records) {
+            GenericRecord k = GenericRecord.create(keySchema);
+            for (var f : keySchema.columns()) {
+                k.setField(f.name(), r.getField(f.name()));
+            }
+            keys.add(k);
+        }
+        RowDelta delta = table.newRowDelta();
+        if (!records.isEmpty()) {
+            DataFiles files = new DataFiles(table);
+            delta.addDeletes(files.writeEqualityDeletes(keySchema, keys));
+            delta.addRows(files.write(records, null));
+        }
+        lake.catalog().commit(stamp(delta, model, BuildKind.INCREMENTAL, watermark, builtAt));
+        return Optional.of((long) records.size());
+    }
+
+    private <T extends SnapshotUpdate<T>> T stamp(T update, Model model, BuildKind kind, SourcePosition watermark, Optional<Instant> builtAt) {
+        SnapshotPositions.stamp(update, pipeline, watermark).set(MODEL_HASH, model.template().fingerprint()).set(BUILD, kind.summaryValue());
+        builtAt.ifPresent(at -> update.set(BUILT_AT, at.toString()));
+        return update;
+    }
+
+    /** Reads the result into records; for an incremental model, checks that no unique key appears twice. */
+    private static List<Record> read(Model model, ResultSet rs, Schema schema) throws SQLException {
+        int n = schema.columns().size();
+        List<Integer> keyColumns = model.header().uniqueKey().stream().map(c -> schema.columns().indexOf(schema.caseInsensitiveFindField(c))).toList();
+        Set<List<Object>> seen = new HashSet<>();
         List<Record> records = new ArrayList<>();
         while (rs.next()) {
             GenericRecord r = GenericRecord.create(schema);
             for (int i = 1; i <= n; i++) {
                 r.set(i - 1, value(rs, i, schema.columns().get(i - 1).type()));
             }
+            if (!keyColumns.isEmpty()) {
+                List<Object> key = new ArrayList<>(keyColumns.size());
+                for (int i : keyColumns) {
+                    key.add(r.get(i));
+                }
+                if (!seen.add(key)) {
+                    throw new TributaryException(ErrorCode.MODEL_ERROR, "Cannot build gold." + model.name() + " from " + model.file() + ":" + model.header().uniqueKeyLine()
+                            + ": the result holds more than one row with the same unique_key " + model.header().uniqueKey());
+                }
+            }
             records.add(r);
         }
-        OverwriteFiles overwrite = table.newOverwrite().overwriteByRowFilter(Expressions.alwaysTrue());
-        if (!records.isEmpty()) {
-            overwrite.addFile(new DataFiles(table).write(records, null));
-        }
-        lake.catalog().commit(SnapshotPositions.stamp(overwrite, pipeline, watermark));
-        return records.size();
+        return records;
     }
 
     private static org.apache.iceberg.types.Types.StructType reassigned(Table table, Schema wanted) {

@@ -1,0 +1,160 @@
+package io.tributary.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.config.LakeConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.lake.layout.Layer;
+import io.tributary.query.QueryEngine;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TributaryException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Incremental gold builds over a local lake; the model reads a CSV file standing in for bronze, with
+ * a {@code pos} column in the role of {@code _position}.
+ */
+class GoldBuilderTest {
+    private static final String MODEL = """
+            -- Rows changed since the last build.
+            -- materialized: incremental
+            -- unique_key: id
+            SELECT * REPLACE (CAST(id AS INTEGER) AS id) FROM read_csv('%s', header = true, all_varchar = true)
+            WHERE pos > {{ last_position }}
+            """;
+
+    @TempDir
+    Path dir;
+    private Lake lake;
+    private GoldBuilder builder;
+    private Path csv;
+
+    @BeforeEach
+    void open() throws IOException {
+        lake = Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT);
+        builder = new GoldBuilder(lake, "p");
+        csv = dir.resolve("changes.csv");
+        Files.createDirectories(dir.resolve("models/gold"));
+        writeModel(MODEL.formatted(csv));
+    }
+
+    @AfterEach
+    void close() {
+        lake.close();
+    }
+
+    private static SourcePosition at(long lsn) {
+        return new SourcePosition(new Lsn(lsn), 0);
+    }
+
+    private void writeModel(String text) throws IOException {
+        Files.writeString(dir.resolve("models/gold/m.sql"), text);
+    }
+
+    private void writeCsv(String header, String... rows) throws IOException {
+        Files.writeString(csv, header + "\n" + String.join("\n", rows) + "\n");
+    }
+
+    private Map<String, String> build(SourcePosition watermark) {
+        assertThat(builder.build(ModelGraph.load(dir.resolve("models")), watermark)).containsExactly("m");
+        return lake.load(Layer.GOLD, "m").orElseThrow().currentSnapshot().summary();
+    }
+
+    /** gold.m as the query engine reads it, with deletes applied, and the full build's SQL over the same input. */
+    private void assertGoldEqualsFullBuild() {
+        Model model = ModelGraph.load(dir.resolve("models")).get(0);
+        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+            List<List<Object>> gold = engine.query("SELECT * FROM gold.m ORDER BY id").rows();
+            List<List<Object>> full = engine.query("SELECT * FROM (" + model.sql() + "\n) ORDER BY id").rows();
+            assertThat(gold).isEqualTo(full).isNotEmpty();
+        }
+    }
+
+    @Test
+    void upsertsChangedKeysAndEqualsAFullBuild() throws IOException {
+        String p1 = at(100).encoded();
+        String p2 = at(200).encoded();
+        String p3 = at(300).encoded();
+        writeCsv("id,v,pos", "1,a," + p1, "2,b," + p1, "3,c," + p1, "4,d," + p1);
+        Map<String, String> first = build(at(100));
+        assertThat(first).containsEntry(GoldBuilder.BUILD, "full").containsEntry(SnapshotPositions.POSITION, p1).containsEntry("added-records", "4");
+        assertGoldEqualsFullBuild();
+
+        // Key 2 changes, key 5 is new.
+        writeCsv("id,v,pos", "1,a," + p1, "2,b2," + p2, "3,c," + p1, "4,d," + p1, "5,e," + p2);
+        Map<String, String> second = build(at(200));
+        assertThat(second).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry(SnapshotPositions.POSITION, p2)
+                .containsEntry("added-records", "2").containsEntry("added-equality-deletes", "2")
+                .containsEntry(GoldBuilder.MODEL_HASH, first.get(GoldBuilder.MODEL_HASH));
+        assertGoldEqualsFullBuild();
+
+        // Key 2 changes again: the equality delete of this build removes the row the last one added.
+        writeCsv("id,v,pos", "1,a," + p1, "2,b3," + p3, "3,c," + p1, "4,d," + p1, "5,e," + p2);
+        assertThat(build(at(300))).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry("added-records", "1");
+        assertGoldEqualsFullBuild();
+        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+            assertThat(engine.query("SELECT v FROM gold.m WHERE id = 2").rows()).containsExactly(List.of("b3"));
+        }
+
+        // Nothing new: an empty incremental build still records the position.
+        assertThat(build(at(400))).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry(SnapshotPositions.POSITION, at(400).encoded())
+                .doesNotContainKey("added-data-files").doesNotContainKey("added-delete-files");
+        assertGoldEqualsFullBuild();
+    }
+
+    @Test
+    void editedModelFileChangedColumnsAndFullRefreshBuildInFull() throws IOException {
+        String p1 = at(100).encoded();
+        writeCsv("id,v,pos", "1,a," + p1, "2,b," + p1);
+        build(at(100));
+        assertThat(build(at(150))).containsEntry(GoldBuilder.BUILD, "incremental");
+
+        writeModel(MODEL.formatted(csv) + "-- edited\n");
+        assertThat(build(at(200))).containsEntry(GoldBuilder.BUILD, "full").containsEntry("added-records", "2");
+        assertThat(build(at(250))).containsEntry(GoldBuilder.BUILD, "incremental");
+
+        // The input gains a column, as a silver table can: the result no longer fits the table.
+        String p3 = at(300).encoded();
+        writeCsv("id,v,pos,w", "1,a," + p1 + ",x", "2,b," + p3 + ",y");
+        assertThat(build(at(300))).containsEntry(GoldBuilder.BUILD, "full").containsEntry("added-records", "2");
+        assertThat(lake.load(Layer.GOLD, "m").orElseThrow().schema().findField("w")).isNotNull();
+        assertGoldEqualsFullBuild();
+
+        builder.requestFullRefresh();
+        assertThat(build(at(400))).containsEntry(GoldBuilder.BUILD, "full");
+        assertThat(build(at(500))).containsEntry(GoldBuilder.BUILD, "incremental");
+    }
+
+    @Test
+    void uniqueKeyMustBeAResultColumn() throws IOException {
+        writeCsv("id,v,pos", "1,a," + at(100).encoded());
+        writeModel(MODEL.formatted(csv).replace("unique_key: id", "unique_key: id, key"));
+        Path file = dir.resolve("models/gold/m.sql");
+        assertThatThrownBy(() -> build(at(100)))
+                .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.MODEL_ERROR))
+                .hasMessage("Cannot build gold.m from " + file + ":3: unique_key column 'key' is not a column of the result; the result has [id, v, pos]");
+    }
+
+    @Test
+    void uniqueKeyMustBeUniqueInTheResult() throws IOException {
+        String p1 = at(100).encoded();
+        writeCsv("id,v,pos", "1,a," + p1, "1,b," + p1);
+        Path file = dir.resolve("models/gold/m.sql");
+        assertThatThrownBy(() -> build(at(100)))
+                .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.MODEL_ERROR))
+                .hasMessage("Cannot build gold.m from " + file + ":3: the result holds more than one row with the same unique_key [id]");
+    }
+}
