@@ -16,11 +16,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--once", description = "Initial snapshot if needed, catch up to the source's current WAL position, commit, exit 0.")
     boolean once;
 
+    @Option(names = "--full-refresh", description = "Rebuild every gold model in full at this run's first gold build, incremental models included.")
+    boolean fullRefresh;
+
     @Override
     public Integer call() throws Exception {
         PipelineConfig config = options.load();
         try (AutoCloseable heap = HeapReport.startIfRequested(System.err);
              Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
+            if (fullRefresh) {
+                pipeline.fullRefreshModels();
+            }
             pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
             pipeline.lake().close();
         }

@@ -99,6 +99,15 @@ public final class Pipeline implements ChangeHandler, Closeable {
         return new Pipeline(config, Lake.open(config.lake(), config.name(), config::optionsFor));
     }
 
+    /**
+     * Makes the next gold build of this run rebuild every model in full, incremental models included
+     * (CLI {@code run --full-refresh}); call before {@link #run}.
+     */
+    public void fullRefreshModels() {
+        gold.requestFullRefresh();
+        goldPending = true;
+    }
+
     public PipelineStatus status() {
         return status;
     }
