@@ -10,7 +10,9 @@ import io.tributary.query.QueryEngine;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
 import java.math.BigInteger;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -22,12 +24,14 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RowDelta;
@@ -39,6 +43,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.Type;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,19 +157,42 @@ public final class GoldBuilder {
         return Optional.empty();
     }
 
-    /** The latest {@code _commit_ts} of all bronze tables. */
-    private static Optional<Instant> latestCommitTime(QueryEngine engine, List<LakeTable> tables) {
-        List<String> maxima = tables.stream().filter(t -> t.layer() == Layer.BRONZE && t.columns().stream().anyMatch(c -> c.name().equals("_commit_ts")))
-                .map(t -> "SELECT max(_commit_ts) AS m FROM bronze.\"" + t.name().replace("\"", "\"\"") + "\"")
-                .toList();
-        if (maxima.isEmpty()) {
-            return Optional.empty();
+    /**
+     * The latest {@code _commit_ts} of all bronze tables. Bronze only grows, so this reads the upper
+     * bounds of the column in the data files' metrics (Iceberg spec, "Manifests": upper_bounds), and
+     * scans the column only of a table with a file without one (metrics turned off for it).
+     */
+    private Optional<Instant> latestCommitTime(QueryEngine engine, List<LakeTable> tables) {
+        List<Instant> latest = new ArrayList<>();
+        for (LakeTable bronze : tables) {
+            Optional<Table> table = bronze.layer() == Layer.BRONZE ? lake.load(Layer.BRONZE, bronze.name()) : Optional.empty();
+            org.apache.iceberg.types.Types.NestedField column = table.map(t -> t.schema().findField("_commit_ts")).orElse(null);
+            if (column == null || table.get().currentSnapshot() == null) {
+                continue;
+            }
+            long maxMicros = Long.MIN_VALUE;
+            boolean bounded = true;
+            try (CloseableIterable<FileScanTask> tasks = table.get().newScan().includeColumnStats().planFiles()) {
+                for (FileScanTask task : tasks) {
+                    ByteBuffer upper = task.file().upperBounds() == null ? null : task.file().upperBounds().get(column.fieldId());
+                    if (upper == null) {
+                        bounded = false;
+                        break;
+                    }
+                    maxMicros = Math.max(maxMicros, Conversions.<Long>fromByteBuffer(column.type(), upper));
+                }
+            } catch (IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan a scan of bronze." + bronze.name() + ": " + e.getMessage(), e);
+            }
+            if (!bounded) {
+                engine.stream("SELECT max(_commit_ts) FROM bronze.\"" + bronze.name().replace("\"", "\"\"") + "\"",
+                        rs -> rs.next() ? Optional.ofNullable(rs.getObject(1, OffsetDateTime.class)) : Optional.<OffsetDateTime>empty())
+                        .ifPresent(at -> latest.add(at.toInstant()));
+            } else if (maxMicros != Long.MIN_VALUE) {
+                latest.add(Instant.EPOCH.plus(maxMicros, ChronoUnit.MICROS));
+            }
         }
-        return engine.stream("SELECT max(m) FROM (" + String.join(" UNION ALL ", maxima) + ")", rs -> {
-            rs.next();
-            OffsetDateTime latest = rs.getObject(1, OffsetDateTime.class);
-            return Optional.ofNullable(latest).map(OffsetDateTime::toInstant);
-        });
+        return latest.stream().max(Instant::compareTo);
     }
 
     private static Schema resultSchema(Model model, ResultSetMetaData meta) throws SQLException {
