@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
+import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.layout.Layer;
 import io.tributary.query.QueryEngine;
@@ -16,8 +17,18 @@ import io.tributary.spi.TributaryException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateProperties;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -156,5 +167,47 @@ class GoldBuilderTest {
         assertThatThrownBy(() -> build(at(100)))
                 .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.MODEL_ERROR))
                 .hasMessage("Cannot build gold.m from " + file + ":3: the result holds more than one row with the same unique_key [id]");
+    }
+    /**
+     * {@code {{ last_built_at }}} is the latest bronze {@code _commit_ts}, read from the files' upper
+     * bounds, or by scanning the column of a table whose files have no metrics.
+     */
+    @Test
+    void lastBuiltAtIsTheLatestBronzeCommitTime() throws IOException {
+        Instant early = Instant.parse("2026-03-01T10:00:00.000001Z");
+        Instant late = Instant.parse("2026-03-02T11:30:00.123456Z");
+        appendBronze("with_metrics", Map.of(), List.of(early, late));
+        appendBronze("without_metrics", Map.of("write.metadata.metrics.default", "none"), List.of(early));
+        writeModel("""
+                -- materialized: incremental
+                -- unique_key: id
+                SELECT 1 AS id, {{ last_built_at }} AS since
+                """);
+        assertThat(build(at(100))).containsEntry(GoldBuilder.BUILT_AT, late.toString());
+
+        appendBronze("without_metrics", Map.of(), List.of(late.plusSeconds(60)));
+        assertThat(build(at(200))).containsEntry(GoldBuilder.BUILT_AT, late.plusSeconds(60).toString()).containsEntry(GoldBuilder.BUILD, "incremental");
+        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+            assertThat(engine.query("SELECT since FROM gold.m").rows().get(0).get(0)).isEqualTo(late.atOffset(ZoneOffset.UTC));
+        }
+    }
+
+    private void appendBronze(String name, Map<String, String> properties, List<Instant> commitTimes) {
+        TableIdentifier id = TableIdentifier.of(Layer.BRONZE.namespace(), name);
+        Schema schema = new Schema(Types.NestedField.required(1, "id", Types.IntegerType.get()),
+                Types.NestedField.required(2, "_commit_ts", Types.TimestampType.withZone()));
+        Table table = lake.catalog().ensure(id, schema, s -> PartitionSpec.unpartitioned());
+        if (!properties.isEmpty()) {
+            UpdateProperties update = table.updateProperties();
+            properties.forEach(update::set);
+            update.commit();
+        }
+        List<Record> records = commitTimes.stream().map(at -> {
+            Record r = GenericRecord.create(table.schema());
+            r.setField("id", 1);
+            r.setField("_commit_ts", at.atOffset(ZoneOffset.UTC));
+            return r;
+        }).toList();
+        lake.catalog().commit(table.newAppend().appendFile(new DataFiles(table).write(records, null)));
     }
 }
