@@ -140,7 +140,7 @@ public final class Lake implements Closeable {
      */
     public boolean requestInitialSnapshot() {
         Optional<CommittedState> current = state.read();
-        current.ifPresent(s -> state.record(s.watermark(), SourceOffset.NEW_INITIAL_SNAPSHOT, clock.instant()));
+        current.ifPresent(s -> state.record(s.watermark(), SourceOffset.NEW_INITIAL_SNAPSHOT, clock.instant(), s.consistent()));
         return current.isPresent();
     }
 
@@ -153,6 +153,20 @@ public final class Lake implements Closeable {
      * @throws TributaryException LAKE_COMMIT_FAILED or LAKE_IO_FAILED; nothing is acknowledged then
      */
     public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted) {
+        return commit(events, through, offset, snapshotStarted, through);
+    }
+
+    /**
+     * As {@link #commit(List, SourcePosition, SourceOffset, java.util.Set)} for a micro-batch that
+     * may end inside a source transaction: {@code consistent} (not after {@code through}) is the
+     * end of the last transaction the lake then holds in full, recorded in the state table for
+     * readers ({@link #consistentTables()}).
+     */
+    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted,
+                                SourcePosition consistent) {
+        if (consistent.isAfter(through)) {
+            throw new IllegalArgumentException("Consistent position " + consistent + " is after the batch position " + through);
+        }
         Instant start = clock.instant();
         // A pipeline presumed dead must not commit after another took over (the watermark record
         // below is the atomic check; this one keeps its table commits out, too).
@@ -197,7 +211,7 @@ public final class Lake implements Closeable {
             throw failure;
         }
         CrashPoint.reach(CrashPoint.TABLES_COMMITTED);
-        state.record(through, offset, clock.instant());
+        state.record(through, offset, clock.instant(), consistent);
         CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
     }
@@ -281,7 +295,11 @@ public final class Lake implements Closeable {
         return out;
     }
 
-    /** Every Iceberg table of the lake's layers, with its current snapshot. */
+    /**
+     * Every Iceberg table of the lake's layers at its current snapshot. Not transaction-consistent:
+     * while a micro-batch commits, one table may hold a source transaction another does not yet;
+     * readers of the data use {@link #consistentView()}.
+     */
     public List<LakeTable> tables() {
         List<LakeTable> out = new ArrayList<>();
         for (Layer layer : Layer.values()) {
@@ -290,6 +308,25 @@ public final class Lake implements Closeable {
             }
         }
         return out;
+    }
+
+    /**
+     * Every Iceberg table of the lake's layers at the state table's consistent position
+     * ({@link CommittedState#consistent()}, the watermark in lakes older than it): each table at its
+     * newest snapshot whose effective position is not after it ({@link io.tributary.lake.scan.ConsistentSnapshots}),
+     * so every source transaction shows in all its tables or in none, gold included. A table first
+     * written after that position reads as empty. Without a recorded state, the current snapshots.
+     */
+    public io.tributary.lake.scan.LakeView consistentView() {
+        Optional<SourcePosition> consistent = state.read().map(CommittedState::consistent);
+        List<LakeTable> out = new ArrayList<>();
+        for (Layer layer : Layer.values()) {
+            for (TableIdentifier id : catalog.tables(layer.namespace())) {
+                catalog.load(id).ifPresent(t -> out.add(consistent.isEmpty() ? LakeTable.of(layer, t)
+                        : LakeTable.of(layer, t, io.tributary.lake.scan.ConsistentSnapshots.at(t, consistent.get()).map(org.apache.iceberg.Snapshot::snapshotId))));
+            }
+        }
+        return new io.tributary.lake.scan.LakeView(consistent, out);
     }
 
     public Optional<Table> load(Layer layer, String name) {

@@ -38,9 +38,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Materializes gold models: runs each model's SELECT with DuckDB over the lake's current snapshots,
- * in dependency order, and replaces the contents of {@code gold.<model>} with the result in one
- * Iceberg overwrite stamped with the silver watermark it was built from.
+ * Materializes gold models: runs each model's SELECT with DuckDB over the lake read at its
+ * transaction-consistent position ({@link Lake#consistentView()}), in dependency order, and
+ * replaces the contents of {@code gold.<model>} with the result in one Iceberg overwrite stamped
+ * with that position (or the given watermark for a lake without a recorded state), so readers
+ * choose gold snapshots by the same rule as silver's.
  */
 public final class GoldBuilder {
     private static final Logger LOG = LoggerFactory.getLogger(GoldBuilder.class);
@@ -59,10 +61,12 @@ public final class GoldBuilder {
         if (models.isEmpty()) {
             return built;
         }
-        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+        io.tributary.lake.scan.LakeView view = lake.consistentView();
+        SourcePosition builtAt = view.consistent().orElse(watermark);
+        try (QueryEngine engine = QueryEngine.open(view.tables())) {
             for (Model model : models) {
                 Instant start = Instant.now();
-                long rows = engine.stream(model.sql(), rs -> write(model, rs, watermark));
+                long rows = engine.stream(model.sql(), rs -> write(model, rs, builtAt));
                 lake.load(Layer.GOLD, model.name()).ifPresent(t -> engine.register(LakeTable.of(Layer.GOLD, t)));
                 LOG.info("Built gold.{}: {} rows in {} ms", model.name(), rows, Duration.between(start, Instant.now()).toMillis());
                 built.add(model.name());
