@@ -85,17 +85,21 @@ final class HandBuiltTables {
     }
 
     /** Appends silver rows {@code (id, amount)} committed at {@code commitTs}, stamped with {@code stamp}. */
-    static void appendSilver(LakeCatalog catalog, Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
+    static DataFile appendSilver(LakeCatalog catalog, Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
+        return append(catalog, silver, silverRecords(silver, rows, commitTs, stamp), stamp);
+    }
+
+    static List<Record> silverRecords(Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
         List<Record> records = new ArrayList<>();
         for (Object[] row : rows) {
             GenericRecord r = GenericRecord.create(silver.schema());
             r.setField("id", row[0]);
             r.setField("amount", row[1]);
-            r.setField("_position", stamp.encoded());
+            r.setField("_position", (stamp == null ? SourcePosition.BEGINNING : stamp).encoded());
             r.setField("_commit_ts", utc(commitTs));
             records.add(r);
         }
-        append(catalog, silver, records, stamp);
+        return records;
     }
 
     /** Appends records; {@code stamp} null makes an unstamped snapshot, as maintenance does. */
