@@ -304,32 +304,84 @@ public final class QueryEngine implements Closeable {
     }
 
     /**
+     * Defines {@code <layer>.<name>} as a view that fails with {@code message} when read, e.g. a gold
+     * model that cannot be evaluated as of an instant: other queries still run.
+     */
+    public void defineUnreadable(Layer layer, String name, String message) {
+        try {
+            createView(layer.namespace(), name, "SELECT NULL AS unreadable FROM range(1) WHERE error(" + literal(message) + ")");
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot define " + layer.namespace() + "." + name + ": " + duckDbMessage(e), e);
+        }
+    }
+
+    /**
+     * Every version of one row of {@code history} (a {@code silver.<t>_history} table registered
+     * with this engine), oldest first: ordered by {@code _valid_from}, then {@code _position}.
+     * {@code keyValues} are text, cast to the type of the key column of the same index.
+     *
+     * @throws TributaryException INVALID_SQL when a value cannot be cast to its column's type
+     */
+    public QueryResult versions(LakeTable history, List<String> keyColumns, List<String> keyValues) {
+        if (keyColumns.isEmpty() || keyColumns.size() != keyValues.size()) {
+            throw new IllegalArgumentException("Key columns " + keyColumns + " do not match " + keyValues.size() + " value(s)");
+        }
+        Map<String, LakeTable.LakeColumn> columns = new HashMap<>();
+        history.columns().forEach(c -> columns.put(c.name(), c));
+        List<String> conditions = new ArrayList<>();
+        for (String k : keyColumns) {
+            LakeTable.LakeColumn c = columns.get(k);
+            if (c == null) {
+                throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot read the versions of " + history.qualifiedName()
+                        + ": it has no key column " + k);
+            }
+            conditions.add(ident(k) + " = CAST(? AS " + DuckDbTypes.of(c.icebergType()) + ")");
+        }
+        String sql = "SELECT * FROM " + ident(history.layer().namespace()) + "." + ident(history.name()) + " WHERE " + String.join(" AND ", conditions)
+                + " ORDER BY _valid_from, _position";
+        try (java.sql.PreparedStatement s = connection.prepareStatement(sql)) {
+            for (int i = 0; i < keyValues.size(); i++) {
+                s.setString(i + 1, keyValues.get(i));
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                return read(rs);
+            }
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot read the versions of " + history.qualifiedName() + ": " + duckDbMessage(e), e);
+        }
+    }
+
+    /**
      * Runs one statement and reads the whole result.
      *
      * @throws TributaryException INVALID_SQL with DuckDB's message when the query is wrong
      */
     public QueryResult query(String sql) {
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            ResultSetMetaData meta = rs.getMetaData();
-            int n = meta.getColumnCount();
-            List<String> columns = new ArrayList<>(n);
-            List<String> types = new ArrayList<>(n);
-            for (int i = 1; i <= n; i++) {
-                columns.add(meta.getColumnLabel(i));
-                types.add(meta.getColumnTypeName(i));
-            }
-            List<List<Object>> rows = new ArrayList<>();
-            while (rs.next()) {
-                List<Object> row = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    row.add(rs.getObject(i));
-                }
-                rows.add(row);
-            }
-            return new QueryResult(columns, types, rows);
+            return read(rs);
         } catch (SQLException e) {
             throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + duckDbMessage(e), e);
         }
+    }
+
+    private static QueryResult read(ResultSet rs) throws SQLException {
+        ResultSetMetaData meta = rs.getMetaData();
+        int n = meta.getColumnCount();
+        List<String> columns = new ArrayList<>(n);
+        List<String> types = new ArrayList<>(n);
+        for (int i = 1; i <= n; i++) {
+            columns.add(meta.getColumnLabel(i));
+            types.add(meta.getColumnTypeName(i));
+        }
+        List<List<Object>> rows = new ArrayList<>();
+        while (rs.next()) {
+            List<Object> row = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
+                row.add(rs.getObject(i));
+            }
+            rows.add(row);
+        }
+        return new QueryResult(columns, types, rows);
     }
 
     /** DuckDB's own message, without the JDBC exception class it is wrapped in. */
