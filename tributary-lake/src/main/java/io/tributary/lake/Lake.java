@@ -187,7 +187,7 @@ public final class Lake implements Closeable {
         for (Map.Entry<TableId, List<ChangeEvent>> entry : byTable.entrySet()) {
             counts.put(TableNames.lakeName(entry.getKey()), entry.getValue().size());
             boolean reset = snapshotStarted.contains(entry.getKey());
-            tasks.add(writers.submit(() -> commitTable(entry.getKey(), entry.getValue(), reset, through, start)));
+            tasks.add(writers.submit(() -> commitAligned(entry.getKey(), entry.getValue(), reset, consistent, through, start)));
         }
         int snapshots = 0;
         RuntimeException failure = null;
@@ -214,6 +214,23 @@ public final class Lake implements Closeable {
         state.record(through, offset, clock.instant(), consistent);
         CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
+    }
+
+    /**
+     * Commits a table's events, in two snapshots when {@code consistent} falls among them (the end
+     * of a transaction followed by part of the next one): a reader at the consistent position then
+     * finds a snapshot of each table ending exactly there (see {@link io.tributary.lake.scan.ConsistentSnapshots}).
+     * An initial snapshot's first batch ({@code reset}) ends between transactions and is not split.
+     */
+    private int commitAligned(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition consistent, SourcePosition through, Instant start) {
+        int split = 0;
+        while (split < events.size() && !events.get(split).position().isAfter(consistent)) {
+            split++;
+        }
+        if (reset || split == 0 || split == events.size()) {
+            return commitTable(table, events, reset, through, start);
+        }
+        return commitTable(table, events.subList(0, split), false, through, start) + commitTable(table, events.subList(split, events.size()), false, through, start);
     }
 
     /** Puts a TRUNCATE at the position of the table's first snapshot row, for silver only. */

@@ -138,6 +138,28 @@ class ConsistentReadTest {
         }
     }
 
+    /**
+     * A micro-batch holding the end of one transaction and the start of the next (larger than a
+     * batch) is consistent through the end of the first: each table gets a snapshot ending there.
+     */
+    @Test
+    void aMicroBatchEndingInsideTheNextTransactionIsReadWholeUpToTheEndOfTheFirst() {
+        LakeConfig config = new LakeConfig(dir, LakeConfig.RawLayer.DISABLED);
+        try (Lake lake = Lake.open(config, "test", t -> TableOptions.DEFAULT)) {
+            List<ChangeEvent> first = List.of(insert(ORDERS, 200, 0, 1), insert(CUSTOMERS, 200, 1, 1), insert(ORDERS, 200, 2, 2));
+            lake.commit(first.subList(0, 2), position(200, 1), OFFSET, Set.of(), SourcePosition.BEGINNING);
+            List<ChangeEvent> mixed = List.of(first.get(2), insert(ORDERS, 300, 0, 3), insert(CUSTOMERS, 300, 1, 3));
+            lake.commit(mixed, position(300, 1), OFFSET, Set.of(), position(200, 2));
+
+            assertThat(lake.committedState()).map(CommittedState::consistent).contains(position(200, 2));
+            LakeView view = lake.consistentView();
+            assertThat(ids(view, "silver.orders")).containsExactly(1L, 2L);
+            assertThat(ids(view, "silver.customers")).containsExactly(1L);
+            assertThat(ids(view, "bronze.orders")).containsExactly(1L, 2L);
+            assertThat(ids(new LakeView(view.consistent(), lake.tables()), "silver.orders")).containsExactly(1L, 2L, 3L);
+        }
+    }
+
     private static ChangeEvent insert(TableSchema schema, long lsn, long index, long id) {
         return new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of(id, "n" + id), position(lsn, index), lsn, at("10:00").plusSeconds(lsn), null);
     }

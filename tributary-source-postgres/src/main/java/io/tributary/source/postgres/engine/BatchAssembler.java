@@ -82,9 +82,10 @@ public final class BatchAssembler<R> {
     private long polls;
     private boolean streaming;
     private boolean inTransaction;
-    // While a transaction's events are released into batches: a batch cut among them is consistent
-    // only through what was delivered before the transaction.
+    // While a transaction's events are released into batches: a batch cut before its last event is
+    // consistent only through what was delivered before the transaction.
     private boolean releasing;
+    private SourcePosition releasingEnd;
     private boolean snapshotEnded;
     private long snapshotOrdinal;
     // The batch being filled, and the record whose offset resumes right after it (null when it is
@@ -149,6 +150,7 @@ public final class BatchAssembler<R> {
                     // committed alone: it then goes whole into one batch.
                     boolean cut = lastRecord != null || lastOffset != null;
                     releasing = true;
+                    releasingEnd = new SourcePosition(commitLsn, Math.max(0, transaction.size() - 1));
                     try {
                         transaction.release(commitLsn, event -> {
                             count[0]++;
@@ -297,7 +299,7 @@ public final class BatchAssembler<R> {
         }
         SourcePosition position = through.isAfter(lastDelivered) ? through : lastDelivered;
         // lastDelivered moves past a transaction only once all of it was released.
-        SourcePosition consistent = releasing ? lastDelivered : position;
+        SourcePosition consistent = releasing && releasingEnd.isAfter(position) ? lastDelivered : position;
         ChangeBatch batch = new ChangeBatch(List.copyOf(events), position, lastOffset, List.copyOf(snapshotsStarted), List.copyOf(snapshotsCompleted),
                 consistent);
         events.clear();

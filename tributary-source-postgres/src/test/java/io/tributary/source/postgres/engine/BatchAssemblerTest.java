@@ -71,6 +71,19 @@ class BatchAssemblerTest {
     }
 
     @Test
+    void aBatchCutAtTheLastEventOfATransactionIsConsistentThroughIt() {
+        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(transaction(7, 1000, 8), batches::add);
+
+        // The last, empty batch carries the offset of the transaction's END record.
+        assertThat(batches).extracting(b -> b.events().size()).containsExactly(4, 4, 0);
+        assertThat(batches).extracting(ChangeBatch::through).containsExactly(position(1000, 3), position(1000, 7), position(1000, 7));
+        assertThat(batches).extracting(ChangeBatch::consistent).containsExactly(position(500, 0), position(1000, 7), position(1000, 7));
+    }
+
+    @Test
     void dropsEventsAtOrBelowCommittedPositionWhenTransactionIsReplayed() {
         BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(1000), 5), Optional.of(RESUME));
         List<ChangeBatch> batches = new ArrayList<>();
