@@ -42,8 +42,13 @@ import org.slf4j.LoggerFactory;
  * The lake of one pipeline: raw files, bronze and silver Iceberg tables, and the state table.
  * Implements the commit protocol: per micro-batch, write raw files, then for each touched table
  * commit bronze and silver with the batch position in the snapshot summary (skipping events at or
- * below what that table already committed, so a replay changes nothing), then record the watermark
- * and source offset in the state table. Not thread-safe: one writer thread.
+ * below what that table already committed, so a replay changes nothing), then record the watermark,
+ * the transaction-consistent position and the source offset in the state table.
+ *
+ * <p>Readers get transaction-consistent reads from {@link #consistentView()}: every table at the
+ * newest snapshot not after the recorded consistent position, so a source transaction shows in all
+ * its tables or in none, even while the tables of a micro-batch commit one by one or a transaction
+ * larger than a micro-batch commits in parts. Not thread-safe: one writer thread.
  */
 public final class Lake implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Lake.class);
