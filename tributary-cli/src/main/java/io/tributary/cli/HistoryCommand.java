@@ -66,7 +66,7 @@ final class HistoryCommand implements Callable<Integer> {
             }
             List<String> keyColumns = lake.load(Layer.SILVER, name).map(TableKeys::primaryKey).orElse(List.of());
             if (keyColumns.isEmpty()) {
-                throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of one row of silver." + name
+                throw new TributaryException(ErrorCode.NO_PRIMARY_KEY, "Cannot show the history of one row of silver." + name
                         + ": the table has no primary key. Query silver." + name + HISTORY + " with 'tributary sql' instead");
             }
             if (keyColumns.size() != key.size()) {

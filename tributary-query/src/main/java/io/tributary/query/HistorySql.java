@@ -34,8 +34,11 @@ final class HistorySql {
     private HistorySql() {
     }
 
+    /** Whether {@code table} is a history table: {@code silver.<t>_history} with the version columns (a source table may end in _history too). */
     static boolean isHistory(LakeTable table) {
-        return table.layer() == Layer.SILVER && table.name().endsWith(SUFFIX) && table.name().length() > SUFFIX.length();
+        Set<String> names = table.columns().stream().map(LakeColumn::name).collect(Collectors.toSet());
+        return table.layer() == Layer.SILVER && table.name().endsWith(SUFFIX) && table.name().length() > SUFFIX.length()
+                && names.containsAll(VERSION_COLUMNS);
     }
 
     static String silverName(LakeTable history) {

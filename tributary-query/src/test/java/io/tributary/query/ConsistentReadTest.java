@@ -3,6 +3,7 @@ package io.tributary.query;
 import static io.tributary.query.HandBuiltTables.at;
 import static io.tributary.query.HandBuiltTables.position;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.config.LakeConfig;
 import io.tributary.config.TableOptions;
@@ -27,7 +28,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import io.tributary.lake.scan.ConsistentSnapshots;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +88,29 @@ class ConsistentReadTest {
             state.record(position(300, 0), OFFSET, Instant.now());
             assertThat(ids(lake.consistentView(), "silver.a")).containsExactly(1L, 2L, 3L);
             assertThat(ids(lake.consistentView(), "silver.late")).containsExactly(9L);
+        }
+    }
+
+    @Test
+    void refusesToReadATableWhoseSnapshotsUpToTheConsistentPositionWereExpired() {
+        try (LakeCatalog catalog = LakeCatalog.open(dir)) {
+            Table a = HandBuiltTables.create(catalog, "silver", "a", HandBuiltTables.SILVER);
+            HandBuiltTables.appendSilver(catalog, a, List.<Object[]>of(new Object[] {1L, "one"}), at("10:00"), position(100, 0));
+            long first = a.currentSnapshot().snapshotId();
+            HandBuiltTables.appendSilver(catalog, a, List.<Object[]>of(new Object[] {2L, "two"}), at("11:00"), position(200, 0));
+            long second = a.currentSnapshot().snapshotId();
+            HandBuiltTables.appendSilver(catalog, a, List.<Object[]>of(new Object[] {3L, "three"}), at("12:00"), position(300, 0));
+            catalog.commit(a.expireSnapshots().expireSnapshotId(first).cleanExpiredFiles(false));
+            a.refresh();
+            assertThat(ConsistentSnapshots.at(a, position(250, 0))).map(Snapshot::snapshotId).contains(second);
+
+            catalog.commit(a.expireSnapshots().expireSnapshotId(second).cleanExpiredFiles(false));
+            a.refresh();
+            assertThatThrownBy(() -> ConsistentSnapshots.at(a, position(250, 0)))
+                    .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.LAKE_IO_FAILED))
+                    .hasMessageContaining("silver.a at the consistent position " + position(250, 0))
+                    .hasMessageContaining("were expired");
+            assertThat(ConsistentSnapshots.at(a, position(300, 0))).map(Snapshot::snapshotId).contains(a.currentSnapshot().snapshotId());
         }
     }
 

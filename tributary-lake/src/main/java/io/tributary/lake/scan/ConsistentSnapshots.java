@@ -1,7 +1,9 @@
 package io.tributary.lake.scan;
 
 import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TributaryException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,14 +46,20 @@ public final class ConsistentSnapshots {
      * The newest snapshot of the current snapshot's ancestry whose effective position is at or
      * before {@code consistent}; empty when the table has none (it was created, or first written,
      * after that position: it then reads as empty).
+     *
+     * @throws TributaryException LAKE_IO_FAILED when none is left because older snapshots were
+     *                            expired: the table would otherwise read as empty
      */
     public static Optional<Snapshot> at(Table table, SourcePosition consistent) {
         List<Snapshot> ancestry = new ArrayList<>();
         for (Snapshot s = table.currentSnapshot(); s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
             ancestry.add(s);
         }
-        // Oldest first, carrying the nearest stamp forward.
-        SourcePosition effective = SourcePosition.BEGINNING;
+        Snapshot oldest = ancestry.isEmpty() ? null : ancestry.get(ancestry.size() - 1);
+        boolean expired = oldest != null && oldest.parentId() != null;
+        // Oldest first, carrying the nearest stamp forward; unknown (null) for unstamped snapshots
+        // whose stamped ancestor was expired.
+        SourcePosition effective = expired ? null : SourcePosition.BEGINNING;
         Snapshot chosen = null;
         for (int i = ancestry.size() - 1; i >= 0; i--) {
             Snapshot s = ancestry.get(i);
@@ -59,9 +67,15 @@ public final class ConsistentSnapshots {
             if (stamp != null) {
                 effective = SourcePosition.decode(stamp);
             }
-            if (!effective.isAfter(consistent)) {
+            if (effective != null && !effective.isAfter(consistent)) {
                 chosen = s;
             }
+        }
+        if (chosen == null && expired) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read " + table.name() + " at the consistent position " + consistent
+                    + ": its snapshots up to it were expired (the oldest kept, " + oldest.snapshotId() + ", is at "
+                    + effectivePosition(table, oldest).map(Object::toString).orElse("no position")
+                    + "). Snapshot expiry must keep each table's newest snapshot at or before the state table's consistent position", null);
         }
         return Optional.ofNullable(chosen);
     }
