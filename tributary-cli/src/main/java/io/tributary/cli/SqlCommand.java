@@ -43,12 +43,7 @@ final class SqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ResultPrinter.Format f;
-        try {
-            f = ResultPrinter.Format.valueOf(format.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot print results as '" + format + "': use table, csv or json");
-        }
+        ResultPrinter.Format f = ResultPrinter.format(format);
         PipelineConfig config = options.load();
         if (!Files.exists(config.lake().warehouse().resolve(LakeCatalog.CATALOG_FILE))) {
             throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot query the lake at " + config.lake().warehouse()

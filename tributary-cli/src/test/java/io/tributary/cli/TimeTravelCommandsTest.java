@@ -90,6 +90,19 @@ class TimeTravelCommandsTest {
     }
 
     @Test
+    void sqlAndStatusReadTheLakeAtItsConsistentPosition() {
+        // As while a transaction at LSN 400 is committed in parts: every table written at 400 is not visible yet.
+        try (LakeCatalog catalog = LakeCatalog.open(dir.resolve("lake"))) {
+            new StateTable(catalog, "shop").record(position(400, 0), new SourceOffset("{}"), at("13:00"), position(300, 5));
+        }
+        CliRun sql = CliRun.tributary("sql", "-c", config, "--format", "csv",
+                "SELECT (SELECT count(*) FROM silver.orders) AS orders, (SELECT count(*) FROM silver.orders_history) AS versions");
+        assertThat(sql.out()).as(sql.err()).isEqualTo(lines("orders,versions", "0,0"));
+        CliRun status = CliRun.tributary("status", "-c", config, "--json");
+        assertThat(status.out()).as(status.err()).contains("\"consistentPosition\" : \"" + position(300, 5) + "\"");
+    }
+
+    @Test
     void sqlAsOfAnInstantAfterTheLastCommitSaysWhatTheAnswerIsAsOf() {
         CliRun later = CliRun.tributary("sql", "-c", config, "--format", "csv", "--as-of", "2030-01-01T00:00:00Z", "SELECT count(*) AS n FROM silver.orders");
         assertThat(later.exitCode()).as(later.err()).isZero();
