@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.query.QueryResult;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,17 @@ final class ResultPrinter {
     enum Format { TABLE, CSV, JSON }
 
     private ResultPrinter() {
+    }
+
+    /**
+     * @throws TributaryException INVALID_CONFIG for a name other than table, csv or json
+     */
+    static Format format(String name) {
+        try {
+            return Format.valueOf(name.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot print results as '" + name + "': use table, csv or json");
+        }
     }
 
     static void print(QueryResult result, Format format, PrintWriter out) {

@@ -3,10 +3,16 @@ package io.tributary.cli;
 import io.tributary.config.PipelineConfig;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.Lake;
+import io.tributary.lake.layout.Layer;
+import io.tributary.lake.scan.LakeView;
+import io.tributary.models.Model;
+import io.tributary.models.ModelGraph;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.nio.file.Files;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,13 +20,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sql", description = "Query the lake with DuckDB: every table is visible as <layer>.<table> (bronze, silver, gold).")
+@Command(name = "sql", description = {"Query the lake with DuckDB: every table is visible as <layer>.<table> (bronze, silver, gold), "
+        + "all read at the lake's transaction-consistent position.",
+        "silver.<t>_history holds every version of the rows of silver.<t>; silver.<t>_as_of(ts) returns them as of an instant."})
 final class SqlCommand implements Callable<Integer> {
     @Mixin
     ConfigOption options;
 
     @Option(names = "--format", defaultValue = "table", description = "table, csv or json (default: ${DEFAULT-VALUE}).")
     String format;
+
+    @Option(names = "--as-of", paramLabel = "<instant>", converter = InstantArgument.class,
+            description = "Answer as the source stood at this instant (ISO-8601, e.g. 2026-11-22T10:15:00Z): silver.<t> from its history table, "
+                    + "silver.<t>_history as known then, bronze.<t> up to it, gold models evaluated over those.")
+    Instant asOf;
 
     @Parameters(index = "0", description = "The SQL statement.")
     String sql;
@@ -30,20 +43,42 @@ final class SqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ResultPrinter.Format f;
-        try {
-            f = ResultPrinter.Format.valueOf(format.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot print results as '" + format + "': use table, csv or json");
-        }
+        ResultPrinter.Format f = ResultPrinter.format(format);
         PipelineConfig config = options.load();
         if (!Files.exists(config.lake().warehouse().resolve(LakeCatalog.CATALOG_FILE))) {
             throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot query the lake at " + config.lake().warehouse()
                     + ": it has no tables yet. Run 'tributary run -c " + options.config + "' first");
         }
-        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor); QueryEngine engine = QueryEngine.open(lake.tables())) {
-            ResultPrinter.print(engine.query(sql), f, spec.commandLine().getOut());
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
+            LakeView view = lake.consistentView();
+            try (QueryEngine engine = asOf == null ? QueryEngine.open(view.tables()) : openAsOf(view, config)) {
+                ResultPrinter.print(engine.query(sql), f, spec.commandLine().getOut());
+            }
         }
         return 0;
+    }
+
+    /** An engine as of {@link #asOf}, with the gold models evaluated as views in dependency order. */
+    private QueryEngine openAsOf(LakeView view, PipelineConfig config) {
+        QueryEngine engine = QueryEngine.openAsOf(view.tables(), asOf);
+        try {
+            engine.latestCommitTime().filter(asOf::isAfter).ifPresent(latest -> spec.commandLine().getErr().println("note: the lake holds the source's "
+                    + "changes committed up to " + latest + " (its consistent position " + view.consistent().map(Object::toString).orElse("-")
+                    + "): the answer is as of " + latest));
+            List<Model> models = config.models().directory().map(ModelGraph::load).orElse(List.of());
+            for (Model model : models) {
+                try {
+                    engine.defineView(Layer.GOLD, model.name(), model.sql());
+                } catch (TributaryException e) {
+                    // One broken model must not fail queries that do not read it.
+                    engine.defineUnreadable(Layer.GOLD, model.name(), "Cannot evaluate gold." + model.name() + " as of " + asOf + " from "
+                            + model.file() + ": " + e.getMessage());
+                }
+            }
+            return engine;
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
     }
 }

@@ -99,6 +99,7 @@ final class StatusCommand implements Callable<Integer> {
             r.state().ifPresent(s -> {
                 root.put("watermark", s.watermark().toString());
                 root.put("committedAt", s.committedAt().toString());
+                root.put("consistentPosition", s.consistent().toString());
             });
             r.sourceLsn().ifPresent(l -> root.put("sourceLsn", l.toString()));
             r.reconnecting().ifPresent(rc -> {
@@ -126,6 +127,8 @@ final class StatusCommand implements Callable<Integer> {
             return;
         }
         out.println("watermark:  " + r.state().map(s -> s.watermark() + " committed at " + s.committedAt()).orElse("nothing committed yet"));
+        r.state().filter(s -> !s.consistent().equals(s.watermark()))
+                .ifPresent(s -> out.println("consistent: " + s.consistent() + " (readers see the lake there: a transaction is committed in parts)"));
         r.reconnecting().ifPresent(rc -> out.println("pipeline:   reconnecting to the source, attempt " + rc.attempt() + " since " + rc.since()
                 + "; last error: " + rc.lastError()));
         out.println("source:     " + r.sourceLsn().map(l -> "WAL at " + l + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")

@@ -42,8 +42,13 @@ import org.slf4j.LoggerFactory;
  * The lake of one pipeline: raw files, bronze and silver Iceberg tables, and the state table.
  * Implements the commit protocol: per micro-batch, write raw files, then for each touched table
  * commit bronze and silver with the batch position in the snapshot summary (skipping events at or
- * below what that table already committed, so a replay changes nothing), then record the watermark
- * and source offset in the state table. Not thread-safe: one writer thread.
+ * below what that table already committed, so a replay changes nothing), then record the watermark,
+ * the transaction-consistent position and the source offset in the state table.
+ *
+ * <p>Readers get transaction-consistent reads from {@link #consistentView()}: every table at the
+ * newest snapshot not after the recorded consistent position, so a source transaction shows in all
+ * its tables or in none, even while the tables of a micro-batch commit one by one or a transaction
+ * larger than a micro-batch commits in parts. Not thread-safe: one writer thread.
  */
 public final class Lake implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Lake.class);
@@ -140,7 +145,7 @@ public final class Lake implements Closeable {
      */
     public boolean requestInitialSnapshot() {
         Optional<CommittedState> current = state.read();
-        current.ifPresent(s -> state.record(s.watermark(), SourceOffset.NEW_INITIAL_SNAPSHOT, clock.instant()));
+        current.ifPresent(s -> state.record(s.watermark(), SourceOffset.NEW_INITIAL_SNAPSHOT, clock.instant(), s.consistent()));
         return current.isPresent();
     }
 
@@ -153,6 +158,20 @@ public final class Lake implements Closeable {
      * @throws TributaryException LAKE_COMMIT_FAILED or LAKE_IO_FAILED; nothing is acknowledged then
      */
     public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted) {
+        return commit(events, through, offset, snapshotStarted, through);
+    }
+
+    /**
+     * As {@link #commit(List, SourcePosition, SourceOffset, java.util.Set)} for a micro-batch that
+     * may end inside a source transaction: {@code consistent} (not after {@code through}) is the
+     * end of the last transaction the lake then holds in full, recorded in the state table for
+     * readers ({@link #consistentTables()}).
+     */
+    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted,
+                                SourcePosition consistent) {
+        if (consistent.isAfter(through)) {
+            throw new IllegalArgumentException("Consistent position " + consistent + " is after the batch position " + through);
+        }
         Instant start = clock.instant();
         // A pipeline presumed dead must not commit after another took over (the watermark record
         // below is the atomic check; this one keeps its table commits out, too).
@@ -173,7 +192,7 @@ public final class Lake implements Closeable {
         for (Map.Entry<TableId, List<ChangeEvent>> entry : byTable.entrySet()) {
             counts.put(TableNames.lakeName(entry.getKey()), entry.getValue().size());
             boolean reset = snapshotStarted.contains(entry.getKey());
-            tasks.add(writers.submit(() -> commitTable(entry.getKey(), entry.getValue(), reset, through, start)));
+            tasks.add(writers.submit(() -> commitAligned(entry.getKey(), entry.getValue(), reset, consistent, through, start)));
         }
         int snapshots = 0;
         RuntimeException failure = null;
@@ -197,9 +216,26 @@ public final class Lake implements Closeable {
             throw failure;
         }
         CrashPoint.reach(CrashPoint.TABLES_COMMITTED);
-        state.record(through, offset, clock.instant());
+        state.record(through, offset, clock.instant(), consistent);
         CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
+    }
+
+    /**
+     * Commits a table's events, in two snapshots when {@code consistent} falls among them (the end
+     * of a transaction followed by part of the next one): a reader at the consistent position then
+     * finds a snapshot of each table ending exactly there (see {@link io.tributary.lake.scan.ConsistentSnapshots}).
+     * An initial snapshot's first batch ({@code reset}) ends between transactions and is not split.
+     */
+    private int commitAligned(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition consistent, SourcePosition through, Instant start) {
+        int split = 0;
+        while (split < events.size() && !events.get(split).position().isAfter(consistent)) {
+            split++;
+        }
+        if (reset || split == 0 || split == events.size()) {
+            return commitTable(table, events, reset, through, start);
+        }
+        return commitTable(table, events.subList(0, split), false, through, start) + commitTable(table, events.subList(split, events.size()), false, through, start);
     }
 
     /** Puts a TRUNCATE at the position of the table's first snapshot row, for silver only. */
@@ -281,7 +317,11 @@ public final class Lake implements Closeable {
         return out;
     }
 
-    /** Every Iceberg table of the lake's layers, with its current snapshot. */
+    /**
+     * Every Iceberg table of the lake's layers at its current snapshot. Not transaction-consistent:
+     * while a micro-batch commits, one table may hold a source transaction another does not yet;
+     * readers of the data use {@link #consistentView()}.
+     */
     public List<LakeTable> tables() {
         List<LakeTable> out = new ArrayList<>();
         for (Layer layer : Layer.values()) {
@@ -290,6 +330,25 @@ public final class Lake implements Closeable {
             }
         }
         return out;
+    }
+
+    /**
+     * Every Iceberg table of the lake's layers at the state table's consistent position
+     * ({@link CommittedState#consistent()}, the watermark in lakes older than it): each table at its
+     * newest snapshot whose effective position is not after it ({@link io.tributary.lake.scan.ConsistentSnapshots}),
+     * so every source transaction shows in all its tables or in none, gold included. A table first
+     * written after that position reads as empty. Without a recorded state, the current snapshots.
+     */
+    public io.tributary.lake.scan.LakeView consistentView() {
+        Optional<SourcePosition> consistent = state.read().map(CommittedState::consistent);
+        List<LakeTable> out = new ArrayList<>();
+        for (Layer layer : Layer.values()) {
+            for (TableIdentifier id : catalog.tables(layer.namespace())) {
+                catalog.load(id).ifPresent(t -> out.add(consistent.isEmpty() ? LakeTable.of(layer, t)
+                        : LakeTable.of(layer, t, io.tributary.lake.scan.ConsistentSnapshots.at(t, consistent.get()).map(org.apache.iceberg.Snapshot::snapshotId))));
+            }
+        }
+        return new io.tributary.lake.scan.LakeView(consistent, out);
     }
 
     public Optional<Table> load(Layer layer, String name) {

@@ -50,9 +50,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Materializes gold models: runs each model's SELECT with DuckDB over the lake's current snapshots,
- * in dependency order, and writes {@code gold.<model>} in one Iceberg commit stamped with the silver
- * watermark it was built from ({@link SnapshotPositions}).
+ * Materializes gold models: runs each model's SELECT with DuckDB over the lake read at its
+ * transaction-consistent position ({@link Lake#consistentView()}), in dependency order, and writes
+ * {@code gold.<model>} in one Iceberg commit stamped with that position (or the given watermark for
+ * a lake without a recorded state, see {@link SnapshotPositions}), so readers choose gold snapshots
+ * by the same rule as silver's.
  *
  * <p>A full build replaces the table's contents (an overwrite). An incremental build (a model with
  * {@code -- materialized: incremental}, see {@link ModelHeader}) runs the SELECT rendered for the
@@ -103,7 +105,9 @@ public final class GoldBuilder {
             return built;
         }
         boolean full = fullRefresh;
-        List<LakeTable> tables = lake.tables();
+        io.tributary.lake.scan.LakeView view = lake.consistentView();
+        SourcePosition position = view.consistent().orElse(watermark);
+        List<LakeTable> tables = view.tables();
         try (QueryEngine engine = QueryEngine.open(tables)) {
             Optional<Instant> builtAt = models.stream().anyMatch(m -> m.header().incremental()) ? latestCommitTime(engine, tables) : Optional.empty();
             for (Model model : models) {
@@ -112,12 +116,12 @@ public final class GoldBuilder {
                 BuildKind kind = BuildKind.FULL;
                 Optional<Long> rows = Optional.empty();
                 if (last.isPresent()) {
-                    rows = engine.stream(model.incrementalSql(last.get()), rs -> upsert(model, rs, watermark, builtAt));
+                    rows = engine.stream(model.incrementalSql(last.get()), rs -> upsert(model, rs, position, builtAt));
                     kind = BuildKind.INCREMENTAL;
                 }
                 if (rows.isEmpty()) {
                     kind = BuildKind.FULL;
-                    rows = Optional.of(engine.stream(model.sql(), rs -> write(model, rs, watermark, builtAt)));
+                    rows = Optional.of(engine.stream(model.sql(), rs -> write(model, rs, position, builtAt)));
                 }
                 lake.load(Layer.GOLD, model.name()).ifPresent(t -> engine.register(LakeTable.of(Layer.GOLD, t)));
                 LOG.info("Built gold.{} ({} build): {} rows written in {} ms", model.name(), kind.summaryValue(), rows.get(),

@@ -57,6 +57,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private SourcePosition bufferedThrough;
     private long bufferedEstimate;
     private SourceOffset bufferedOffset;
+    private SourcePosition bufferedConsistent;
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
     private SourcePosition submitted = SourcePosition.BEGINNING;
@@ -242,6 +243,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         snapshotStarted.addAll(batch.snapshotStarted());
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
+        bufferedConsistent = batch.consistent();
         if (status.reconnecting().isPresent()) {
             ReconnectingFile.clear(config.lake().warehouse());
         }
@@ -281,7 +283,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private void submit() {
         awaitInFlight();
         MicroBatch batch = new MicroBatch(List.copyOf(buffer), bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted),
-                bufferStarted == null ? clock.instant() : bufferStarted);
+                bufferStarted == null ? clock.instant() : bufferStarted, bufferedConsistent);
         boolean heavy = bufferedEstimate >= MICRO_BATCH_ESTIMATE;
         buffer.clear();
         bufferedEstimate = 0;
@@ -323,13 +325,13 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     /** A micro-batch on its way to the lake. */
     private record MicroBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<io.tributary.spi.TableId> snapshotStarted,
-                              Instant firstBuffered) {
+                              Instant firstBuffered, SourcePosition consistent) {
     }
 
     /** Runs on the commit thread. */
     private void commit(MicroBatch batch) {
         MDC.put("pipeline", config.name());
-        CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted());
+        CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted(), batch.consistent());
         Instant visibleAt = clock.instant();
         // Status first: it never shows less than what the source may acknowledge.
         status.committed(summary, batch.through(), visibleAt);

@@ -1,5 +1,6 @@
 package io.tributary.query;
 
+import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
 import io.tributary.lake.scan.LakeTable.DataFileRef;
 import io.tributary.lake.scan.LakeTable.DeleteFileRef;
@@ -12,48 +13,207 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * SQL over the lake with DuckDB in-process. Every lake table becomes a view named
- * {@code <layer>.<table>} over the Parquet files of its current Iceberg snapshot, with Iceberg's
- * row-level deletes applied (Iceberg spec, "Scan Planning": an equality delete removes rows of data
- * files with a strictly smaller data sequence number; a position delete removes one row of one file).
- * Not thread-safe; one engine per caller.
+ * {@code <layer>.<table>} over the Parquet files of the Iceberg snapshot its {@link LakeTable}
+ * describes (pass {@code Lake#consistentView()}'s tables for a transaction-consistent read), with
+ * Iceberg's row-level deletes applied (Iceberg spec, "Scan Planning": an equality delete removes
+ * rows of data files with a strictly smaller data sequence number; a position delete removes one
+ * row of one file).
+ *
+ * <p>For every SCD2 table {@code silver.<t>_history} ({@link HistorySql}) a table macro
+ * {@code silver.<t>_as_of(ts)} returns the columns of {@code silver.<t>} as they stood at
+ * {@code ts} (a TIMESTAMPTZ, or text DuckDB casts to one such as {@code '2026-11-22 10:15:00+00'}).
+ *
+ * <p>{@link #openAsOf} answers as the source stood at an instant instead. Not thread-safe; one
+ * engine per caller.
  */
 public final class QueryEngine implements Closeable {
-    private final Connection connection;
+    /** Prefix of the schemas that hold the tables as stored, in an engine opened {@link #openAsOf as of} an instant. */
+    public static final String STORED_PREFIX = "__stored_";
 
-    private QueryEngine(Connection connection) {
+    private final Connection connection;
+    private final Optional<Instant> asOf;
+    private final List<String> commitTimes = new ArrayList<>();
+
+    private QueryEngine(Connection connection, Optional<Instant> asOf) {
         this.connection = connection;
+        this.asOf = asOf;
     }
 
     /**
+     * Registers every table as {@code <layer>.<table>}, and the {@code silver.<t>_as_of(ts)} macro
+     * of every history table.
+     *
      * @throws TributaryException INTERNAL_ERROR when DuckDB cannot start
      */
     public static QueryEngine open(List<LakeTable> tables) {
+        QueryEngine engine = start(Optional.empty());
         try {
-            Connection c = DriverManager.getConnection("jdbc:duckdb:");
-            QueryEngine engine = new QueryEngine(c);
-            try (Statement s = c.createStatement()) {
-                s.execute("SET TimeZone = 'UTC'");
-                Set<String> schemas = new HashSet<>();
-                for (LakeTable t : tables) {
-                    if (schemas.add(t.layer().namespace())) {
-                        s.execute("CREATE SCHEMA IF NOT EXISTS " + ident(t.layer().namespace()));
-                    }
-                    s.execute("CREATE OR REPLACE VIEW " + ident(t.layer().namespace()) + "." + ident(t.name()) + " AS " + viewSql(t));
-                }
+            for (LakeTable t : tables) {
+                engine.createView(t.layer().namespace(), t.name(), viewSql(t));
             }
+            engine.createHistoryMacros(tables, t -> ident(t.layer().namespace()) + "." + ident(t.name()));
             return engine;
         } catch (SQLException e) {
+            engine.close();
             throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot start the query engine: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An engine that answers as the source stood at {@code asOf}, for every table together:
+     * {@code silver.<t>} is the as-of view over {@code silver.<t>_history} (silver's columns; a
+     * silver table without a history table fails when read, naming it), {@code silver.<t>_history}
+     * holds the versions begun by then with {@code _valid_to} and {@code _is_current} as they were
+     * then, {@code bronze.<t>} the changes committed by then ({@code _commit_ts <= asOf}), and a
+     * gold table fails when read until {@link #defineView} defines it by its model's SQL. The
+     * {@code silver.<t>_as_of(ts)} macros read the whole history, and the tables as stored are
+     * under {@value #STORED_PREFIX}{@code <layer>}.
+     *
+     * @throws TributaryException INTERNAL_ERROR when DuckDB cannot start
+     */
+    public static QueryEngine openAsOf(List<LakeTable> tables, Instant asOf) {
+        QueryEngine engine = start(Optional.of(asOf));
+        try {
+            Map<String, LakeTable> histories = new HashMap<>();
+            Set<String> silverNames = new HashSet<>();
+            for (LakeTable t : tables) {
+                engine.createView(STORED_PREFIX + t.layer().namespace(), t.name(), viewSql(t));
+                if (HistorySql.isHistory(t)) {
+                    histories.put(HistorySql.silverName(t), t);
+                } else if (t.layer() == Layer.SILVER) {
+                    silverNames.add(t.name());
+                }
+            }
+            String at = HistorySql.instant(asOf);
+            for (LakeTable t : tables) {
+                String ns = t.layer().namespace();
+                String viewSql = switch (t.layer()) {
+                    case BRONZE -> t.columns().stream().anyMatch(c -> c.name().equals("_commit_ts"))
+                            ? "SELECT * FROM " + stored(t) + " WHERE _commit_ts <= " + at
+                            : HistorySql.failing(t, "Cannot read " + t.qualifiedName() + " as of " + asOf + ": it has no _commit_ts column");
+                    case SILVER -> {
+                        if (HistorySql.isHistory(t)) {
+                            yield HistorySql.versionsKnownAt(t, stored(t), at);
+                        }
+                        LakeTable history = histories.get(t.name());
+                        yield history == null
+                                ? HistorySql.failing(t, "Cannot read " + t.qualifiedName() + " as of " + asOf + ": it has no history table "
+                                        + t.qualifiedName() + HistorySql.SUFFIX + " (is history disabled for it?)")
+                                : HistorySql.asOf(stored(history), HistorySql.silverProjection(history, Optional.of(t)), at);
+                    }
+                    case GOLD -> HistorySql.failing(t, "Cannot read " + t.qualifiedName() + " as of " + asOf
+                            + ": it is evaluated from its model file, and there is none for it");
+                };
+                engine.createView(ns, t.name(), viewSql);
+            }
+            for (Map.Entry<String, LakeTable> h : histories.entrySet()) {
+                if (!silverNames.contains(h.getKey())) {
+                    engine.createView(Layer.SILVER.namespace(), h.getKey(),
+                            HistorySql.asOf(stored(h.getValue()), HistorySql.silverProjection(h.getValue(), Optional.empty()), at));
+                }
+            }
+            engine.createHistoryMacros(tables, QueryEngine::stored);
+            return engine;
+        } catch (SQLException e) {
+            engine.close();
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot start the query engine: " + e.getMessage(), e);
+        }
+    }
+
+    private static QueryEngine start(Optional<Instant> asOf) {
+        try {
+            Connection c = DriverManager.getConnection("jdbc:duckdb:");
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TimeZone = 'UTC'");
+            }
+            return new QueryEngine(c, asOf);
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot start the query engine: " + e.getMessage(), e);
+        }
+    }
+
+    private static String stored(LakeTable t) {
+        return ident(STORED_PREFIX + t.layer().namespace()) + "." + ident(t.name());
+    }
+
+    private void createView(String schema, String name, String sql) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + ident(schema));
+            s.execute("CREATE OR REPLACE VIEW " + ident(schema) + "." + ident(name) + " AS " + sql);
+        }
+    }
+
+    /** The as-of macros of the history tables among {@code tables}, each reading {@code source(history)}; notes where commit times are. */
+    private void createHistoryMacros(List<LakeTable> tables, Function<LakeTable, String> source) throws SQLException {
+        Map<String, LakeTable> silver = new HashMap<>();
+        for (LakeTable t : tables) {
+            if (t.layer() == Layer.SILVER && !HistorySql.isHistory(t)) {
+                silver.put(t.name(), t);
+            }
+        }
+        for (LakeTable t : tables) {
+            String relation = source.apply(t);
+            if (HistorySql.isHistory(t)) {
+                try (Statement s = connection.createStatement()) {
+                    s.execute("CREATE SCHEMA IF NOT EXISTS " + ident(Layer.SILVER.namespace()));
+                    s.execute(HistorySql.asOfMacro(t, relation, HistorySql.silverProjection(t, Optional.ofNullable(silver.get(HistorySql.silverName(t))))));
+                }
+                commitTimes.add("SELECT max(_valid_from) AS t FROM " + relation);
+                commitTimes.add("SELECT max(_valid_to) AS t FROM " + relation);
+            } else if (t.layer() == Layer.BRONZE && t.columns().stream().anyMatch(c -> c.name().equals("_commit_ts"))) {
+                commitTimes.add("SELECT max(_commit_ts) AS t FROM " + relation);
+            }
+        }
+    }
+
+    /** The instant this engine answers as of; empty when it reads the tables as stored. */
+    public Optional<Instant> asOf() {
+        return asOf;
+    }
+
+    /**
+     * The latest source commit time among the tables as stored (bronze {@code _commit_ts}, history
+     * {@code _valid_from} and {@code _valid_to}): what the lake knows of the source ends there.
+     * Empty when no table has one.
+     */
+    public Optional<Instant> latestCommitTime() {
+        if (commitTimes.isEmpty()) {
+            return Optional.empty();
+        }
+        QueryResult r = query("SELECT epoch_us(max(t)) FROM (" + String.join(" UNION ALL ", commitTimes) + ")");
+        Object micros = r.rows().get(0).get(0);
+        if (micros == null) {
+            return Optional.empty();
+        }
+        long us = ((Number) micros).longValue();
+        return Optional.of(Instant.ofEpochSecond(Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1_000L));
+    }
+
+    /**
+     * Creates or replaces the view {@code <layer>.<name>} as {@code sql}, e.g. a gold model's SELECT
+     * evaluated over the tables of an engine opened as of an instant (define models in dependency order).
+     *
+     * @throws TributaryException INVALID_SQL with DuckDB's message when the SELECT is wrong
+     */
+    public void defineView(Layer layer, String name, String sql) {
+        try {
+            createView(layer.namespace(), name, sql.strip().replaceAll(";+$", ""));
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot define " + layer.namespace() + "." + name + ": " + duckDbMessage(e), e);
         }
     }
 
@@ -144,32 +304,84 @@ public final class QueryEngine implements Closeable {
     }
 
     /**
+     * Defines {@code <layer>.<name>} as a view that fails with {@code message} when read, e.g. a gold
+     * model that cannot be evaluated as of an instant: other queries still run.
+     */
+    public void defineUnreadable(Layer layer, String name, String message) {
+        try {
+            createView(layer.namespace(), name, "SELECT NULL AS unreadable FROM range(1) WHERE error(" + literal(message) + ")");
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot define " + layer.namespace() + "." + name + ": " + duckDbMessage(e), e);
+        }
+    }
+
+    /**
+     * Every version of one row of {@code history} (a {@code silver.<t>_history} table registered
+     * with this engine), oldest first: ordered by {@code _valid_from}, then {@code _position}.
+     * {@code keyValues} are text, cast to the type of the key column of the same index.
+     *
+     * @throws TributaryException INVALID_SQL when a value cannot be cast to its column's type
+     */
+    public QueryResult versions(LakeTable history, List<String> keyColumns, List<String> keyValues) {
+        if (keyColumns.isEmpty() || keyColumns.size() != keyValues.size()) {
+            throw new IllegalArgumentException("Key columns " + keyColumns + " do not match " + keyValues.size() + " value(s)");
+        }
+        Map<String, LakeTable.LakeColumn> columns = new HashMap<>();
+        history.columns().forEach(c -> columns.put(c.name(), c));
+        List<String> conditions = new ArrayList<>();
+        for (String k : keyColumns) {
+            LakeTable.LakeColumn c = columns.get(k);
+            if (c == null) {
+                throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot read the versions of " + history.qualifiedName()
+                        + ": it has no key column " + k);
+            }
+            conditions.add(ident(k) + " = CAST(? AS " + DuckDbTypes.of(c.icebergType()) + ")");
+        }
+        String sql = "SELECT * FROM " + ident(history.layer().namespace()) + "." + ident(history.name()) + " WHERE " + String.join(" AND ", conditions)
+                + " ORDER BY _valid_from, _position";
+        try (java.sql.PreparedStatement s = connection.prepareStatement(sql)) {
+            for (int i = 0; i < keyValues.size(); i++) {
+                s.setString(i + 1, keyValues.get(i));
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                return read(rs);
+            }
+        } catch (SQLException e) {
+            throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot read the versions of " + history.qualifiedName() + ": " + duckDbMessage(e), e);
+        }
+    }
+
+    /**
      * Runs one statement and reads the whole result.
      *
      * @throws TributaryException INVALID_SQL with DuckDB's message when the query is wrong
      */
     public QueryResult query(String sql) {
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            ResultSetMetaData meta = rs.getMetaData();
-            int n = meta.getColumnCount();
-            List<String> columns = new ArrayList<>(n);
-            List<String> types = new ArrayList<>(n);
-            for (int i = 1; i <= n; i++) {
-                columns.add(meta.getColumnLabel(i));
-                types.add(meta.getColumnTypeName(i));
-            }
-            List<List<Object>> rows = new ArrayList<>();
-            while (rs.next()) {
-                List<Object> row = new ArrayList<>(n);
-                for (int i = 1; i <= n; i++) {
-                    row.add(rs.getObject(i));
-                }
-                rows.add(row);
-            }
-            return new QueryResult(columns, types, rows);
+            return read(rs);
         } catch (SQLException e) {
             throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + duckDbMessage(e), e);
         }
+    }
+
+    private static QueryResult read(ResultSet rs) throws SQLException {
+        ResultSetMetaData meta = rs.getMetaData();
+        int n = meta.getColumnCount();
+        List<String> columns = new ArrayList<>(n);
+        List<String> types = new ArrayList<>(n);
+        for (int i = 1; i <= n; i++) {
+            columns.add(meta.getColumnLabel(i));
+            types.add(meta.getColumnTypeName(i));
+        }
+        List<List<Object>> rows = new ArrayList<>();
+        while (rs.next()) {
+            List<Object> row = new ArrayList<>(n);
+            for (int i = 1; i <= n; i++) {
+                row.add(rs.getObject(i));
+            }
+            rows.add(row);
+        }
+        return new QueryResult(columns, types, rows);
     }
 
     /** DuckDB's own message, without the JDBC exception class it is wrapped in. */

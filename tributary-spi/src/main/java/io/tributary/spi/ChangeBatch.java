@@ -15,11 +15,17 @@ import java.util.List;
  * state is replaced by what the snapshot reads (a snapshot restarted after a crash must not keep
  * rows it no longer sees).</li>
  * <li>{@code snapshotCompleted}: tables whose initial snapshot finished with this batch.</li>
+ * <li>{@code consistent}: the end of the last source transaction this batch completes, not after
+ * {@code through}: equal to {@code through} when the batch ends between transactions, and before
+ * the first event of a transaction the batch holds only a part of (a transaction larger than a
+ * batch is handed over in several). Readers of the lake read every table at this position, so they
+ * never see part of a transaction.</li>
  * </ul>
  */
 public record ChangeBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, List<TableId> snapshotStarted,
-                          List<TableId> snapshotCompleted) {
+                          List<TableId> snapshotCompleted, SourcePosition consistent) {
     public ChangeBatch {
+        requireNonNull(consistent, "consistent is null");
         events = List.copyOf(requireNonNull(events, "events is null"));
         requireNonNull(through, "through is null");
         requireNonNull(offset, "offset is null");
@@ -28,5 +34,14 @@ public record ChangeBatch(List<ChangeEvent> events, SourcePosition through, Sour
         if (!events.isEmpty() && events.get(events.size() - 1).position().isAfter(through)) {
             throw new IllegalArgumentException("Batch position " + through + " is before its last event " + events.get(events.size() - 1).position());
         }
+        if (consistent.isAfter(through)) {
+            throw new IllegalArgumentException("Consistent position " + consistent + " is after the batch position " + through);
+        }
+    }
+
+    /** A batch that ends between transactions: consistent through {@code through}. */
+    public ChangeBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, List<TableId> snapshotStarted,
+                       List<TableId> snapshotCompleted) {
+        this(events, through, offset, snapshotStarted, snapshotCompleted, through);
     }
 }

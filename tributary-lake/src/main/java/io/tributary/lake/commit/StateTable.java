@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's state table {@code tributary.state}: after every table of a micro-batch has
- * committed, an empty snapshot whose summary records the consistent watermark, the source offset
- * to resume from and the commit time. Its current snapshot is where a restart resumes.
+ * committed, an empty snapshot whose summary records the watermark, the source offset to resume
+ * from, the commit time and the transaction-consistent position ({@value #CONSISTENT_POSITION};
+ * absent in lakes written before it existed, where the watermark stands for it). Its current
+ * snapshot is where a restart resumes and where readers read.
  *
  * <p>It also holds the lake's {@link Lease}: a pipeline {@link #acquire}s it at start (refused while
  * another owner's lease is live, taken over with the next epoch when it is stale), and every later
@@ -43,6 +45,8 @@ public final class StateTable {
     private volatile PreviousOwner previousOwner = PreviousOwner.RELEASED_OR_NONE;
     private static final Logger LOG = LoggerFactory.getLogger(StateTable.class);
     private static final String COMMITTED_AT = "tributary.committed-at";
+    /** Summary key of the end of the last source transaction every table holds in full. */
+    public static final String CONSISTENT_POSITION = "tributary.consistent-position";
 
     private final LakeCatalog catalog;
     private final String pipeline;
@@ -62,25 +66,43 @@ public final class StateTable {
         if (s == null || s.summary().get(SnapshotPositions.POSITION) == null) {
             return Optional.empty();
         }
+        SourcePosition watermark = SourcePosition.decode(s.summary().get(SnapshotPositions.POSITION));
+        String consistent = s.summary().get(CONSISTENT_POSITION);
         return Optional.of(new CommittedState(
-                SourcePosition.decode(s.summary().get(SnapshotPositions.POSITION)),
+                watermark,
                 new SourceOffset(s.summary().get(SnapshotPositions.OFFSET)),
-                Instant.parse(s.summary().getOrDefault(COMMITTED_AT, Instant.ofEpochMilli(s.timestampMillis()).toString()))));
+                Instant.parse(s.summary().getOrDefault(COMMITTED_AT, Instant.ofEpochMilli(s.timestampMillis()).toString())),
+                consistent == null ? watermark : SourcePosition.decode(consistent)));
     }
 
+    /** Records a watermark that ends between transactions: consistent through itself. */
     public void record(SourcePosition watermark, SourceOffset offset, Instant committedAt) {
+        record(watermark, offset, committedAt, watermark);
+    }
+
+    /**
+     * Records the watermark, offset and commit time with the transaction-consistent position.
+     *
+     * @throws IllegalArgumentException when {@code consistent} is after {@code watermark}
+     */
+    public void record(SourcePosition watermark, SourceOffset offset, Instant committedAt, SourcePosition consistent) {
+        if (consistent.isAfter(watermark)) {
+            throw new IllegalArgumentException("Consistent position " + consistent + " is after the watermark " + watermark);
+        }
         Table table = ensure();
         if (lease == null) {
             catalog.commit(SnapshotPositions.stamp(table.newAppend(), pipeline, watermark)
                     .set(SnapshotPositions.OFFSET, offset.token())
-                    .set(COMMITTED_AT, committedAt.toString()));
+                    .set(COMMITTED_AT, committedAt.toString())
+                    .set(CONSISTENT_POSITION, consistent.encoded()));
             return;
         }
         commitHeld("record the watermark " + watermark, committedAt, previous -> Map.of(
                 SnapshotPositions.POSITION, watermark.encoded(),
                 SnapshotPositions.PIPELINE, pipeline,
                 SnapshotPositions.OFFSET, offset.token(),
-                COMMITTED_AT, committedAt.toString()));
+                COMMITTED_AT, committedAt.toString(),
+                CONSISTENT_POSITION, consistent.encoded()));
     }
 
     /**
@@ -202,7 +224,7 @@ public final class StateTable {
     /** The watermark, offset and commit time of a state snapshot's summary, to be kept by a snapshot that only changes the lease. */
     private static Map<String, String> carried(Map<String, String> summary) {
         Map<String, String> out = new HashMap<>();
-        for (String key : List.of(SnapshotPositions.POSITION, SnapshotPositions.PIPELINE, SnapshotPositions.OFFSET, COMMITTED_AT)) {
+        for (String key : List.of(SnapshotPositions.POSITION, SnapshotPositions.PIPELINE, SnapshotPositions.OFFSET, COMMITTED_AT, CONSISTENT_POSITION)) {
             if (summary.get(key) != null) {
                 out.put(key, summary.get(key));
             }

@@ -1,6 +1,5 @@
 package io.tributary.lake.scan;
 
-import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.layout.Layer;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourcePosition;
@@ -19,9 +18,11 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
 
 /**
- * A lake table at its current snapshot, described without Iceberg types so query engines can read
- * it: columns, the live data files with their data sequence numbers, and the delete files that
- * apply to them (Iceberg spec, "Scan Planning").
+ * A lake table at one of its snapshots (the current one, or one chosen by
+ * {@link ConsistentSnapshots}), described without Iceberg types so query engines can read it:
+ * columns (of the table's current schema), the live data files of that snapshot with their data
+ * sequence numbers, and the delete files that apply to them (Iceberg spec, "Scan Planning").
+ * {@code position} is the snapshot's effective source position ({@link ConsistentSnapshots#effectivePosition}).
  */
 public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
                         Optional<SourcePosition> position, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
@@ -49,18 +50,34 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         return layer.namespace() + "." + name;
     }
 
+    /** The table at its current snapshot. */
     public static LakeTable of(Layer layer, Table table) {
+        Snapshot current = table.currentSnapshot();
+        return of(layer, table, current == null ? Optional.empty() : Optional.of(current.snapshotId()));
+    }
+
+    /**
+     * The table at snapshot {@code snapshotId}, or empty (no rows) when absent.
+     *
+     * @throws TributaryException TABLE_NOT_FOUND when the table has no such snapshot (e.g. expired),
+     *                            LAKE_IO_FAILED when its manifests cannot be read
+     */
+    public static LakeTable of(Layer layer, Table table, Optional<Long> snapshotId) {
         List<LakeColumn> columns = new ArrayList<>();
         for (Types.NestedField f : table.schema().columns()) {
             List<String> former = table.schemas().values().stream().map(s -> s.findField(f.fieldId())).filter(java.util.Objects::nonNull)
                     .map(Types.NestedField::name).filter(n -> !n.equals(f.name())).distinct().toList();
             columns.add(new LakeColumn(f.name(), f.type().toString(), f.fieldId(), former));
         }
-        Snapshot current = table.currentSnapshot();
+        Snapshot current = snapshotId.map(table::snapshot).orElse(null);
+        if (snapshotId.isPresent() && current == null) {
+            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot read " + table.name() + " at snapshot " + snapshotId.get()
+                    + ": the table has no such snapshot (expired?)");
+        }
         List<DataFileRef> data = new ArrayList<>();
         java.util.Map<String, DeleteFileRef> deletes = new java.util.LinkedHashMap<>();
         if (current != null) {
-            try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+            try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(current.snapshotId()).planFiles()) {
                 for (FileScanTask task : tasks) {
                     data.add(new DataFileRef(task.file().path().toString(), task.file().dataSequenceNumber(), task.file().recordCount()));
                     for (DeleteFile d : task.deletes()) {
@@ -81,6 +98,6 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         return new LakeTable(layer, table.name().substring(table.name().lastIndexOf('.') + 1), columns,
                 Optional.ofNullable(current).map(Snapshot::snapshotId),
                 Optional.ofNullable(current).map(s -> Instant.ofEpochMilli(s.timestampMillis())),
-                SnapshotPositions.committed(table), data, new ArrayList<>(deletes.values()));
+                current == null ? Optional.empty() : ConsistentSnapshots.effectivePosition(table, current), data, new ArrayList<>(deletes.values()));
     }
 }

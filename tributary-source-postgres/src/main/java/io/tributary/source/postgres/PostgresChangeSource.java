@@ -293,7 +293,7 @@ public final class PostgresChangeSource implements ChangeSource {
                                     throw new StopDelivery();
                                 }
                                 ChangeBatch batch = new ChangeBatch(delivered.events(), delivered.through(), OffsetCodec.withTables(delivered.offset(), addedTables.capturedAsOf(delivered.events(), delivered.offset())),
-                                        delivered.snapshotStarted(), delivered.snapshotCompleted());
+                                        delivered.snapshotStarted(), delivered.snapshotCompleted(), delivered.consistent());
                                 if (assembler.takeSnapshotEnded()) {
                                     // The snapshot's rows carry Debezium's snapshot LSN, a little before the new
                                     // slot's consistent point, where the slot is confirmed. The lake's watermark

@@ -29,6 +29,10 @@ import org.apache.kafka.connect.source.SourceRecord;
  * the offset of the last record before the transaction: a restart after committing part of it
  * replays the whole transaction, and the lake skips the events it already holds by position.
  *
+ * <p>Each batch tells its consistent position ({@link ChangeBatch#consistent()}): its {@code through}
+ * when it ends between transactions, and the end of the last complete transaction (the position
+ * delivered before the split one) for a batch cut inside a transaction.
+ *
  * <p>Only records that end a unit (a transaction's END, a snapshot read, a heartbeat between
  * transactions) are kept for acknowledgement, in a FIFO with the position whose commit makes them
  * safe to acknowledge. The records of an open transaction are not kept: Debezium keeps only the
@@ -78,6 +82,10 @@ public final class BatchAssembler<R> {
     private long polls;
     private boolean streaming;
     private boolean inTransaction;
+    // While a transaction's events are released into batches: a batch cut before its last event is
+    // consistent only through what was delivered before the transaction.
+    private boolean releasing;
+    private SourcePosition releasingEnd;
     private boolean snapshotEnded;
     private long snapshotOrdinal;
     // The batch being filled, and the record whose offset resumes right after it (null when it is
@@ -141,16 +149,22 @@ public final class BatchAssembler<R> {
                     // Without any offset to resume from yet, a part of the transaction cannot be
                     // committed alone: it then goes whole into one batch.
                     boolean cut = lastRecord != null || lastOffset != null;
-                    transaction.release(commitLsn, event -> {
-                        count[0]++;
-                        if (event.position().isAfter(resumeFrom)) {
-                            events.add(event);
-                            eventsEstimate += event.estimatedBytes();
-                            if (cut && full()) {
-                                handOver(event.position());
+                    releasing = true;
+                    releasingEnd = new SourcePosition(commitLsn, Math.max(0, transaction.size() - 1));
+                    try {
+                        transaction.release(commitLsn, event -> {
+                            count[0]++;
+                            if (event.position().isAfter(resumeFrom)) {
+                                events.add(event);
+                                eventsEstimate += event.estimatedBytes();
+                                if (cut && full()) {
+                                    handOver(event.position());
+                                }
                             }
-                        }
-                    });
+                        });
+                    } finally {
+                        releasing = false;
+                    }
                     SourcePosition last = new SourcePosition(commitLsn, Math.max(0, count[0] - 1));
                     addResolved(handle, last);
                     if (last.isAfter(lastDelivered)) {
@@ -284,7 +298,10 @@ public final class BatchAssembler<R> {
             throw new IllegalStateException("No source offset to hand over a batch through " + through);
         }
         SourcePosition position = through.isAfter(lastDelivered) ? through : lastDelivered;
-        ChangeBatch batch = new ChangeBatch(List.copyOf(events), position, lastOffset, List.copyOf(snapshotsStarted), List.copyOf(snapshotsCompleted));
+        // lastDelivered moves past a transaction only once all of it was released.
+        SourcePosition consistent = releasing && releasingEnd.isAfter(position) ? lastDelivered : position;
+        ChangeBatch batch = new ChangeBatch(List.copyOf(events), position, lastOffset, List.copyOf(snapshotsStarted), List.copyOf(snapshotsCompleted),
+                consistent);
         events.clear();
         eventsEstimate = 0;
         snapshotsStarted.clear();
@@ -316,7 +333,8 @@ public final class BatchAssembler<R> {
             return batch;
         }
         lastDelivered = raised;
-        return new ChangeBatch(batch.events(), raised, batch.offset(), batch.snapshotStarted(), batch.snapshotCompleted());
+        return new ChangeBatch(batch.events(), raised, batch.offset(), batch.snapshotStarted(), batch.snapshotCompleted(),
+                batch.consistent().equals(batch.through()) ? raised : batch.consistent());
     }
 
     /** Records whose position is committed, oldest first, removed from the FIFO. */

@@ -58,6 +58,7 @@ final class OpenTransaction implements Closeable {
     private final Limits limits;
     private final List<SourceRecord> held = new ArrayList<>();
     private long heldBytes;
+    private long events;
     private Spill spill;
 
     OpenTransaction(ChangeEventConverter converter, Limits limits) {
@@ -66,6 +67,7 @@ final class OpenTransaction implements Closeable {
     }
 
     void add(SourceRecord record) {
+        events++;
         if (spill != null) {
             spill.append(record);
             return;
@@ -85,6 +87,11 @@ final class OpenTransaction implements Closeable {
         }
         held.add(record);
         heldBytes += bytes;
+    }
+
+    /** How many change events the transaction holds so far. */
+    long size() {
+        return events;
     }
 
     boolean isEmpty() {
@@ -118,6 +125,7 @@ final class OpenTransaction implements Closeable {
     /** Forgets the held records (and the spill file), e.g. when a transaction is not ended. */
     @Override
     public void close() {
+        events = 0;
         held.clear();
         heldBytes = 0;
         if (spill != null) {

@@ -59,6 +59,8 @@ class BatchAssemblerTest {
         assertThat(batches).flatExtracting(ChangeBatch::events).extracting(e -> e.after().get(1)).containsExactlyElementsOf(names(0, 10));
         assertThat(batches).flatExtracting(ChangeBatch::events).allSatisfy(e -> assertThat(e.raw()).hasValueSatisfying(raw -> assertThat(raw).contains("\"op\":\"c\"")));
         assertThat(batches).extracting(ChangeBatch::through).containsExactly(position(1000, 3), position(1000, 7), position(1000, 9));
+        assertThat(batches).extracting(ChangeBatch::consistent).as("parts of the transaction are consistent only through the position before it")
+                .containsExactly(position(500, 0), position(500, 0), position(1000, 9));
         // A restart after committing the first parts resumes before the transaction, which is replayed whole.
         assertThat(batches).extracting(ChangeBatch::offset).containsExactly(RESUME, RESUME, OffsetCodec.encode(PARTITION, poll.get(poll.size() - 1).sourceOffset()));
         assertThat(assembler.acknowledgeable(position(1000, 7))).as("nothing to acknowledge inside the transaction").isEmpty();
@@ -66,6 +68,19 @@ class BatchAssemblerTest {
         try (var files = Files.list(spillDirectory)) {
             assertThat(files).as("spill file deleted").isEmpty();
         }
+    }
+
+    @Test
+    void aBatchCutAtTheLastEventOfATransactionIsConsistentThroughIt() {
+        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(transaction(7, 1000, 8), batches::add);
+
+        // The last, empty batch carries the offset of the transaction's END record.
+        assertThat(batches).extracting(b -> b.events().size()).containsExactly(4, 4, 0);
+        assertThat(batches).extracting(ChangeBatch::through).containsExactly(position(1000, 3), position(1000, 7), position(1000, 7));
+        assertThat(batches).extracting(ChangeBatch::consistent).containsExactly(position(500, 0), position(1000, 7), position(1000, 7));
     }
 
     @Test
@@ -104,6 +119,7 @@ class BatchAssemblerTest {
         assertThat(batches).extracting(ChangeBatch::offset).containsExactly(OffsetCodec.encode(PARTITION, small.get(small.size() - 1).sourceOffset()),
                 OffsetCodec.encode(PARTITION, small.get(small.size() - 1).sourceOffset()), OffsetCodec.encode(PARTITION, large.get(large.size() - 1).sourceOffset()));
         assertThat(batches).flatExtracting(ChangeBatch::events).extracting(e -> e.after().get(1)).containsExactlyElementsOf(concat(names(0, 2), names(0, 6)));
+        assertThat(batches).extracting(ChangeBatch::consistent).containsExactly(position(900, 1), position(900, 1), position(1000, 5));
     }
 
     @Test

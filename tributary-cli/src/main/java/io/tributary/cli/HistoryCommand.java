@@ -1,0 +1,83 @@
+package io.tributary.cli;
+
+import io.tributary.config.PipelineConfig;
+import io.tributary.lake.Lake;
+import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.layout.Layer;
+import io.tributary.lake.scan.LakeTable;
+import io.tributary.lake.scan.LakeView;
+import io.tributary.lake.scan.TableKeys;
+import io.tributary.query.QueryEngine;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "history", description = {"Print every version of one row of a silver table, oldest first (by _valid_from, then _position), "
+        + "from its history table silver.<table>_history, read at the lake's transaction-consistent position.",
+        "Example: tributary history -c pipeline.yaml orders --key 42"})
+final class HistoryCommand implements Callable<Integer> {
+    private static final String HISTORY = "_history";
+
+    @Mixin
+    ConfigOption options;
+
+    @Option(names = "--format", defaultValue = "table", description = "table, csv or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--key", required = true, paramLabel = "<value>",
+            description = "A value of the row's primary key; repeat it for each key column, in the order of the table's columns.")
+    List<String> key;
+
+    @Parameters(index = "0", paramLabel = "<table>", description = "The silver table, e.g. orders or silver.orders.")
+    String table;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        ResultPrinter.Format f = ResultPrinter.format(format);
+        PipelineConfig config = options.load();
+        if (!Files.exists(config.lake().warehouse().resolve(LakeCatalog.CATALOG_FILE))) {
+            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot show the history of '" + table + "': the lake at "
+                    + config.lake().warehouse() + " has no tables yet. Run 'tributary run -c " + options.config + "' first");
+        }
+        String name = table.startsWith(Layer.SILVER.namespace() + ".") ? table.substring(Layer.SILVER.namespace().length() + 1) : table;
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
+            LakeView view = lake.consistentView();
+            List<String> known = view.tables().stream().filter(t -> t.layer() == Layer.SILVER && !t.name().endsWith(HISTORY)).map(LakeTable::name)
+                    .sorted().toList();
+            if (!known.contains(name)) {
+                throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot show the history of '" + table + "': there is no table silver." + name
+                        + ". Known tables: " + (known.isEmpty() ? "none" : String.join(", ", known)));
+            }
+            Optional<LakeTable> history = view.tables().stream().filter(t -> t.layer() == Layer.SILVER && t.name().equals(name + HISTORY)).findFirst();
+            if (history.isEmpty()) {
+                throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot show the history of silver." + name + ": it has no history table silver."
+                        + name + HISTORY + " (is history disabled for it?)");
+            }
+            List<String> keyColumns = lake.load(Layer.SILVER, name).map(TableKeys::primaryKey).orElse(List.of());
+            if (keyColumns.isEmpty()) {
+                throw new TributaryException(ErrorCode.NO_PRIMARY_KEY, "Cannot show the history of one row of silver." + name
+                        + ": the table has no primary key. Query silver." + name + HISTORY + " with 'tributary sql' instead");
+            }
+            if (keyColumns.size() != key.size()) {
+                throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": its primary key is ("
+                        + String.join(", ", keyColumns) + "), " + keyColumns.size() + (keyColumns.size() == 1 ? " value" : " values") + " with --key, got "
+                        + key.size());
+            }
+            try (QueryEngine engine = QueryEngine.open(view.tables())) {
+                ResultPrinter.print(engine.versions(history.get(), keyColumns, key), f, spec.commandLine().getOut());
+            }
+        }
+        return 0;
+    }
+}
