@@ -301,24 +301,39 @@ public final class HistoryWriter {
         }
 
         private void readOpen(Expression keys, Set<List<Object>> wanted) {
+            List<Types.NestedField> keyFields = keyNames.stream().map(schema::findField).toList();
             try (CloseableIterable<Record> open = LiveRows.of(table, Expressions.and(Expressions.isNull("_valid_to"), keys))) {
                 for (Record r : open) {
                     read++;
-                    List<Object> key = new ArrayList<>(keyNames.size());
-                    for (String k : keyNames) {
-                        key.add(normalized(r.getField(k)));
+                    List<Object> key = new ArrayList<>(keyFields.size());
+                    for (Types.NestedField field : keyFields) {
+                        key.add(normalized(r.getField(field.name()), field.type()));
                     }
                     if (wanted == null || wanted.contains(key)) {
-                        Record previous = before.put(key, r.copy());
-                        if (previous != null) {
-                            throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot extend the history of " + table.name()
-                                    + ": a key has two open versions, at positions " + previous.getField("_position") + " and " + r.getField("_position"), null);
+                        // Iceberg's generic reader does not apply equality deletes on UUID columns
+                        // (it reads them as byte arrays, equal only to themselves), so a version closed
+                        // by an earlier commit may still show as open here: the open version is the
+                        // key's latest, as a key's versions are closed in position order.
+                        Record previous = before.get(key);
+                        if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
+                            before.put(key, writable(r));
                         }
                     }
                 }
             } catch (IOException e) {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
             }
+        }
+
+        /** A copy of a record read from the table, with values in the classes the writers take (the reader gives UUIDs as UUIDs). */
+        private Record writable(Record read) {
+            Record r = read.copy();
+            for (int i = 0; i < schema.columns().size(); i++) {
+                if (r.get(i) instanceof java.util.UUID) {
+                    r.set(i, IcebergTypes.toIcebergValue(r.get(i)));
+                }
+            }
+            return r;
         }
 
         void apply(ChangeEvent e, ChangeEvent next) {
@@ -441,6 +456,14 @@ public final class HistoryWriter {
      * A key value in one form whether it comes from a change event or from a read of the table:
      * whole numbers as longs, floats as doubles, binary as a byte buffer.
      */
+    static Object normalized(Object value, Type type) {
+        if (type.typeId() == Type.TypeID.UUID && (value instanceof byte[] || value instanceof ByteBuffer)) {
+            ByteBuffer b = value instanceof byte[] bytes ? ByteBuffer.wrap(bytes) : ((ByteBuffer) value).duplicate();
+            return new java.util.UUID(b.getLong(), b.getLong());
+        }
+        return normalized(value);
+    }
+
     static Object normalized(Object value) {
         if (value instanceof Byte || value instanceof Short || value instanceof Integer) {
             return ((Number) value).longValue();
@@ -454,8 +477,13 @@ public final class HistoryWriter {
         return value;
     }
 
-    /** Key column types whose values are Iceberg expression literals as they are; a key of other types is looked up without a filter on that column. */
-    private static final Set<Type.TypeID> FILTERABLE = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.STRING, Type.TypeID.UUID,
+    /**
+     * Key column types whose values are Iceberg expression literals as they are; a key column of
+     * another type is looked up without a filter on it. UUID is left out: Iceberg's Parquet
+     * row-group filter fails on an {@code in} predicate over a UUID column (ClassCastException in
+     * ParquetMetricsRowGroupFilter), so a UUID-keyed table reads all its open versions per lookup.
+     */
+    private static final Set<Type.TypeID> FILTERABLE = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.STRING,
             Type.TypeID.BINARY, Type.TypeID.DECIMAL, Type.TypeID.BOOLEAN);
 
     /** A normalized key value as an Iceberg expression literal for {@code field}. */
