@@ -119,7 +119,7 @@ public final class HistoryWriter {
     public int apply(TableIdentifier silverId, List<ChangeEvent> events, TableOptions options) {
         TableIdentifier id = historyOf(silverId);
         try {
-            return write(id, events, options);
+            return write(silverId, id, events, options);
         } catch (RuntimeException e) {
             // The cache may now be ahead of the table (or behind): the next batch reads the table.
             cache.remove(id);
@@ -127,7 +127,7 @@ public final class HistoryWriter {
         }
     }
 
-    private int write(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
+    private int write(TableIdentifier silverId, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
         Map<String, String> renamedFrom = new LinkedHashMap<>();
         options.renamedFrom().forEach((now, before) -> renamedFrom.put(SilverWriter.silverName(now, options), SilverWriter.silverName(before, options)));
         Table table = null;
@@ -147,7 +147,11 @@ public final class HistoryWriter {
             }
         }
         Schema schema = table.schema();
-        Batch batch = new Batch(table, schema, events.get(events.size() - 1).schema(), options);
+        Table silver = catalog.load(silverId).orElse(null);
+        if (silver == null) {
+            return 0;
+        }
+        Batch batch = new Batch(table, schema, silver, options);
         OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
         cached.follow(schema.schemaId());
         batch.loadOpenVersions(events, cached);
@@ -219,23 +223,23 @@ public final class HistoryWriter {
         private TableSchema projected;
         private SilverProjection projection;
 
-        Batch(Table table, Schema schema, TableSchema source, TableOptions options) {
+        Batch(Table table, Schema schema, Table silver, TableOptions options) {
             this.table = table;
             this.schema = schema;
             this.options = options;
-            this.keyNames = keyNames(schema, source, options);
+            this.keyNames = keyNames(silver);
             List<String> deleteColumns = new ArrayList<>(keyNames);
             deleteColumns.add("_position");
             this.deleteSchema = schema.select(deleteColumns);
         }
 
-        /** The key columns of the latest source schema, by their names in the table. */
-        private static List<String> keyNames(Schema schema, TableSchema source, TableOptions options) {
-            List<String> out = new ArrayList<>();
-            for (String name : new SilverProjection(source, options).keyNames()) {
-                out.add(schema.findField(name) != null ? name : SilverWriter.renamedTo(name, schema, options));
-            }
-            return out;
+        /**
+         * The key columns: silver's identifier fields, in silver's column order (the order of
+         * {@link #key}). Silver is written before its history, so it knows the latest key.
+         */
+        private static List<String> keyNames(Table silver) {
+            Schema s = silver.schema();
+            return s.columns().stream().filter(f -> s.identifierFieldIds().contains(f.fieldId())).map(Types.NestedField::name).toList();
         }
 
         private SilverProjection projection(TableSchema source) {
