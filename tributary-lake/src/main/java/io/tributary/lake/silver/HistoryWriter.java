@@ -299,6 +299,16 @@ public final class HistoryWriter {
                         values.add(literal(key.get(i), field));
                     }
                     filter = Expressions.and(filter, Expressions.in(keyNames.get(i), values));
+                    if (ORDERED.contains(field.type().typeId())) {
+                        // Iceberg prunes files by an IN list of at most 200 values only; the range of
+                        // the keys prunes them whatever their number (an initial snapshot reads keys
+                        // in order, so each micro-batch's range misses the files written before).
+                        @SuppressWarnings({"unchecked", "rawtypes"})
+                        List<Comparable> ordered = (List) values;
+                        filter = Expressions.and(filter, Expressions.and(
+                                Expressions.greaterThanOrEqual(keyNames.get(i), java.util.Collections.min(ordered)),
+                                Expressions.lessThanOrEqual(keyNames.get(i), java.util.Collections.max(ordered))));
+                    }
                 }
                 readOpen(filter, Set.copyOf(missing));
             }
@@ -489,6 +499,9 @@ public final class HistoryWriter {
      */
     private static final Set<Type.TypeID> FILTERABLE = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.STRING,
             Type.TypeID.BINARY, Type.TypeID.DECIMAL, Type.TypeID.BOOLEAN);
+
+    /** Key column types whose literal values compare in Java as Iceberg orders them. */
+    private static final Set<Type.TypeID> ORDERED = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.DECIMAL);
 
     /** A normalized key value as an Iceberg expression literal for {@code field}. */
     private static Object literal(Object value, Types.NestedField field) {
