@@ -261,7 +261,7 @@ public final class Lake implements Closeable {
         List<ChangeEvent> forBronze = after(bronzeId, events);
         List<ChangeEvent> withReset = reset ? resetFirst(events) : events;
         List<ChangeEvent> forSilver = after(silverId, withReset);
-        List<ChangeEvent> forHistory = history != null && keyed(events, historyId) ? after(historyId, withReset) : List.of();
+        List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
         int snapshots = 0;
         try {
             if (!forBronze.isEmpty()) {
@@ -305,20 +305,6 @@ public final class Lake implements Closeable {
             committedPositions.remove(historyId);
             throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * Whether the table has a key, so a history: keyless tables have none (their rows have no
-     * identity to version). Truncate events carry no key columns: a batch of truncates only goes
-     * to the history if the table has one.
-     */
-    private boolean keyed(List<ChangeEvent> events, TableIdentifier historyId) {
-        for (ChangeEvent e : events) {
-            if (e.operation() != io.tributary.spi.ChangeOperation.TRUNCATE) {
-                return e.schema().hasKey();
-            }
-        }
-        return catalog.load(historyId).isPresent();
     }
 
     private List<ChangeEvent> after(TableIdentifier id, List<ChangeEvent> events) {

@@ -12,7 +12,6 @@ import io.tributary.config.SslMode;
 import io.tributary.lake.Lake;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.lake.layout.Layer;
-import io.tributary.lake.scan.LakeTable;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
@@ -106,11 +105,13 @@ class HistoryIT {
         step(db, instants, "TRUNCATE lines");
         step(db, instants, "INSERT INTO lines VALUES (1, 1, 'apple', 7), (5, 1, 'plum', 1)", "UPDATE accounts SET owner = 'six' WHERE id = 6",
                 "DELETE FROM accounts WHERE id = 3", "DELETE FROM notes WHERE ctid = (SELECT min(ctid) FROM notes)");
-        step(db, instants, "UPDATE accounts SET balance = 1 WHERE id = 1", "UPDATE lines SET item = 'green apple' WHERE order_id = 1 AND line = 1");
+        step(db, instants, "UPDATE accounts SET balance = 1 WHERE id = 1", "UPDATE lines SET item = 'green apple' WHERE order_id = 1 AND line = 1",
+                "UPDATE notes SET body = 'bye' WHERE ctid = (SELECT max(ctid) FROM notes)");
         run(narrow);
         step(db, instants, "UPDATE accounts SET balance = 2 WHERE id = 1", "UPDATE accounts SET balance = 3 WHERE id = 1",
-                "UPDATE accounts SET id = 11, balance = 4 WHERE id = 1", "DELETE FROM lines WHERE order_id = 5");
-        step(db, instants, "UPDATE accounts SET balance = balance * 2", "INSERT INTO accounts VALUES (1, 'reborn', 1)");
+                "UPDATE accounts SET id = 11, balance = 4 WHERE id = 1", "DELETE FROM lines WHERE order_id = 5", "INSERT INTO notes VALUES ('x'), ('x')");
+        step(db, instants, "UPDATE accounts SET balance = balance * 2", "INSERT INTO accounts VALUES (1, 'reborn', 1)", "DELETE FROM notes WHERE body = 'bye'");
+        step(db, instants, "TRUNCATE notes", "INSERT INTO notes VALUES ('after')");
         run(narrow);
         System.out.printf("HistoryIT: 4 pipeline runs in %d ms%n", Duration.ofNanos(System.nanoTime() - started).toMillis());
 
@@ -143,18 +144,24 @@ class HistoryIT {
 
             assertInvariants(q, "accounts", "id", "id, owner, balance");
             assertInvariants(q, "lines", "order_id, line", "order_id, line, item, qty");
-            // A table without a key gets no history, and its silver still follows the source.
-            assertThat(lake.tables()).extracting(LakeTable::qualifiedName).contains("silver.notes").doesNotContain("silver.notes_history");
-            assertThat(q.query("SELECT count(*) FROM silver.notes").rows()).containsExactly(row(Long.parseLong(postgres.queryOne(db, "SELECT count(*) FROM notes"))));
+            // A table without a key: each row instance is a version, closed by a delete, an update or a truncate.
+            assertThat(q.query("SELECT body, _op, _valid_to IS NULL FROM silver.notes_history ORDER BY _position").rows()).containsExactly(
+                    row("hello", "r", false), row("hello", "r", false), row("hello", "c", false), row("bye", "u", false),
+                    row("x", "c", false), row("x", "c", false), row("after", "c", true));
+            assertThat(q.query("SELECT body FROM silver.notes_history WHERE _is_current ORDER BY 1").rows())
+                    .isEqualTo(q.query("SELECT body FROM silver.notes ORDER BY 1").rows()).isEqualTo(source(db, "SELECT body FROM notes ORDER BY 1"));
+            assertThat(q.query("SELECT count(*) FROM silver.notes_history WHERE _is_deleted OR _is_current <> (_valid_to IS NULL)").rows()).containsExactly(row(0L));
 
             // Time travel: at every recorded instant, the versions valid then are the source's rows then.
-            assertThat(instants).hasSize(9);
+            assertThat(instants).hasSize(10);
             for (int i = 0; i < instants.size(); i++) {
                 String at = instants.get(i);
                 assertThat(asOf(q, "SELECT id, owner, balance FROM silver.accounts_history WHERE " + AS_OF + " ORDER BY id", at))
                         .as("accounts at T%d = %s", i, at).isEqualTo(source(db, "SELECT id, owner, balance FROM snap" + i + "_accounts ORDER BY id"));
                 assertThat(asOf(q, "SELECT order_id, line, item, qty FROM silver.lines_history WHERE " + AS_OF + " ORDER BY 1, 2", at))
                         .as("lines at T%d = %s", i, at).isEqualTo(source(db, "SELECT order_id, line, item, qty FROM snap" + i + "_lines ORDER BY 1, 2"));
+                assertThat(asOf(q, "SELECT body FROM silver.notes_history WHERE " + AS_OF + " ORDER BY 1", at))
+                        .as("notes at T%d = %s", i, at).isEqualTo(source(db, "SELECT body FROM snap" + i + "_notes ORDER BY 1"));
             }
             // Before the initial snapshot read them, the tables had no rows in the lake's history.
             assertThat(asOf(q, "SELECT id FROM silver.accounts_history WHERE " + AS_OF, "2000-01-01 00:00:00+00")).isEmpty();
@@ -251,7 +258,8 @@ class HistoryIT {
         pause();
         String at = postgres.queryOne(db, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
         int i = instants.size();
-        postgres.execute(db, "CREATE TABLE snap" + i + "_accounts AS SELECT * FROM accounts", "CREATE TABLE snap" + i + "_lines AS SELECT * FROM lines");
+        postgres.execute(db, "CREATE TABLE snap" + i + "_accounts AS SELECT * FROM accounts", "CREATE TABLE snap" + i + "_lines AS SELECT * FROM lines",
+                "CREATE TABLE snap" + i + "_notes AS SELECT * FROM notes");
         instants.add(at);
         pause();
     }

@@ -75,7 +75,8 @@ class HistoryLakeTest {
                 event(ChangeOperation.DELETE, ITEMS, item(2, 20), null, 200, 2, 2),
                 event(ChangeOperation.UPDATE, ITEMS, item(3, 30), item(30, 30), 200, 3, 2),
                 event(ChangeOperation.CREATE, ITEMS, null, item(4, 40), 200, 4, 2),
-                event(ChangeOperation.UPDATE, TAGS, tag(1, "one"), tag(1, "uno"), 200, 5, 2));
+                event(ChangeOperation.UPDATE, TAGS, tag(1, "one"), tag(1, "uno"), 200, 5, 2),
+                event(ChangeOperation.UPDATE, NOTES, Row.of("a note"), Row.of("edited"), 200, 6, 2));
         try (Lake lake = Lake.open(config, "test", t -> TableOptions.DEFAULT)) {
             commit(lake, List.of(
                     event(ChangeOperation.READ, ITEMS, null, item(1, 10), 100, 0, 1),
@@ -83,7 +84,8 @@ class HistoryLakeTest {
                     event(ChangeOperation.READ, ITEMS, null, item(3, 30), 100, 2, 1),
                     event(ChangeOperation.READ, TAGS, null, tag(1, "one"), 100, 3, 1),
                     event(ChangeOperation.READ, TAGS, null, tag(2, "two"), 100, 4, 1),
-                    event(ChangeOperation.READ, NOTES, null, Row.of("a note"), 100, 5, 1)), Set.of(ITEMS.table(), TAGS.table(), NOTES.table()));
+                    event(ChangeOperation.READ, NOTES, null, Row.of("a note"), 100, 5, 1),
+                    event(ChangeOperation.READ, NOTES, null, Row.of("a note"), 100, 6, 1)), Set.of(ITEMS.table(), TAGS.table(), NOTES.table()));
             commit(lake, second, Set.of());
             // A replay after a crash changes nothing.
             commit(lake, second, Set.of());
@@ -146,8 +148,13 @@ class HistoryLakeTest {
                 }
                 assertThat(q.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'items_history' ORDER BY ordinal_position").rows())
                         .extracting(r -> r.get(0)).containsExactly("item_id", "ref", "qty", "_valid_from", "_valid_to", "_is_current", "_is_deleted", "_op", "_position", "_tx_id");
-                // A table without a key has no history.
-                assertThat(lake.tables()).extracting(LakeTable::name).contains("notes").doesNotContain("notes_history");
+                // A table without a key: each row instance is a version; a delete closes the oldest instance of its image.
+                assertThat(q.query("SELECT text, _op, _is_current, _is_deleted, minute(_valid_from), minute(_valid_to) FROM silver.notes_history"
+                        + " ORDER BY _position, _valid_from").rows()).containsExactly(
+                        row("a note", "r", false, false, 1L, 2L),
+                        row("a note", "r", false, false, 1L, 3L),
+                        row("edited", "u", true, false, 2L, null));
+                assertThat(q.query("SELECT text FROM silver.notes_history WHERE _is_current").rows()).isEqualTo(q.query("SELECT text FROM silver.notes").rows());
 
                 // Iceberg's own generic reader sees the same versions as DuckDB.
                 Table history = lake.load(Layer.SILVER, "items_history").orElseThrow();

@@ -74,6 +74,20 @@ public final class HistoryWriter {
     /** The history table of {@code silver.<table>} is {@code silver.<table>}{@value #SUFFIX}. */
     public static final String SUFFIX = io.tributary.lake.layout.TableNames.HISTORY_SUFFIX;
     public static final List<String> METADATA = List.of("_valid_from", "_valid_to", "_is_current", "_is_deleted", "_op", "_position", "_tx_id");
+    /** A history record of {@code schema} with the silver columns of {@code row}; the metadata columns are left unset. */
+    static Record image(Schema schema, SilverProjection p, Row row, TableOptions options) {
+        GenericRecord r = GenericRecord.create(schema);
+        for (SilverProjection.Output o : p.outputs()) {
+            Types.NestedField field = schema.findField(o.name());
+            if (field == null) {
+                // A column of a schema older than its rename: the table knows it by its new name.
+                field = schema.findField(SilverWriter.renamedTo(o.name(), schema, options));
+            }
+            r.setField(field.name(), IcebergTypes.toIcebergValue(p.keyValue(o, row), field.type()));
+        }
+        return r;
+    }
+
     /** Open versions kept per table, so hot keys need no read of the table. */
     static final int CACHED_VERSIONS = 50_000;
 
@@ -150,6 +164,9 @@ public final class HistoryWriter {
         Table silver = catalog.load(silverId).orElse(null);
         if (silver == null) {
             return 0;
+        }
+        if (silver.schema().identifierFieldIds().isEmpty()) {
+            return KeylessHistory.apply(catalog, pipeline, table, events, options);
         }
         Batch batch = new Batch(table, schema, silver, options);
         OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
@@ -441,17 +458,7 @@ public final class HistoryWriter {
 
         /** A history record with the silver columns of {@code row}. */
         private Record image(ChangeEvent e, Row row) {
-            SilverProjection p = projection(e.schema());
-            GenericRecord r = GenericRecord.create(schema);
-            for (SilverProjection.Output o : p.outputs()) {
-                Types.NestedField field = schema.findField(o.name());
-                if (field == null) {
-                    // A column of a schema older than its rename: the table knows it by its new name.
-                    field = schema.findField(SilverWriter.renamedTo(o.name(), schema, options));
-                }
-                r.setField(field.name(), IcebergTypes.toIcebergValue(p.keyValue(o, row), field.type()));
-            }
-            return r;
+            return HistoryWriter.image(schema, projection(e.schema()), row, options);
         }
 
         private List<Object> key(ChangeEvent e, Row row) {
