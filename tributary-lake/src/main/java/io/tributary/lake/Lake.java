@@ -39,9 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lake of one pipeline: raw files, bronze and silver Iceberg tables, and the state table.
- * Implements the commit protocol: per micro-batch, write raw files, then for each touched table
- * commit bronze and silver with the batch position in the snapshot summary (skipping events at or
+ * The lake of one pipeline: raw files, bronze, silver and history ({@code silver.<table>_history})
+ * Iceberg tables, and the state table. Implements the commit protocol: per micro-batch, write raw
+ * files, then for each touched table commit bronze, silver and history with the batch position in the snapshot summary (skipping events at or
  * below what that table already committed, so a replay changes nothing), then record the watermark
  * and source offset in the state table. Not thread-safe: one writer thread.
  */
@@ -249,8 +249,8 @@ public final class Lake implements Closeable {
     }
 
     /**
-     * Commits one table's events to bronze, then silver, then (for a keyed table, when enabled) the
-     * history; returns the number of snapshots made.
+     * Commits one table's events to bronze, then silver, then (when enabled) its history, each
+     * skipping what it already committed; returns the number of snapshots made.
      */
     private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
         String name = TableNames.lakeName(table);

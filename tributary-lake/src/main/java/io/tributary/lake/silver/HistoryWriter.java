@@ -67,6 +67,12 @@ import org.slf4j.LoggerFactory;
  * this writer committed, else from one read of the table per micro-batch filtered on the keys
  * (a batch with a truncate reads every open version); an empty table needs no read. Not thread-safe
  * per table: one writer thread per table at a time.
+ *
+ * <p>The silver reset before a (re)started initial snapshot reaches the history as a truncate at
+ * the first read's position: every current version is closed and tombstoned ({@code _op = t}),
+ * except the first read's own key, which that read closes; each read then closes its key's
+ * tombstone and opens an {@code r} version, so keys the new snapshot does not find stay deleted.
+ * Tables without a key are versioned per row instance, see {@link KeylessHistory}.
  */
 public final class HistoryWriter {
     private static final Logger LOG = LoggerFactory.getLogger(HistoryWriter.class);
