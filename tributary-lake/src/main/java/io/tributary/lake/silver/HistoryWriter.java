@@ -177,7 +177,9 @@ public final class HistoryWriter {
         Batch batch = new Batch(table, schema, silver, options);
         OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
         cached.follow(schema.schemaId());
+        long started = System.nanoTime();
         batch.loadOpenVersions(events, cached);
+        long lookedUp = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
             batch.apply(events.get(i), i + 1 < events.size() ? events.get(i + 1) : null);
         }
@@ -192,7 +194,8 @@ public final class HistoryWriter {
         delta.addRows(files.write(batch.rows, null));
         catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
         batch.open.forEach((key, version) -> cached.put(key, version.row));
-        LOG.debug("History {}: {} version(s) written, {} closed, {} read from the table", id, batch.rows.size(), batch.deletes.size(), batch.read);
+        LOG.debug("History {}: {} version(s) written, {} committed ones closed, {} open version(s) read in {} ms, {} ms in all", id, batch.rows.size(),
+                batch.deletes.size(), batch.read, (lookedUp - started) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
         return 1;
     }
 
