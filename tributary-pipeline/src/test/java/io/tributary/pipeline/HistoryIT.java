@@ -202,6 +202,30 @@ class HistoryIT {
                 }
             }
             assertThat(asOf).containsExactlyInAnyOrderElementsOf(source(db, "SELECT id, owner, balance FROM snap3_accounts"));
+            // A new initial snapshot is requested (tributary resnapshot).
+            assertThat(lake.requestInitialSnapshot()).isTrue();
+        }
+
+        // Rows changed and deleted before the new snapshot: the history ends in the source's state.
+        postgres.dropInactiveSlots();
+        step(db, instants, "DELETE FROM accounts WHERE id = 6", "UPDATE accounts SET owner = 'resnapshot' WHERE id = 7", "DELETE FROM lines WHERE order_id = 2");
+        run(wide);
+        try (Lake lake = Lake.open(wide.lake(), wide.name(), wide::optionsFor); QueryEngine q = QueryEngine.open(lake.tables())) {
+            assertInvariants(q, "accounts", "id", "id, owner, balance");
+            assertInvariants(q, "lines", "order_id, line", "order_id, line, item, qty");
+            assertThat(q.query("SELECT id, owner, balance FROM silver.accounts_history WHERE _is_current ORDER BY id").rows())
+                    .isEqualTo(source(db, "SELECT id, owner, balance FROM accounts ORDER BY id"));
+            assertThat(q.query("SELECT DISTINCT _op FROM silver.accounts_history WHERE _is_current").rows()).containsExactly(row("r"));
+            assertThat(q.query("SELECT _is_deleted, _valid_to IS NULL FROM silver.accounts_history WHERE id = 6 ORDER BY _valid_from DESC, _position DESC LIMIT 1").rows())
+                    .containsExactly(row(true, true));
+            for (int i = 0; i < instants.size(); i++) {
+                String at = instants.get(i);
+                assertThat(asOf(q, "SELECT id, owner, balance FROM silver.accounts_history WHERE " + AS_OF + " ORDER BY id", at))
+                        .as("accounts at T%d = %s after the new snapshot", i, at).isEqualTo(
+                                i < instants.size() - 1 ? source(db, "SELECT id, owner, balance FROM snap" + i + "_accounts ORDER BY id")
+                                        // The last instant is before the new snapshot read the change.
+                                        : source(db, "SELECT id, owner, balance FROM snap" + (i - 1) + "_accounts ORDER BY id"));
+            }
         }
     }
 
@@ -235,8 +259,9 @@ class HistoryIT {
         String versions = "SELECT _op, _position, " + key + " FROM " + history + " WHERE _op <> 't'";
         assertThat(q.query(bronze + " EXCEPT ALL " + versions).rows()).as("changes without a version").isEmpty();
         assertThat(q.query(versions + " EXCEPT ALL " + bronze).rows()).as("versions without a change").isEmpty();
-        assertThat(q.query("SELECT DISTINCT _position FROM " + history + " WHERE _op = 't' EXCEPT SELECT _position FROM bronze." + table + " WHERE _op = 't'").rows())
-                .as("tombstones of a truncate that bronze does not hold").isEmpty();
+        // A truncate's tombstones, or a new initial snapshot's, which start at its first read.
+        assertThat(q.query("SELECT DISTINCT _position FROM " + history + " WHERE _op = 't' EXCEPT SELECT _position FROM bronze." + table
+                + " WHERE _op IN ('t', 'r')").rows()).as("tombstones of a truncate that bronze does not hold").isEmpty();
     }
 
     /** Runs the statements in one transaction, then records the instant after its commit. */
