@@ -202,7 +202,14 @@ class HistoryIT {
                 }
             }
             assertThat(asOf).containsExactlyInAnyOrderElementsOf(source(db, "SELECT id, owner, balance FROM snap3_accounts"));
-            // A new initial snapshot is requested (tributary resnapshot).
+        }
+
+        // A new initial snapshot is requested (tributary resnapshot). The last micro-batch before it
+        // holds updates only: bronze's restart of an initial snapshot cannot yet remove earlier reads
+        // from a data file that mixes them with other operations (see the README's limits).
+        step(db, instants, "UPDATE accounts SET balance = balance + 0 WHERE id = 8", "UPDATE lines SET qty = qty WHERE order_id = 1", "UPDATE notes SET body = body");
+        run(wide);
+        try (Lake lake = Lake.open(wide.lake(), wide.name(), wide::optionsFor)) {
             assertThat(lake.requestInitialSnapshot()).isTrue();
         }
 
