@@ -41,6 +41,7 @@ public final class Bench {
         int transactions = Integer.parseInt(options.getOrDefault("transactions", "50000"));
         int rate = Integer.parseInt(options.getOrDefault("rate", "1000"));
         int freshnessSeconds = Integer.parseInt(options.getOrDefault("freshness-seconds", "30"));
+        LakeConfig.HistoryLayer history = LakeConfig.HistoryLayer.valueOf(options.getOrDefault("history", "enabled").toUpperCase(java.util.Locale.ROOT));
         Path dir = Files.createTempDirectory("tributary-bench");
         HeapSampler heap = HeapSampler.start();
         Map<String, String> results = new LinkedHashMap<>();
@@ -49,7 +50,7 @@ public final class Bench {
             Workload workload = new Workload(postgres, db);
             System.out.printf("Loading %,d accounts ...%n", accounts);
             workload.create(accounts);
-            PipelineConfig config = config(postgres, db, dir);
+            PipelineConfig config = config(postgres, db, dir, history);
 
             // 1. Initial snapshot.
             Instant start = Instant.now();
@@ -133,11 +134,11 @@ public final class Bench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir) {
+    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, LakeConfig.HistoryLayer history) {
         return new PipelineConfig("bench",
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
                         "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)),
-                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED),
+                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history),
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
                 new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
     }

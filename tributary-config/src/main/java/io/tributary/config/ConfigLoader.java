@@ -155,8 +155,25 @@ public final class ConfigLoader {
             node.problem("warehouse", "object storage warehouses are not supported yet; use a local directory");
         }
         boolean raw = node.bool("raw", true);
+        LakeConfig.HistoryLayer history = history(node);
         node.finish();
-        return new LakeConfig(base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize(), raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED);
+        return new LakeConfig(base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize(), raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED,
+                history);
+    }
+
+    private static LakeConfig.HistoryLayer history(ConfigNode node) {
+        Optional<String> text = node.string("history");
+        if (text.isEmpty()) {
+            return LakeConfig.HistoryLayer.ENABLED;
+        }
+        return switch (text.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "enabled", "true", "yes", "on" -> LakeConfig.HistoryLayer.ENABLED;
+            case "disabled", "false", "no", "off" -> LakeConfig.HistoryLayer.DISABLED;
+            default -> {
+                node.problem("history", "expected enabled or disabled, found '" + text.get() + "'");
+                yield LakeConfig.HistoryLayer.ENABLED;
+            }
+        };
     }
 
     private static ModelsConfig models(ConfigNode top, Path base) {

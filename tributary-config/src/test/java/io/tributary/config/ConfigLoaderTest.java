@@ -41,6 +41,7 @@ class ConfigLoaderTest {
         assertThat(config.source().password()).get().extracting(Secret::reveal).isEqualTo("s3cret-canary");
         assertThat(config.source().password().get().toString()).isEqualTo("****");
         assertThat(config.lake().warehouse()).isEqualTo(dir.resolve("lake"));
+        assertThat(config.lake().history()).isEqualTo(LakeConfig.HistoryLayer.ENABLED);
         assertThat(config.models().directory()).contains(dir.resolve("models"));
         assertThat(config.commit().interval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(config.mask("password=s3cret-canary")).isEqualTo("password=****");
@@ -64,6 +65,15 @@ class ConfigLoaderTest {
         assertThat(reconnect.backoff(4)).isEqualTo(Duration.ofMillis(800));
         assertThat(reconnect.backoff(5)).isEqualTo(Duration.ofSeconds(1));
         assertThat(reconnect.backoff(60)).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void parsesTheHistoryLayerSwitch() {
+        PipelineConfig config = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake, history: disabled}\n", "test.yaml", dir);
+        assertThat(config.lake().history()).isEqualTo(LakeConfig.HistoryLayer.DISABLED);
+        assertThatThrownBy(() -> loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake, history: sometimes}\n", "bad.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path).containsExactly("lake.history"))
+                .hasMessageContaining("expected enabled or disabled, found 'sometimes'");
     }
 
     @Test

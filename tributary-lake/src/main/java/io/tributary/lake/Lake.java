@@ -39,11 +39,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lake of one pipeline: raw files, bronze and silver Iceberg tables, and the state table.
- * Implements the commit protocol: per micro-batch, write raw files, then for each touched table
- * commit bronze and silver with the batch position in the snapshot summary (skipping events at or
- * below what that table already committed, so a replay changes nothing), then record the watermark,
- * the transaction-consistent position and the source offset in the state table.
+ * The lake of one pipeline: raw files, bronze, silver and history ({@code silver.<table>_history})
+ * Iceberg tables, and the state table. Implements the commit protocol: per micro-batch, write raw
+ * files, then for each touched table commit bronze, silver and history with the batch position in
+ * the snapshot summary (skipping events at or below what that table already committed, so a replay
+ * changes nothing), then record the watermark, the transaction-consistent position and the source
+ * offset in the state table.
  *
  * <p>Readers get transaction-consistent reads from {@link #consistentView()}: every table at the
  * newest snapshot not after the recorded consistent position, so a source transaction shows in all
@@ -60,8 +61,11 @@ public final class Lake implements Closeable {
     private final BronzeWriter bronze;
     private final io.tributary.lake.bronze.PreviousImages previousImages;
     private final io.tributary.lake.silver.SilverWriter silver;
+    /** Null when {@code lake.history} is disabled. */
+    private final io.tributary.lake.silver.HistoryWriter history;
     private final StateTable state;
     private final Clock clock;
+    private final java.util.Set<String> historyNamesChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<TableIdentifier, SourcePosition> committedPositions = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService writers = java.util.concurrent.Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
@@ -78,6 +82,7 @@ public final class Lake implements Closeable {
         this.bronze = new BronzeWriter(catalog);
         this.previousImages = new io.tributary.lake.bronze.PreviousImages(catalog);
         this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline);
+        this.history = config.history() == LakeConfig.HistoryLayer.ENABLED ? new io.tributary.lake.silver.HistoryWriter(catalog, pipeline) : null;
         this.state = new StateTable(catalog, pipeline);
         this.clock = clock;
     }
@@ -188,6 +193,9 @@ public final class Lake implements Closeable {
                 return 0;
             }));
         }
+        if (history != null) {
+            requireNoHistoryClash(byTable.keySet());
+        }
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (Map.Entry<TableId, List<ChangeEvent>> entry : byTable.entrySet()) {
             counts.put(TableNames.lakeName(entry.getKey()), entry.getValue().size());
@@ -238,7 +246,32 @@ public final class Lake implements Closeable {
         return commitTable(table, events.subList(0, split), false, through, start) + commitTable(table, events.subList(split, events.size()), false, through, start);
     }
 
-    /** Puts a TRUNCATE at the position of the table's first snapshot row, for silver only. */
+    /**
+     * Fails when a table of the batch is named like the history table of another captured table
+     * (in this batch or already in bronze, which holds only source tables), for pipelines that
+     * capture every table of the database; configured table lists are checked at start-up.
+     */
+    private void requireNoHistoryClash(java.util.Set<TableId> tables) {
+        TableNames.requireDistinct(tables, LakeConfig.HistoryLayer.ENABLED);
+        for (TableId table : tables) {
+            String name = TableNames.lakeName(table);
+            if (!historyNamesChecked.contains(name)) {
+                String suffix = TableNames.HISTORY_SUFFIX;
+                boolean clash = name.endsWith(suffix) && name.length() > suffix.length()
+                        && catalog.load(TableIdentifier.of(Layer.BRONZE.namespace(), name.substring(0, name.length() - suffix.length()))).isPresent()
+                        || catalog.load(TableIdentifier.of(Layer.BRONZE.namespace(), name + suffix)).isPresent();
+                if (clash) {
+                    String other = name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : name + suffix;
+                    throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture " + table + " beside the table the lake calls " + other
+                            + ": silver." + (name.endsWith(suffix) ? name : other) + " would be both a silver table and a history table."
+                            + " Capture only one of them, or set lake.history: disabled");
+                }
+                historyNamesChecked.add(name);
+            }
+        }
+    }
+
+    /** Puts a TRUNCATE at the position of the table's first snapshot row, for silver and its history only. */
     private static List<ChangeEvent> resetFirst(List<ChangeEvent> events) {
         List<ChangeEvent> out = new ArrayList<>(events.size() + 1);
         boolean reset = false;
@@ -252,14 +285,20 @@ public final class Lake implements Closeable {
         return out;
     }
 
-    /** Commits one table's events to bronze, then silver; returns the number of snapshots made. */
+    /**
+     * Commits one table's events to bronze, then silver, then (when enabled) its history, each
+     * skipping what it already committed; returns the number of snapshots made.
+     */
     private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
         String name = TableNames.lakeName(table);
         TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
         TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
+        TableIdentifier historyId = io.tributary.lake.silver.HistoryWriter.historyOf(silverId);
         events = previousImages.resolve(bronzeId, events);
         List<ChangeEvent> forBronze = after(bronzeId, events);
-        List<ChangeEvent> forSilver = after(silverId, reset ? resetFirst(events) : events);
+        List<ChangeEvent> withReset = reset ? resetFirst(events) : events;
+        List<ChangeEvent> forSilver = after(silverId, withReset);
+        List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
         int snapshots = 0;
         try {
             if (!forBronze.isEmpty()) {
@@ -284,10 +323,15 @@ public final class Lake implements Closeable {
                 snapshots += silver.apply(silverId, forSilver, options.apply(table));
                 committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
             }
+            if (!forHistory.isEmpty()) {
+                snapshots += history.apply(silverId, forHistory, options.apply(table));
+                committedPositions.put(historyId, forHistory.get(forHistory.size() - 1).position());
+            }
             return snapshots;
         } catch (CommitStateUnknownException e) {
             committedPositions.remove(bronzeId);
             committedPositions.remove(silverId);
+            committedPositions.remove(historyId);
             throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot confirm the commit of " + name + " at position " + through
                     + ": the catalog did not say whether it succeeded. Nothing was deleted; a restart reconciles from the snapshot summary", e);
         } catch (TributaryException e) {
@@ -295,6 +339,7 @@ public final class Lake implements Closeable {
         } catch (RuntimeException e) {
             committedPositions.remove(bronzeId);
             committedPositions.remove(silverId);
+            committedPositions.remove(historyId);
             throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
         }
     }

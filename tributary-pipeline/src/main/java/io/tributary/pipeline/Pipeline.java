@@ -124,6 +124,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
      */
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
+        io.tributary.lake.layout.TableNames.requireDistinct(config.source().tables(), config.lake().history());
         previousSession = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE
                 ? io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.ENDED_ABRUPTLY
                 : io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;

@@ -57,8 +57,10 @@ class SchemaChangeIT {
             BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
             awaitCommitted(pipeline, run, 55);
             int noteId;
+            int historyNoteId;
             try (Lake lake = Lake.open(unmapped.lake(), unmapped.name(), unmapped::optionsFor)) {
                 noteId = lake.load(Layer.BRONZE, "orders").orElseThrow().schema().findField("note").fieldId();
+                historyNoteId = lake.load(Layer.SILVER, "orders_history").orElseThrow().schema().findField("note").fieldId();
             }
 
             postgres.execute(db, "ALTER TABLE orders ADD COLUMN extra text", "UPDATE orders SET extra = 'e' || id WHERE id <= 5");
@@ -105,6 +107,22 @@ class SchemaChangeIT {
                         .containsExactly(List.of(20L, "x20"), java.util.Arrays.asList(51L, null));
                 assertThat(q.query("SELECT full_name FROM silver.customers WHERE id = 1").rows()).containsExactly(List.of("renamed"));
                 assertThat(q.query("SELECT count(*) - count(DISTINCT _position) FROM bronze.orders").rows()).containsExactly(List.of(0L));
+                // The history follows silver by field id: same columns, types and order, renamed column included.
+                Schema silver = lake.load(Layer.SILVER, "orders").orElseThrow().schema();
+                Schema history = lake.load(Layer.SILVER, "orders_history").orElseThrow().schema();
+                assertThat(history.columns().stream().filter(f -> !f.name().startsWith("_")).map(f -> f.name() + " " + f.type()).toList())
+                        .isEqualTo(silver.columns().stream().filter(f -> !f.name().startsWith("_")).map(f -> f.name() + " " + f.type()).toList());
+                assertThat(history.findField("memo").fieldId()).as("the rename keeps the history's field id").isEqualTo(historyNoteId);
+                assertThat(q.query("SELECT _op, memo FROM silver.orders_history WHERE id = 10 ORDER BY _valid_from, _position").rows())
+                        .containsExactly(List.of("r", "n10"), List.of("u", "renamed"));
+                assertThat(q.query("SELECT _op, extra FROM silver.orders_history WHERE id = 1 ORDER BY _valid_from, _position").rows())
+                        .containsExactly(java.util.Arrays.asList("r", null), List.of("u", "e1"));
+                assertThat(q.query("SELECT id, qty, price, amount, label, memo, extra, legacy FROM silver.orders_history WHERE _is_current"
+                        + " EXCEPT ALL SELECT id, qty, price, amount, label, memo, extra, legacy FROM silver.orders").rows()).isEmpty();
+                assertThat(q.query("SELECT count(*) FROM silver.orders_history WHERE _is_current").rows())
+                        .isEqualTo(q.query("SELECT count(*) FROM silver.orders").rows());
+                assertThat(q.query("SELECT full_name FROM silver.customers_history WHERE id = 1 ORDER BY _valid_from, _position").rows())
+                        .containsExactly(List.of("c1"), List.of("renamed"));
             }
 
             postgres.execute(db, "ALTER TABLE orders ALTER COLUMN qty TYPE text", "UPDATE orders SET qty = 'many' WHERE id = 1");

@@ -1,7 +1,13 @@
 package io.tributary.lake.layout;
 
+import io.tributary.config.LakeConfig;
+import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Lake naming rules. A source table {@code public.orders} is {@code orders} in every layer; a table
@@ -9,7 +15,39 @@ import java.util.Locale;
  * schemas. Column names become snake_case ({@code CustomerID} becomes {@code customer_id}).
  */
 public final class TableNames {
+    /** The suffix of a history table's name: {@code silver.<table>_history}. */
+    public static final String HISTORY_SUFFIX = "_history";
+
     private TableNames() {
+    }
+
+    /**
+     * Checks that the lake names of {@code tables} do not clash: no two source tables share a lake
+     * name and, with the history layer, no source table is named like another's history table
+     * ({@code orders_history} beside {@code orders}, as {@code silver.orders_history} holds the
+     * history of {@code orders}).
+     *
+     * @throws TributaryException INVALID_CONFIG naming both source tables and the lake table they both need
+     */
+    public static void requireDistinct(Collection<TableId> tables, LakeConfig.HistoryLayer history) {
+        Map<String, TableId> byName = new HashMap<>();
+        for (TableId table : tables) {
+            TableId other = byName.putIfAbsent(lakeName(table), table);
+            if (other != null && !other.equals(table)) {
+                throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture both " + other + " and " + table
+                        + ": both would be the lake table " + lakeName(table) + ". Capture only one of them");
+            }
+        }
+        if (history == LakeConfig.HistoryLayer.ENABLED) {
+            for (TableId table : tables) {
+                TableId clash = byName.get(lakeName(table) + HISTORY_SUFFIX);
+                if (clash != null) {
+                    throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot capture both " + table + " and " + clash + ": silver."
+                            + lakeName(clash) + " would be both the silver table of " + clash + " and the history table of " + table
+                            + ". Capture only one of them, or set lake.history: disabled");
+                }
+            }
+        }
     }
 
     public static String lakeName(TableId table) {

@@ -171,12 +171,12 @@ public final class SilverWriter {
     }
 
     /** The silver name of a source column: its configured rename, or its snake_case name. */
-    private static String silverName(String sourceColumn, TableOptions options) {
+    static String silverName(String sourceColumn, TableOptions options) {
         return options.renames().getOrDefault(sourceColumn, io.tributary.lake.layout.TableNames.snakeCase(sourceColumn));
     }
 
     /** The name a renamed column has now, given the silver name it had before. */
-    private static String renamedTo(String before, Schema schema, TableOptions options) {
+    static String renamedTo(String before, Schema schema, TableOptions options) {
         return options.renamedFrom().entrySet().stream().filter(r -> silverName(r.getValue(), options).equals(before))
                 .map(r -> silverName(r.getKey(), options)).filter(n -> schema.findField(n) != null).findFirst()
                 .orElseThrow(() -> new IllegalStateException("Column " + before + " is not in silver and no rename maps it"));

@@ -1,0 +1,315 @@
+package io.tributary.lake.silver;
+
+import io.tributary.config.TableOptions;
+import io.tributary.lake.catalog.LiveRows;
+import io.tributary.lake.layout.IcebergTypes;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Row;
+import io.tributary.spi.TableSchema;
+import io.tributary.spi.TributaryException;
+import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The versions one micro-batch writes to a keyed table's history (see {@link HistoryWriter}): the
+ * open versions of the keys it touches before it, the versions it opens and closes, and the
+ * equality deletes of the committed versions it closes.
+ */
+final class HistoryBatch {
+    /** A key's open version, and whether it was committed before this micro-batch (closing it then needs a delete). */
+    static final class Version {
+        final Record row;
+        final boolean committed;
+
+        Version(Record row, boolean committed) {
+            this.row = row;
+            this.committed = committed;
+        }
+    }
+
+    final Table table;
+    final Schema schema;
+    final TableOptions options;
+    final List<String> keyNames;
+    final Schema deleteSchema;
+    /** The open version of each key before this batch, for keys the batch touches (every key for a batch with a truncate). */
+    final Map<List<Object>, Record> before = new HashMap<>();
+    /** The open version of each key the batch has touched so far. */
+    final Map<List<Object>, Version> open = new LinkedHashMap<>();
+    final List<Record> rows = new ArrayList<>();
+    final List<Record> deletes = new ArrayList<>();
+    int read;
+    private TableSchema projected;
+    private SilverProjection projection;
+
+    HistoryBatch(Table table, Schema schema, Table silver, TableOptions options) {
+        this.table = table;
+        this.schema = schema;
+        this.options = options;
+        this.keyNames = keyNames(silver);
+        List<String> deleteColumns = new ArrayList<>(keyNames);
+        deleteColumns.add("_position");
+        this.deleteSchema = schema.select(deleteColumns);
+    }
+
+    /**
+     * The key columns: silver's identifier fields, in silver's column order (the order of
+     * {@link #key}). Silver is written before its history, so it knows the latest key.
+     */
+    private static List<String> keyNames(Table silver) {
+        Schema s = silver.schema();
+        return s.columns().stream().filter(f -> s.identifierFieldIds().contains(f.fieldId())).map(Types.NestedField::name).toList();
+    }
+
+    private SilverProjection projection(TableSchema source) {
+        if (source != projected) {
+            projection = new SilverProjection(source, options);
+            projected = source;
+        }
+        return projection;
+    }
+
+    void loadOpenVersions(List<ChangeEvent> events, HistoryWriter.OpenVersions cached) {
+        boolean truncates = false;
+        Set<List<Object>> touched = new LinkedHashSet<>();
+        for (ChangeEvent e : events) {
+            switch (e.operation()) {
+                case READ, CREATE -> touched.add(key(e, e.after()));
+                case UPDATE -> {
+                    if (e.before() != null) {
+                        List<Object> oldKey = key(e, e.before());
+                        if (!oldKey.contains(null)) {
+                            touched.add(oldKey);
+                        }
+                    }
+                    touched.add(key(e, e.after()));
+                }
+                case DELETE -> touched.add(key(e, e.before()));
+                case TRUNCATE -> truncates = true;
+            }
+        }
+        if (table.currentSnapshot() == null || "0".equals(table.currentSnapshot().summary().getOrDefault("total-records", "0"))) {
+            return;
+        }
+        if (truncates) {
+            readOpen(Expressions.alwaysTrue(), null);
+            return;
+        }
+        List<List<Object>> missing = new ArrayList<>();
+        for (List<Object> key : touched) {
+            Record r = cached.get(key);
+            if (r != null) {
+                before.put(key, r);
+            } else {
+                missing.add(key);
+            }
+        }
+        if (!missing.isEmpty()) {
+            // A filter on every key column prunes files by their column bounds; it may match more
+            // keys than asked for (composite keys), which are left out below.
+            Expression filter = Expressions.alwaysTrue();
+            for (int i = 0; i < keyNames.size(); i++) {
+                Types.NestedField field = schema.findField(keyNames.get(i));
+                if (!FILTERABLE.contains(field.type().typeId())) {
+                    continue;
+                }
+                List<Object> values = new ArrayList<>();
+                for (List<Object> key : missing) {
+                    values.add(literal(key.get(i), field));
+                }
+                filter = Expressions.and(filter, Expressions.in(keyNames.get(i), values));
+                if (ORDERED.contains(field.type().typeId())) {
+                    // Iceberg prunes files by an IN list of at most 200 values only; the range of
+                    // the keys prunes them whatever their number (an initial snapshot reads keys
+                    // in order, so each micro-batch's range misses the files written before).
+                    @SuppressWarnings({"unchecked", "rawtypes"})
+                    List<Comparable> ordered = (List) values;
+                    filter = Expressions.and(filter, Expressions.and(
+                            Expressions.greaterThanOrEqual(keyNames.get(i), java.util.Collections.min(ordered)),
+                            Expressions.lessThanOrEqual(keyNames.get(i), java.util.Collections.max(ordered))));
+                }
+            }
+            readOpen(filter, Set.copyOf(missing));
+        }
+    }
+
+    private void readOpen(Expression keys, Set<List<Object>> wanted) {
+        List<Types.NestedField> keyFields = keyNames.stream().map(schema::findField).toList();
+        try (CloseableIterable<Record> open = LiveRows.of(table, Expressions.and(Expressions.isNull("_valid_to"), keys))) {
+            for (Record r : open) {
+                read++;
+                List<Object> key = new ArrayList<>(keyFields.size());
+                for (Types.NestedField field : keyFields) {
+                    key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
+                }
+                if (wanted == null || wanted.contains(key)) {
+                    // Iceberg's generic reader does not apply equality deletes on UUID columns
+                    // (it reads them as byte arrays, equal only to themselves), so a version closed
+                    // by an earlier commit may still show as open here: the open version is the
+                    // key's latest, as a key's versions are closed in position order.
+                    Record previous = before.get(key);
+                    if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
+                        before.put(key, writable(r));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A copy of a record read from the table, with values in the classes the writers take (the reader gives UUIDs as UUIDs). */
+    private Record writable(Record read) {
+        Record r = read.copy();
+        for (int i = 0; i < schema.columns().size(); i++) {
+            if (r.get(i) instanceof java.util.UUID) {
+                r.set(i, IcebergTypes.toIcebergValue(r.get(i)));
+            }
+        }
+        return r;
+    }
+
+    void apply(ChangeEvent e, ChangeEvent next) {
+        OffsetDateTime at = e.commitTimestamp().atOffset(ZoneOffset.UTC);
+        switch (e.operation()) {
+            case READ, CREATE -> {
+                List<Object> key = key(e, e.after());
+                add(key, image(e, e.after()), e, close(key, at), false);
+            }
+            case UPDATE -> {
+                List<Object> key = key(e, e.after());
+                if (e.before() != null) {
+                    List<Object> oldKey = key(e, e.before());
+                    if (!oldKey.equals(key) && !oldKey.contains(null)) {
+                        add(oldKey, image(e, e.before()), e, close(oldKey, at), true);
+                    }
+                }
+                add(key, image(e, e.after()), e, close(key, at), false);
+            }
+            case DELETE -> {
+                List<Object> key = key(e, e.before());
+                add(key, image(e, e.before()), e, close(key, at), true);
+            }
+            case TRUNCATE -> {
+                // A reset before a restarted initial snapshot shares its position with the first
+                // read: that read closes its key's version itself, so no two versions of a key
+                // share a position.
+                List<Object> readAtSamePosition = next != null && next.operation() == ChangeOperation.READ && next.position().equals(e.position())
+                        ? key(next, next.after()) : null;
+                Set<List<Object>> keys = new LinkedHashSet<>(before.keySet());
+                keys.addAll(open.keySet());
+                for (List<Object> key : keys) {
+                    Version v = version(key);
+                    if (v != null && Boolean.TRUE.equals(v.row.getField("_is_current")) && !key.equals(readAtSamePosition)) {
+                        Record image = v.row.copy();
+                        add(key, image, e, close(key, at), true);
+                    }
+                }
+            }
+        }
+    }
+
+    private Version version(List<Object> key) {
+        Version v = open.get(key);
+        if (v == null) {
+            Record r = before.get(key);
+            if (r != null) {
+                v = new Version(r, true);
+                open.put(key, v);
+            }
+        }
+        return v;
+    }
+
+    /** Closes the key's open version, if any, at {@code at} (or at its start, if later); returns the time the next version starts. */
+    private OffsetDateTime close(List<Object> key, OffsetDateTime at) {
+        Version v = version(key);
+        if (v == null) {
+            return at;
+        }
+        OffsetDateTime from = (OffsetDateTime) v.row.getField("_valid_from");
+        OffsetDateTime end = at.isBefore(from) ? from : at;
+        Record closed = v.committed ? v.row.copy() : v.row;
+        closed.setField("_valid_to", end);
+        closed.setField("_is_current", false);
+        if (v.committed) {
+            GenericRecord delete = GenericRecord.create(deleteSchema);
+            for (String k : keyNames) {
+                delete.setField(k, closed.getField(k));
+            }
+            delete.setField("_position", closed.getField("_position"));
+            deletes.add(delete);
+            rows.add(closed);
+        }
+        open.remove(key);
+        return end;
+    }
+
+    /** Opens a version of the key with the columns of {@code image} (a history record whose metadata is overwritten here). */
+    private void add(List<Object> key, Record image, ChangeEvent e, OffsetDateTime from, boolean tombstone) {
+        image.setField("_valid_from", from);
+        image.setField("_valid_to", null);
+        image.setField("_is_current", !tombstone);
+        image.setField("_is_deleted", tombstone);
+        image.setField("_op", e.operation().code());
+        image.setField("_position", e.position().encoded());
+        image.setField("_tx_id", e.transactionId());
+        rows.add(image);
+        open.put(key, new Version(image, false));
+    }
+
+    /** A history record with the silver columns of {@code row}. */
+    private Record image(ChangeEvent e, Row row) {
+        return HistoryWriter.image(schema, projection(e.schema()), row, options);
+    }
+
+    private List<Object> key(ChangeEvent e, Row row) {
+        SilverProjection p = projection(e.schema());
+        List<Object> key = new ArrayList<>(keyNames.size());
+        for (SilverProjection.Output o : p.outputs()) {
+            if (o.required()) {
+                key.add(HistoryWriter.normalized(p.keyValue(o, row)));
+            }
+        }
+        return key;
+    }
+
+    /**
+     * Key column types whose values are Iceberg expression literals as they are; a key column of
+     * another type is looked up without a filter on it. UUID is left out: Iceberg's Parquet
+     * row-group filter fails on an {@code in} predicate over a UUID column (ClassCastException in
+     * ParquetMetricsRowGroupFilter), so a UUID-keyed table reads all its open versions per lookup.
+     */
+    private static final Set<Type.TypeID> FILTERABLE = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.STRING,
+            Type.TypeID.BINARY, Type.TypeID.DECIMAL, Type.TypeID.BOOLEAN);
+
+    /** Key column types whose literal values compare in Java as Iceberg orders them. */
+    private static final Set<Type.TypeID> ORDERED = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.DECIMAL);
+
+    /** A normalized key value as an Iceberg expression literal for {@code field}. */
+    private static Object literal(Object value, Types.NestedField field) {
+        return switch (field.type().typeId()) {
+            case INTEGER -> value instanceof Long l ? Integer.valueOf(Math.toIntExact(l)) : value;
+            default -> value;
+        };
+    }
+}
