@@ -162,6 +162,21 @@ class HistoryIT {
                         .as("lines at T%d = %s", i, at).isEqualTo(source(db, "SELECT order_id, line, item, qty FROM snap" + i + "_lines ORDER BY 1, 2"));
                 assertThat(asOf(q, "SELECT body FROM silver.notes_history WHERE " + AS_OF + " ORDER BY 1", at))
                         .as("notes at T%d = %s", i, at).isEqualTo(source(db, "SELECT body FROM snap" + i + "_notes ORDER BY 1"));
+                // The same through the engine `sql --as-of` uses: silver as of T, every table of one query together.
+                java.time.Instant instant = java.time.Instant.parse(at.replace(' ', 'T').replace("+00", "Z"));
+                try (QueryEngine asOf = QueryEngine.openAsOf(lake.consistentView().tables(), instant)) {
+                    assertThat(asOf.query("SELECT id, owner, balance FROM silver.accounts ORDER BY id").rows())
+                            .as("sql --as-of accounts at T%d", i).isEqualTo(source(db, "SELECT id, owner, balance FROM snap" + i + "_accounts ORDER BY id"));
+                    assertThat(asOf.query("SELECT order_id, line, item, qty FROM silver.lines ORDER BY 1, 2").rows())
+                            .as("sql --as-of lines at T%d", i).isEqualTo(source(db, "SELECT order_id, line, item, qty FROM snap" + i + "_lines ORDER BY 1, 2"));
+                    assertThat(asOf.query("SELECT body FROM silver.notes ORDER BY 1").rows())
+                            .as("sql --as-of notes at T%d", i).isEqualTo(source(db, "SELECT body FROM snap" + i + "_notes ORDER BY 1"));
+                    // One query over two tables, and the as-of macro gold models use.
+                    assertThat(asOf.query("SELECT (SELECT count(*) FROM silver.accounts)::int, (SELECT count(*) FROM silver.lines)::int,"
+                            + " (SELECT count(*) FROM silver.accounts_as_of(TIMESTAMPTZ '" + at + "'))::int").rows())
+                            .isEqualTo(source(db, "SELECT (SELECT count(*) FROM snap" + i + "_accounts), (SELECT count(*) FROM snap" + i + "_lines),"
+                                    + " (SELECT count(*) FROM snap" + i + "_accounts)"));
+                }
             }
             // Before the initial snapshot read them, the tables had no rows in the lake's history.
             assertThat(asOf(q, "SELECT id FROM silver.accounts_history WHERE " + AS_OF, "2000-01-01 00:00:00+00")).isEmpty();
