@@ -61,6 +61,7 @@ final class Compaction {
 
     private final LakeCatalog catalog;
     private final MaintenanceConfig config;
+    private volatile Runnable beforeCommit = () -> { };
 
     Compaction(LakeCatalog catalog, MaintenanceConfig config) {
         this.catalog = catalog;
@@ -68,6 +69,11 @@ final class Compaction {
     }
 
     /** Live data and delete files of a snapshot, and what compaction did. */
+    /** For tests: runs after the new files are written and before the commit, where a concurrent writer's commit may land. */
+    void beforeCommit(Runnable hook) {
+        this.beforeCommit = hook;
+    }
+
     record Result(CompactionOutcome outcome, int dataFilesBefore, int dataFilesAfter, int deleteFilesBefore, int deleteFilesAfter) {
     }
 
@@ -98,6 +104,7 @@ final class Compaction {
                 }
                 plan.removableDeletes().forEach(rewrite::deleteFile);
                 written.forEach(rewrite::addFile);
+                beforeCommit.run();
                 catalog.commit(rewrite);
                 Counts after = Counts.of(table);
                 LOG.info("Compacted {}: {} data file(s) and {} delete file(s) before, {} and {} after (rewrote {} data file(s) into {}, "

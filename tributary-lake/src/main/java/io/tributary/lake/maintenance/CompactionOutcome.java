@@ -12,6 +12,8 @@ public enum CompactionOutcome {
     SKIPPED_CONFLICT,
     /** The catalog did not say whether the commit succeeded; nothing was deleted. */
     SKIPPED_UNKNOWN_STATE,
+    /** Maintenance of the table failed (see the report's failure); the table is unchanged or compacted consistently. */
+    FAILED,
     /** The table has position delete files, which compaction does not apply; it was left as it was. */
     SKIPPED_POSITION_DELETES
 }

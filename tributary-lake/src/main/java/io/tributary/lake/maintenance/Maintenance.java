@@ -131,7 +131,7 @@ public final class Maintenance {
             }
             LOG.warn("Cannot maintain {}: {}. The table is unchanged or compacted consistently; the next maintenance run tries again. "
                     + "If it keeps failing, run `tributary maintain --table {} --debug`", id, e.getMessage(), id, e);
-            return new TableReport(id.toString(), 0, 0, 0, 0, CompactionOutcome.NOT_NEEDED, 0, 0, 0, Duration.between(start, clock.instant()),
+            return new TableReport(id.toString(), 0, 0, 0, 0, CompactionOutcome.FAILED, 0, 0, 0, Duration.between(start, clock.instant()),
                     Optional.of(String.valueOf(e.getMessage())));
         } finally {
             MDC.remove("table");

@@ -14,7 +14,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.Snapshot;
@@ -106,8 +108,9 @@ final class OrphanFiles {
                     continue;
                 }
                 out.add(LocalFiles.path(m.path()));
-                try (CloseableIterable<String> paths = ManifestFiles.readPaths(m, table.io())) {
-                    paths.forEach(p -> out.add(LocalFiles.path(p)));
+                try (CloseableIterable<? extends ContentFile<?>> files = m.content() == ManifestContent.DELETES
+                        ? ManifestFiles.readDeleteManifest(m, table.io(), table.specs()) : ManifestFiles.read(m, table.io(), table.specs())) {
+                    files.forEach(f -> out.add(LocalFiles.path(f.path().toString())));
                 } catch (IOException e) {
                     throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read manifest " + m.path() + " of " + table.name() + ": " + e.getMessage(), e);
                 }
