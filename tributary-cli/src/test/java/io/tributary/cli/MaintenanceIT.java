@@ -200,7 +200,9 @@ class MaintenanceIT {
         assertThat(runs).isGreaterThanOrEqualTo(2);
         assertThat(compacted).as("compactions by maintain beside the pipeline").isPositive();
         assertThat(output).as("the pipeline's own maintenance ran").contains("Maintained ");
-        assertThat(output).doesNotContain("Cannot commit").doesNotContain("PIPELINE_FENCED").doesNotContain("no longer owns");
+        // Iceberg retries a writer's commit that a maintenance commit got ahead of ("Retrying task after failure"); none may fail for good.
+        assertThat(output).doesNotContainPattern("Cannot commit \\S+ at position").doesNotContain("Cannot confirm the commit")
+                .doesNotContain("Cannot record the watermark").doesNotContain("no longer owns");
 
         assertThat(Main.execute("run", "-c", config.toString(), "--once")).isZero();
         try (Lake lake = open(dir.resolve("lake")); QueryEngine q = QueryEngine.open(lake.tables())) {

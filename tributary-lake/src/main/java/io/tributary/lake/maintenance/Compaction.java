@@ -18,6 +18,9 @@ import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
@@ -145,18 +148,32 @@ final class Compaction {
             if (current == null) {
                 return new Counts(0, 0);
             }
-            Set<String> deletes = new HashSet<>();
             int data = 0;
             try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(current.snapshotId()).planFiles()) {
-                for (FileScanTask t : tasks) {
+                for (FileScanTask ignored : tasks) {
                     data++;
-                    t.deletes().forEach(d -> deletes.add(d.path().toString()));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return new Counts(data, deletes.size());
+            return new Counts(data, liveDeleteFiles(table, current).size());
         }
+    }
+
+    /**
+     * Every live delete file of {@code snapshot}, including those scan planning applies to no data
+     * file (their key ranges miss every data file's, or their data files are gone).
+     */
+    static List<DeleteFile> liveDeleteFiles(Table table, Snapshot snapshot) {
+        List<DeleteFile> out = new ArrayList<>();
+        for (ManifestFile m : snapshot.deleteManifests(table.io())) {
+            try (ManifestReader<DeleteFile> reader = ManifestFiles.readDeleteManifest(m, table.io(), table.specs())) {
+                reader.forEach(d -> out.add(d.copyWithoutStats()));
+            } catch (IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read delete manifest " + m.path() + " of " + table.name() + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
     }
 
     private Plan plan(Table table) {
@@ -204,9 +221,16 @@ final class Compaction {
                 groups.add(new Group(specId, tasks.get(0).file().partition(), chosen));
             }
         }
-        // A delete file may go only when every data file it applies to is rewritten.
-        List<DeleteFile> removable = rewritten.values().stream().filter(d -> !kept.contains(d.path().toString())).toList();
-        return new Plan(start, schema, groups, removable, positionDeletes, dataFiles, deletePaths.size());
+        // A delete file may go only when every data file it applies to is rewritten. One that applies
+        // to no data file now applies to none later either: data files committed later, and the
+        // rewritten ones, carry a data sequence number at least its own (Iceberg spec, "Scan Planning").
+        List<DeleteFile> removable = new ArrayList<>(rewritten.values().stream().filter(d -> !kept.contains(d.path().toString())).toList());
+        List<DeleteFile> live = liveDeleteFiles(table, start);
+        if (!groups.isEmpty()) {
+            live.stream().filter(d -> !deletePaths.contains(d.path().toString()) && d.dataSequenceNumber() != null
+                    && d.dataSequenceNumber() <= start.sequenceNumber()).forEach(removable::add);
+        }
+        return new Plan(start, schema, groups, removable, positionDeletes, dataFiles, live.size());
     }
 
     private void rewrite(Table table, Plan plan, List<DataFile> written) {

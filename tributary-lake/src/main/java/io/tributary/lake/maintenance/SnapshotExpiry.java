@@ -69,11 +69,22 @@ final class SnapshotExpiry {
             }
             return new Result(before - kept - (int) otherKept, kept + (int) otherKept);
         }
+        // Iceberg collects the files only expired snapshots referenced during the commit; they are
+        // deleted after it, so a writer waiting for the catalog's commit lock is not held up meanwhile.
+        List<String> unreferenced = new ArrayList<>();
         try {
-            catalog.commit(table.expireSnapshots().expireOlderThan(olderThan).retainLast(retainLast).cleanExpiredFiles(true));
+            catalog.commit(table.expireSnapshots().expireOlderThan(olderThan).retainLast(retainLast).cleanExpiredFiles(true)
+                    .deleteWith(unreferenced::add));
         } catch (CommitFailedException e) {
             LOG.warn("Cannot expire snapshots of {}: {}. Nothing was expired; the next maintenance run tries again", id, e.getMessage());
             return new Result(0, before);
+        }
+        for (String file : unreferenced) {
+            try {
+                java.nio.file.Files.deleteIfExists(LocalFiles.path(file));
+            } catch (java.io.IOException e) {
+                LOG.warn("Cannot delete {} of an expired snapshot of {}: {}. The orphan file removal deletes it later", file, id, e.getMessage());
+            }
         }
         table.refresh();
         int after = size(table);
