@@ -38,6 +38,7 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
@@ -53,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * to data files of a lower data sequence number). A conflicting commit (a truncate replacing the
  * same files) fails validation: the attempt's files are deleted and the table re-planned, a bounded
  * number of times. With an unknown commit state nothing is deleted.
+ *
+ * <p>Bronze data files holding initial snapshot reads ({@code _op = 'r'}) are never rewritten: a
+ * restarted initial snapshot removes the abandoned attempt's reads with a row filter that Iceberg
+ * applies to whole files only.
  *
  * <p>Rows are read with their deletes applied in one pass: every equality delete file is read once
  * into a key index, instead of once per data file as Iceberg's generic reader does.
@@ -83,7 +88,7 @@ final class Compaction {
     Result compact(TableIdentifier id, Table table, Maintenance.Mode mode) {
         for (int attempt = 1; ; attempt++) {
             table.refresh();
-            Plan plan = plan(table);
+            Plan plan = plan(id, table);
             if (plan.groups().isEmpty()) {
                 return new Result(CompactionOutcome.NOT_NEEDED, plan.dataFiles(), plan.dataFiles(), plan.deleteFiles(), plan.deleteFiles());
             }
@@ -176,7 +181,8 @@ final class Compaction {
         return out;
     }
 
-    private Plan plan(Table table) {
+    private Plan plan(TableIdentifier id, Table table) {
+        boolean bronze = id.namespace().toString().equals(io.tributary.lake.layout.Layer.BRONZE.namespace());
         Snapshot start = table.currentSnapshot();
         if (start == null) {
             return new Plan(null, table.schema(), List.of(), List.of(), false, 0, 0);
@@ -184,8 +190,17 @@ final class Compaction {
         Schema schema = start.schemaId() == null ? table.schema() : table.schemas().get(start.schemaId());
         Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
         Set<String> deletePaths = new HashSet<>();
-        try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(start.snapshotId()).planFiles()) {
+        List<FileScanTask> pinned = new ArrayList<>();
+        try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(start.snapshotId()).includeColumnStats().planFiles()) {
             for (FileScanTask t : tasks) {
+                if (bronze && holdsSnapshotReads(t.file(), schema)) {
+                    // A restarted initial snapshot deletes the reads of the abandoned attempt from bronze by a
+                    // row filter (_op = 'r' and _position from where it began), which must match whole files:
+                    // such files stay as the writer wrote them.
+                    t.deletes().forEach(d -> deletePaths.add(d.path().toString()));
+                    pinned.add(t);
+                    continue;
+                }
                 PartitionSpec spec = table.specs().get(t.file().specId());
                 byPartition.computeIfAbsent(t.file().specId() + "/" + spec.partitionToPath(t.file().partition()), k -> new ArrayList<>()).add(t);
                 t.deletes().forEach(d -> deletePaths.add(d.path().toString()));
@@ -193,12 +208,13 @@ final class Compaction {
         } catch (IOException e) {
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan the compaction of " + table.name() + ": " + e.getMessage(), e);
         }
-        int dataFiles = byPartition.values().stream().mapToInt(List::size).sum();
+        int dataFiles = byPartition.values().stream().mapToInt(List::size).sum() + pinned.size();
         long small = config.targetFileSize().bytes() / 4 * 3;
         List<Group> groups = new ArrayList<>();
         Set<String> kept = new HashSet<>();
         Map<String, DeleteFile> rewritten = new LinkedHashMap<>();
         boolean positionDeletes = false;
+        pinned.forEach(t -> t.deletes().forEach(d -> kept.add(d.path().toString())));
         for (List<FileScanTask> tasks : byPartition.values()) {
             int specId = tasks.get(0).file().specId();
             long smallFiles = tasks.stream().filter(t -> t.file().fileSizeInBytes() < small).count();
@@ -231,6 +247,40 @@ final class Compaction {
                     && d.dataSequenceNumber() <= start.sequenceNumber()).forEach(removable::add);
         }
         return new Plan(start, schema, groups, removable, positionDeletes, dataFiles, live.size());
+    }
+
+    /**
+     * Whether a bronze data file may hold rows of an initial snapshot ({@code _op = 'r'}): by the
+     * column's bounds where they decide it, else by reading the column.
+     */
+    private static boolean holdsSnapshotReads(DataFile file, Schema schema) {
+        Types.NestedField op = schema.findField("_op");
+        if (op == null || schema.findField("_position") == null) {
+            return false;
+        }
+        java.nio.ByteBuffer lower = file.lowerBounds() == null ? null : file.lowerBounds().get(op.fieldId());
+        java.nio.ByteBuffer upper = file.upperBounds() == null ? null : file.upperBounds().get(op.fieldId());
+        if (lower != null && upper != null) {
+            String lo = Conversions.fromByteBuffer(Types.StringType.get(), lower).toString();
+            String hi = Conversions.fromByteBuffer(Types.StringType.get(), upper).toString();
+            if ("r".compareTo(lo) < 0 || "r".compareTo(hi) > 0) {
+                return false;
+            }
+            if (lo.equals("r") && hi.equals("r")) {
+                return true;
+            }
+        }
+        Schema projection = TypeUtil.select(schema, Set.of(op.fieldId()));
+        try (CloseableIterable<Record> records = read(file, projection)) {
+            for (Record r : records) {
+                if ("r".equals(String.valueOf(r.getField(op.name())))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read data file " + file.path() + ": " + e.getMessage(), e);
+        }
     }
 
     private void rewrite(Table table, Plan plan, List<DataFile> written) {

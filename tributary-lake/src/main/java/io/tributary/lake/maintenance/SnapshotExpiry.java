@@ -61,9 +61,11 @@ final class SnapshotExpiry {
                     break;
                 }
             }
+            java.util.Set<Long> onChain = new java.util.HashSet<>();
+            chain.forEach(s -> onChain.add(s.snapshotId()));
             long otherKept = 0;
             for (Snapshot s : table.snapshots()) {
-                if (!chain.contains(s) && s.timestampMillis() >= olderThan) {
+                if (!onChain.contains(s.snapshotId()) && s.timestampMillis() >= olderThan) {
                     otherKept++;
                 }
             }

@@ -189,6 +189,47 @@ class MaintenanceTest {
     }
 
     @Test
+    void leavesBronzeFilesWithInitialSnapshotReadsSoARestartedSnapshotCanStillReplaceThem() {
+        try (Lake lake = open()) {
+            for (int batch = 0; batch < 8; batch++) {
+                commitRandomBatch(lake, 10);
+            }
+            Set<String> changeFiles = new java.util.HashSet<>();
+            lake.catalog().load(BRONZE).orElseThrow().newScan().planFiles().forEach(t -> changeFiles.add(t.file().path().toString()));
+            // Then an initial snapshot (after a resnapshot) whose reads went into several micro-batches, and was abandoned.
+            SourcePosition snapshotFrom = new SourcePosition(new Lsn(lsn), 0);
+            for (int batch = 0, id = 1000; batch < 6; batch++) {
+                List<ChangeEvent> reads = new ArrayList<>();
+                for (int i = 0; i < 10; i++, id++) {
+                    reads.add(new ChangeEvent(ChangeOperation.READ, SCHEMA, null, Row.of(id, 0, "read"), new SourcePosition(new Lsn(lsn), id), 1, DAY, null));
+                }
+                lake.commit(reads, reads.get(reads.size() - 1).position(), new SourceOffset("r"), Set.of());
+            }
+            Table bronze = lake.catalog().load(BRONZE).orElseThrow();
+            Set<String> readFiles = new java.util.HashSet<>();
+            bronze.newScan().planFiles().forEach(t -> readFiles.add(t.file().path().toString()));
+            readFiles.removeAll(changeFiles);
+            assertThat(readFiles).hasSize(6);
+            List<String> before = bronze(lake.catalog());
+
+            Compaction.Result result = new Compaction(lake.catalog(), config()).compact(BRONZE, bronze, Maintenance.Mode.APPLY);
+
+            assertThat(result.outcome()).isEqualTo(CompactionOutcome.COMPACTED);
+            assertThat(result.dataFilesAfter()).as("6 files of reads kept, 8 of changes compacted into 1").isEqualTo(7);
+            Set<String> after = new java.util.HashSet<>();
+            lake.catalog().load(BRONZE).orElseThrow().newScan().planFiles().forEach(t -> after.add(t.file().path().toString()));
+            assertThat(after).containsAll(readFiles).doesNotContainAnyElementsOf(changeFiles);
+            assertThat(bronze(lake.catalog())).isEqualTo(before);
+            // What a restarted initial snapshot commits: the abandoned reads go, by a row filter that matches whole files only.
+            Table table = lake.catalog().load(BRONZE).orElseThrow();
+            lake.catalog().commit(table.newOverwrite().overwriteByRowFilter(org.apache.iceberg.expressions.Expressions.and(
+                    org.apache.iceberg.expressions.Expressions.equal("_op", "r"),
+                    org.apache.iceberg.expressions.Expressions.greaterThanOrEqual("_position", snapshotFrom.encoded()))));
+            assertThat(bronze(lake.catalog())).hasSize(bronzeRows);
+        }
+    }
+
+    @Test
     void removesOldOrphansOnlyAndDryRunChangesNothing() throws IOException {
         try (Lake lake = open()) {
             for (int batch = 0; batch < 8; batch++) {
