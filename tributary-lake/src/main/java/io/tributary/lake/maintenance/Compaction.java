@@ -189,11 +189,13 @@ final class Compaction {
         }
         Schema schema = start.schemaId() == null ? table.schema() : table.schemas().get(start.schemaId());
         Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
+        long small = config.targetFileSize().bytes() / 4 * 3;
         Set<String> deletePaths = new HashSet<>();
         List<FileScanTask> pinned = new ArrayList<>();
         try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(start.snapshotId()).includeColumnStats().planFiles()) {
             for (FileScanTask t : tasks) {
-                if (bronze && holdsSnapshotReads(t.file(), schema)) {
+                boolean candidate = t.file().fileSizeInBytes() < small || !t.deletes().isEmpty();
+                if (bronze && candidate && holdsSnapshotReads(t.file(), schema)) {
                     // A restarted initial snapshot deletes the reads of the abandoned attempt from bronze by a
                     // row filter (_op = 'r' and _position from where it began), which must match whole files:
                     // such files stay as the writer wrote them.
@@ -209,7 +211,6 @@ final class Compaction {
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan the compaction of " + table.name() + ": " + e.getMessage(), e);
         }
         int dataFiles = byPartition.values().stream().mapToInt(List::size).sum() + pinned.size();
-        long small = config.targetFileSize().bytes() / 4 * 3;
         List<Group> groups = new ArrayList<>();
         Set<String> kept = new HashSet<>();
         Map<String, DeleteFile> rewritten = new LinkedHashMap<>();
