@@ -79,7 +79,7 @@ public final class Maintenance {
      * or every table when empty. {@code proceed} is asked before each table; once it says no, the run
      * stops (a pipeline that is stopping or lost its lease).
      *
-     * @throws TributaryException TABLE_NOT_FOUND-like INVALID_CONFIG when the named table does not exist
+     * @throws TributaryException INVALID_CONFIG when the named table does not exist in the lake
      */
     public List<TableReport> run(Optional<String> table, Mode mode, BooleanSupplier proceed) {
         List<TableIdentifier> ids;
