@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SnapshotExpiry {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotExpiry.class);
+    private static final int ATTEMPTS = 4;
 
     private final LakeCatalog catalog;
     private final MaintenanceConfig config;
@@ -74,12 +75,22 @@ final class SnapshotExpiry {
         // Iceberg collects the files only expired snapshots referenced during the commit; they are
         // deleted after it, so a writer waiting for the catalog's commit lock is not held up meanwhile.
         List<String> unreferenced = new ArrayList<>();
-        try {
-            catalog.commit(table.expireSnapshots().expireOlderThan(olderThan).retainLast(retainLast).cleanExpiredFiles(true)
-                    .deleteWith(unreferenced::add));
-        } catch (CommitFailedException e) {
-            LOG.warn("Cannot expire snapshots of {}: {}. Nothing was expired; the next maintenance run tries again", id, e.getMessage());
-            return new Result(0, before);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                catalog.commit(table.expireSnapshots().expireOlderThan(olderThan).retainLast(retainLast).cleanExpiredFiles(true)
+                        .deleteWith(unreferenced::add));
+                break;
+            } catch (CommitFailedException | IllegalArgumentException e) {
+                // Iceberg 1.6's own retry of an expiry keeps the snapshot ids of its first attempt: when another
+                // process expired some of them meanwhile, it fails ("arraySize cannot be negative") before
+                // committing. A fresh expiry on the refreshed table is safe.
+                unreferenced.clear();
+                if (attempt == ATTEMPTS) {
+                    LOG.warn("Cannot expire snapshots of {}: {}. Nothing was expired; the next maintenance run tries again", id, e.getMessage());
+                    return new Result(0, before);
+                }
+                table.refresh();
+            }
         }
         for (String file : unreferenced) {
             try {

@@ -282,6 +282,27 @@ class MaintenanceTest {
         }
     }
 
+    /** Regression: Iceberg's own retry of an expiry failed with "arraySize cannot be negative" after another process's expiry. */
+    @Test
+    void expiryRetriesOverAnotherProcessesExpiry() {
+        InterposingCatalog interposing = new InterposingCatalog();
+        try (LakeCatalog first = LakeCatalog.open(dir, interposing); LakeCatalog second = LakeCatalog.open(dir)) {
+            StateTable state = new StateTable(first, "p");
+            for (int i = 1; i <= 8; i++) {
+                state.record(new SourcePosition(new Lsn(i), 0), new SourceOffset("o" + i), Instant.now());
+            }
+            Maintenance other = new Maintenance(second, config(), later());
+            interposing.before(StateTable.ID, () -> assertThat(other.maintain(StateTable.ID, Maintenance.Mode.APPLY).snapshotsExpired()).isEqualTo(7));
+
+            TableReport report = new Maintenance(first, config(), later()).maintain(StateTable.ID, Maintenance.Mode.APPLY);
+
+            assertThat(interposing.fired()).isTrue();
+            assertThat(report.failure()).isEmpty();
+            assertThat(report.snapshotsKept()).isEqualTo(1);
+            assertThat(state.read().orElseThrow().watermark()).isEqualTo(new SourcePosition(new Lsn(8), 0));
+        }
+    }
+
     private Lake open() {
         return Lake.open(new LakeConfig(dir, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT);
     }
