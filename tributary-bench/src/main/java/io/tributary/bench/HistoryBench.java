@@ -120,7 +120,7 @@ public final class HistoryBench {
             TableReport report = maintenance.maintain(org.apache.iceberg.catalog.TableIdentifier.of(Layer.SILVER.namespace(), "accounts_history"),
                     Maintenance.Mode.APPLY);
             results.put("compaction of the history", String.format("%s: data files %,d -> %,d, delete files %,d -> %,d in %.1f s (%.1f s CPU)",
-                    report.outcome(), report.dataFilesBefore(), report.dataFilesAfter(), report.deleteFilesBefore(), report.deleteFilesAfter(),
+                    report.compaction() + report.failure().map(f -> " (" + f + ")").orElse(""), report.dataFilesBefore(), report.dataFilesAfter(), report.deleteFilesBefore(), report.deleteFilesAfter(),
                     Duration.between(compactStart, Instant.now()).toMillis() / 1000.0, (cpuNanos() - compactCpu) / 1e9));
             System.out.println(results.get("compaction of the history"));
             history.refresh();

@@ -5,10 +5,11 @@ import io.tributary.spi.TributaryException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code tributary} command line: run, demo, sql, status, history, resnapshot. */
+/** The {@code tributary} command line: run, demo, sql, status, history, resnapshot, maintain. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
         description = "Change data capture from PostgreSQL into an Apache Iceberg lakehouse.",
-        subcommands = {RunCommand.class, DemoCommand.class, SqlCommand.class, StatusCommand.class, HistoryCommand.class, ResnapshotCommand.class})
+        subcommands = {RunCommand.class, DemoCommand.class, SqlCommand.class, StatusCommand.class, HistoryCommand.class, ResnapshotCommand.class,
+                MaintainCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(execute(args));

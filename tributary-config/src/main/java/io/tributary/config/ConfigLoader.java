@@ -97,12 +97,13 @@ public final class ConfigLoader {
         ModelsConfig models = models(top, baseDirectory);
         CommitConfig commit = commit(top.object("commit"));
         Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
+        MaintenanceConfig maintenance = maintenance(top.object("maintenance"));
         top.finish();
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(sourceName, problems);
         }
-        return new PipelineConfig(name, source, lake, models, commit, tableOptions);
+        return new PipelineConfig(name, source, lake, models, commit, tableOptions, maintenance);
     }
 
     private static PostgresSourceConfig source(ConfigNode node, String pipelineName) {
@@ -194,6 +195,21 @@ public final class ConfigLoader {
         int maxEvents = node.integer("max-events", DEFAULT_COMMIT_MAX_EVENTS, 1, 50_000_000);
         node.finish();
         return new CommitConfig(interval, maxEvents);
+    }
+
+    private static MaintenanceConfig maintenance(ConfigNode node) {
+        MaintenanceConfig d = MaintenanceConfig.DEFAULT;
+        boolean enabled = node.bool("enabled", d.mode() == MaintenanceConfig.Mode.ENABLED);
+        Duration interval = node.duration("interval", d.interval());
+        Duration retention = node.duration("snapshot-retention", d.snapshotRetention());
+        int minSnapshots = node.integer("min-snapshots", d.minSnapshots(), 1, 1_000_000);
+        Duration orphanAge = node.duration("orphan-age", d.orphanAge());
+        DataSize target = node.size("target-file-size", d.targetFileSize());
+        int minSmallFiles = node.integer("min-small-files", d.minSmallFiles(), 2, 1_000_000);
+        int minDeleteFiles = node.integer("min-delete-files", d.minDeleteFiles(), 1, 1_000_000);
+        node.finish();
+        return new MaintenanceConfig(enabled ? MaintenanceConfig.Mode.ENABLED : MaintenanceConfig.Mode.DISABLED, interval, retention,
+                minSnapshots, orphanAge, target, minSmallFiles, minDeleteFiles);
     }
 
     private static Map<TableId, TableOptions> tableOptions(ConfigNode node) {

@@ -121,6 +121,19 @@ final class ConfigNode {
         return parsed.get();
     }
 
+    DataSize size(String key, DataSize defaultValue) {
+        Optional<String> text = string(key);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        Optional<DataSize> parsed = DataSize.parse(text.get());
+        if (parsed.isEmpty()) {
+            problem(key, "expected a positive size such as 512KB, 64MB or 1GB, found '" + text.get() + "'");
+            return defaultValue;
+        }
+        return parsed.get();
+    }
+
     <E extends Enum<E>> E enumValue(String key, Class<E> type, E defaultValue) {
         Optional<String> text = string(key);
         if (text.isEmpty()) {

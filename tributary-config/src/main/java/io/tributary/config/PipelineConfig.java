@@ -14,7 +14,8 @@ public record PipelineConfig(
         LakeConfig lake,
         ModelsConfig models,
         CommitConfig commit,
-        Map<TableId, TableOptions> tableOptions) {
+        Map<TableId, TableOptions> tableOptions,
+        MaintenanceConfig maintenance) {
 
     public PipelineConfig {
         requireNonNull(name, "name is null");
@@ -23,6 +24,13 @@ public record PipelineConfig(
         requireNonNull(models, "models is null");
         requireNonNull(commit, "commit is null");
         tableOptions = Map.copyOf(requireNonNull(tableOptions, "tableOptions is null"));
+        requireNonNull(maintenance, "maintenance is null");
+    }
+
+    /** A pipeline with the default {@link MaintenanceConfig}. */
+    public PipelineConfig(String name, PostgresSourceConfig source, LakeConfig lake, ModelsConfig models, CommitConfig commit,
+            Map<TableId, TableOptions> tableOptions) {
+        this(name, source, lake, models, commit, tableOptions, MaintenanceConfig.DEFAULT);
     }
 
     public TableOptions optionsFor(TableId table) {

@@ -170,4 +170,44 @@ class ConfigLoaderTest {
                 .hasMessageContaining("expected the column's previous name in the source, different from 'memo'")
                 .hasMessageContaining("column 'old' is already mapped to another new name");
     }
+
+    @Test
+    void parsesMaintenanceWithDefaults() {
+        PipelineConfig defaults = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(defaults.maintenance()).isEqualTo(MaintenanceConfig.DEFAULT);
+        assertThat(defaults.maintenance().mode()).isEqualTo(MaintenanceConfig.Mode.ENABLED);
+        PipelineConfig config = loader.parse("""
+                source: {host: h, database: d, user: u}
+                lake: {warehouse: ./lake}
+                maintenance:
+                  enabled: false
+                  interval: 10m
+                  snapshot-retention: 2h
+                  min-snapshots: 3
+                  orphan-age: 3d
+                  target-file-size: 64MB
+                  min-small-files: 5
+                  min-delete-files: 2
+                """, "test.yaml", dir);
+        assertThat(config.maintenance()).isEqualTo(new MaintenanceConfig(MaintenanceConfig.Mode.DISABLED, Duration.ofMinutes(10), Duration.ofHours(2), 3,
+                Duration.ofDays(3), new DataSize(64L * 1024 * 1024), 5, 2));
+    }
+
+    @Test
+    void reportsEveryMaintenanceProblemWithItsPath() {
+        assertThatThrownBy(() -> loader.parse("""
+                source: {host: h, database: d, user: u}
+                lake: {warehouse: ./lake}
+                maintenance:
+                  interval: soon
+                  min-snapshots: 0
+                  target-file-size: 12 parsecs
+                  orphan-ag: 1d
+                """, "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class)
+                .satisfies(e -> assertThat(((InvalidConfigException) e).problems()).extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("maintenance.interval", "maintenance.min-snapshots", "maintenance.target-file-size", "maintenance.orphan-ag"))
+                .hasMessageContaining("expected a positive size such as 512KB, 64MB or 1GB, found '12 parsecs'")
+                .hasMessageContaining("must be between 1 and 1000000, found 0");
+    }
 }

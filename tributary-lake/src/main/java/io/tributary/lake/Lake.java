@@ -135,6 +135,25 @@ public final class Lake implements Closeable {
         }
     }
 
+    /**
+     * Whether this process holds the lake's lease now, checked against the catalog (false once
+     * another pipeline took it over, or before {@link #acquireLease()} and after {@link #releaseLease()}).
+     */
+    public boolean holdsLease() {
+        if (state.lease().isEmpty()) {
+            return false;
+        }
+        try {
+            state.verify("maintain the lake");
+            return true;
+        } catch (TributaryException e) {
+            if (e.errorCode() == ErrorCode.PIPELINE_FENCED) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
     public Optional<CommittedState> committedState() {
         return state.read();

@@ -34,7 +34,8 @@ import org.slf4j.MDC;
  * thread, so the next micro-batch is read while the previous one is written; {@link #close()} from
  * another thread stops capture, and {@link #run} returns after committing what was delivered.
  * {@link #run} first takes the lake's lease (a second pipeline on the same lake is refused), renews
- * it on the commit thread while idle, and releases it when it returns.
+ * it on the commit thread while idle, and releases it when it returns. While it holds the lease, table
+ * maintenance runs every {@code maintenance.interval} on a thread of its own (unless disabled).
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -73,6 +74,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile boolean closed;
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
+    private MaintenanceSchedule maintenance;
     private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession previousSession =
             io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
@@ -137,8 +139,15 @@ public final class Pipeline implements ChangeHandler, Closeable {
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (config.maintenance().mode() == io.tributary.config.MaintenanceConfig.Mode.ENABLED) {
+                maintenance = MaintenanceSchedule.start(new io.tributary.lake.maintenance.Maintenance(lake.catalog(), config.maintenance(), clock),
+                        config.name(), config.maintenance().interval(), () -> !closed && !leaseReleased && leaseFailure.get() == null && lake.holdsLease());
+            }
             runLeased(mode);
         } finally {
+            if (maintenance != null) {
+                maintenance.close();
+            }
             leaseTimer.shutdownNow();
             leaseReleased = true;
             lake.releaseLease();

@@ -26,14 +26,16 @@ public final class LiveRows {
     private LiveRows() {
     }
 
-    /** Every live row of the table's current snapshot. */
+    /** Every live row of the table's current snapshot, as the catalog holds it now. */
     public static CloseableIterable<Record> of(Table table) {
         return of(table, Expressions.alwaysTrue());
     }
 
     /** The live rows of the table's current snapshot that match {@code filter}. */
     public static CloseableIterable<Record> of(Table table, Expression filter) {
-        Table local = new BaseTable(new StaticTableOperations(((HasTableOperations) table).operations().current(), new LocalFileIO()), table.name());
+        // Refreshed: table maintenance in another process may have compacted the table and expired
+        // the snapshot this (cached) instance last saw, deleting its files.
+        Table local = new BaseTable(new StaticTableOperations(((HasTableOperations) table).operations().refresh(), new LocalFileIO()), table.name());
         return IcebergGenerics.read(local).where(filter).build();
     }
 

@@ -47,6 +47,8 @@ public final class StateTable {
     private static final String COMMITTED_AT = "tributary.committed-at";
     /** Summary key of the end of the last source transaction every table holds in full. */
     public static final String CONSISTENT_POSITION = "tributary.consistent-position";
+    /** Attempts of a state commit that another process's commit (table maintenance) got ahead of. */
+    private static final int COMMIT_ATTEMPTS = 5;
 
     private final LakeCatalog catalog;
     private final String pipeline;
@@ -115,30 +117,40 @@ public final class StateTable {
         ensure();
         String host = thisHost();
         Lease[] taken = new Lease[1];
-        try {
-            catalog.appendIfUnchanged(ID, summary -> {
-                Optional<Lease> held = Lease.of(summary);
-                if (held.isPresent() && held.get().isLive(now, LEASE_TIMEOUT, host)) {
-                    throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": the lake in "
-                            + catalog.warehouse() + " is held by " + held.get().describe() + ", renewed "
-                            + Duration.between(held.get().renewedAt(), now).toSeconds() + " s ago. Stop that pipeline first; if it died on another host, "
-                            + "its lease expires " + LEASE_TIMEOUT.toSeconds() + " s after its last renewal", null);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                takeIfFree(now, host, taken);
+                break;
+            } catch (CommitFailedException e) {
+                // Another process committed in between: the next attempt sees what, and refuses a live lease.
+                if (attempt == COMMIT_ATTEMPTS) {
+                    throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": another pipeline took the lake in "
+                            + catalog.warehouse() + " at the same moment. Run one pipeline per lake", e);
                 }
-                previousOwner = held.isPresent() ? PreviousOwner.ENDED_WITHOUT_RELEASE : PreviousOwner.RELEASED_OR_NONE;
-                held.ifPresent(stale -> LOG.warn("Taking over the lake from {}, whose lease was last renewed at {}: it is presumed dead. "
-                        + "If it still runs, it stops at its next commit", stale.describe(), stale.renewedAt()));
-                taken[0] = new Lease(UUID.randomUUID().toString(), host, ProcessHandle.current().pid(), Lease.epochOf(summary) + 1, now);
-                Map<String, String> next = carried(summary);
-                next.putAll(fields(taken[0]));
-                return next;
-            });
-        } catch (CommitFailedException e) {
-            throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": another pipeline took the lake in "
-                    + catalog.warehouse() + " at the same moment. Run one pipeline per lake", e);
+            }
         }
         lease = taken[0];
         LOG.info("Pipeline {} owns the lake in {} as {}", pipeline, catalog.warehouse(), lease.describe());
         return lease;
+    }
+
+    private void takeIfFree(Instant now, String host, Lease[] taken) {
+        catalog.appendIfUnchanged(ID, summary -> {
+            Optional<Lease> held = Lease.of(summary);
+            if (held.isPresent() && held.get().isLive(now, LEASE_TIMEOUT, host)) {
+                throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": the lake in "
+                        + catalog.warehouse() + " is held by " + held.get().describe() + ", renewed "
+                        + Duration.between(held.get().renewedAt(), now).toSeconds() + " s ago. Stop that pipeline first; if it died on another host, "
+                        + "its lease expires " + LEASE_TIMEOUT.toSeconds() + " s after its last renewal", null);
+            }
+            previousOwner = held.isPresent() ? PreviousOwner.ENDED_WITHOUT_RELEASE : PreviousOwner.RELEASED_OR_NONE;
+            held.ifPresent(stale -> LOG.warn("Taking over the lake from {}, whose lease was last renewed at {}: it is presumed dead. "
+                    + "If it still runs, it stops at its next commit", stale.describe(), stale.renewedAt()));
+            taken[0] = new Lease(UUID.randomUUID().toString(), host, ProcessHandle.current().pid(), Lease.epochOf(summary) + 1, now);
+            Map<String, String> next = carried(summary);
+            next.putAll(fields(taken[0]));
+            return next;
+        });
     }
 
     /** Renews the lease if it was last renewed before {@code olderThan}; nothing without a lease. */
@@ -193,18 +205,25 @@ public final class StateTable {
 
     private void commitHeld(String action, Instant now, UnaryOperator<Map<String, String>> fields) {
         Lease renewed = lease.renewed(now);
-        try {
-            catalog.appendIfUnchanged(ID, summary -> {
-                verifyHeld(summary, action);
-                Map<String, String> next = new HashMap<>(fields.apply(summary));
-                fields(renewed).forEach(next::putIfAbsent);
-                return next;
-            });
-        } catch (CommitFailedException e) {
-            // Another process committed in between: only a pipeline that took the lake over does that.
-            verifyHeld(catalog.currentSummary(ID), action);
-            throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot " + action + " for pipeline " + pipeline
-                    + ": another process committed to " + ID + " at the same moment. Run one pipeline per lake", e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                catalog.appendIfUnchanged(ID, summary -> {
+                    verifyHeld(summary, action);
+                    Map<String, String> next = new HashMap<>(fields.apply(summary));
+                    fields(renewed).forEach(next::putIfAbsent);
+                    return next;
+                });
+                break;
+            } catch (CommitFailedException e) {
+                // Another process committed in between. A takeover replaces the lease, so the check
+                // fails then; with the lease still ours it was table maintenance (snapshot expiry),
+                // which keeps the current snapshot: try again on top of it.
+                verifyHeld(catalog.currentSummary(ID), action);
+                if (attempt == COMMIT_ATTEMPTS) {
+                    throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot " + action + " for pipeline " + pipeline
+                            + ": other processes committed to " + ID + " " + COMMIT_ATTEMPTS + " times in a row at the same moment. Run one pipeline per lake", e);
+                }
+            }
         }
         lease = renewed;
     }
