@@ -113,8 +113,10 @@ public final class HistoryBench {
             results.put("as-of latency (before compaction)", asOfLatency(lake, instants, rows));
             System.out.println(results.get("as-of latency (before compaction)"));
 
-            // Compaction of the history table by table maintenance.
-            Maintenance maintenance = new Maintenance(lake.catalog(), MaintenanceConfig.DEFAULT, Clock.systemUTC());
+            // Compaction of the history table by table maintenance, whatever its file counts.
+            Maintenance maintenance = new Maintenance(lake.catalog(), new MaintenanceConfig(MaintenanceConfig.DEFAULT.mode(), MaintenanceConfig.DEFAULT.interval(),
+                    MaintenanceConfig.DEFAULT.snapshotRetention(), MaintenanceConfig.DEFAULT.minSnapshots(), MaintenanceConfig.DEFAULT.orphanAge(),
+                    MaintenanceConfig.DEFAULT.targetFileSize(), 2, 1), Clock.systemUTC());
             Instant compactStart = Instant.now();
             long compactCpu = cpuNanos();
             TableReport report = maintenance.maintain(org.apache.iceberg.catalog.TableIdentifier.of(Layer.SILVER.namespace(), "accounts_history"),
