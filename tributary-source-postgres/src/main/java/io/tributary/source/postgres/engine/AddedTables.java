@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tables of a pipeline and which of them the lake holds completely. A table added to an existing
- * pipeline is snapshotted on its own while the others stream (a Debezium incremental snapshot) and
+ * pipeline, or a large table of a new one ({@code source.snapshot.resumable-above}), is snapshotted
+ * on its own while the others stream (a Debezium incremental snapshot) and
  * counts as captured once Debezium's offset no longer lists it among the tables its incremental
  * snapshot still reads: until then, a restart resumes its snapshot from the offset. The captured set
  * travels in the offset the lake stores ({@link OffsetCodec#withTables}). Not thread-safe: the
@@ -79,7 +80,7 @@ public final class AddedTables {
                 } else if (listed.contains(table)) {
                     snapshotting.remove(table);
                     captured.add(table);
-                    LOG.info("Snapshot of added table {} finished: {} rows read in this run; it is captured like the others from now on", table,
+                    LOG.info("Snapshot of {} finished: {} rows read in this run; it is captured like the others from now on", table,
                             reads.getOrDefault(table, 0L));
                 }
             }

@@ -96,11 +96,27 @@ public final class DebeziumProperties {
      * writing watermarks to a signal table, so the capturing role needs no write privilege
      * (Debezium documentation, "Read-only incremental snapshots").
      */
-    public static Properties withIncrementalSnapshots(Properties properties) {
+    public static Properties withIncrementalSnapshots(Properties properties, int chunkSize) {
         Properties p = new Properties();
         p.putAll(properties);
         p.setProperty("read.only", "true");
-        p.setProperty("incremental.snapshot.chunk.size", "4096");
+        p.setProperty("incremental.snapshot.chunk.size", Integer.toString(chunkSize));
+        return p;
+    }
+
+    /**
+     * Restricts the blocking initial snapshot to {@code tables} ({@code snapshot.include.collection.list});
+     * with none, the slot is created and streamed without one ({@code snapshot.mode=no_data}). The
+     * other tables are read by incremental snapshots once streaming runs.
+     */
+    public static Properties withBlockingSnapshotOf(Properties properties, List<TableId> tables) {
+        Properties p = new Properties();
+        p.putAll(properties);
+        if (tables.isEmpty()) {
+            p.setProperty("snapshot.mode", "no_data");
+        } else {
+            p.setProperty("snapshot.include.collection.list", tables.stream().map(t -> Pattern.quote(t.toString())).collect(Collectors.joining(",")));
+        }
         return p;
     }
 }
