@@ -119,6 +119,9 @@ class ResumableSnapshotIT {
             assertThat(atKill).isPresent();
             assertThat(atKill.get().offset().token()).as("the committed offset records the snapshot's progress").contains("incremental_snapshot_collections", "public.big");
             assertThat(postgres.queryOne(db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tributary_resnap'")).isEqualTo("1");
+            CliRun status = CliRun.tributary("status", "-c", config.toString());
+            assertThat(status.exitCode()).as(status.err()).isZero();
+            assertThat(status.out()).contains("initial snapshot running for public.big, public.small");
             int atKillTransactions = transactions.get();
             // More changes while the pipeline is down.
             while (transactions.get() < atKillTransactions + 50) {
@@ -145,6 +148,9 @@ class ResumableSnapshotIT {
                 assertThat(exit.getAsInt()).as(Files.readString(settleLog)).isZero();
             }
 
+            CliRun settled = CliRun.tributary("status", "-c", config.toString());
+            assertThat(settled.exitCode()).as(settled.err()).isZero();
+            assertThat(settled.out()).doesNotContain("initial snapshot running");
             int inserted = transactions.get();
             try (Lake lake = Lake.open(lakeConfig, "resnap", t -> TableOptions.DEFAULT); QueryEngine q = QueryEngine.open(lake.tables())) {
                 long reads = ((Number) q.query("SELECT count(*) FROM bronze.big WHERE _op = 'r'").rows().get(0).get(0)).longValue();

@@ -355,9 +355,9 @@ public final class PostgresChangeSource implements ChangeSource {
                             return;
                         }
                         if (!snapshotsRequested.get() && assembler.streaming() && handedOver.get()) {
-                            // Once a batch carried an offset: a chunk read inside the first transaction
-                            // resumes from the offset before it.
                             // Asked for once streaming runs: Debezium's incremental snapshots run beside the stream.
+                            // And once a batch carried an offset, so a chunk read inside the first
+                            // transaction has an offset before it to resume from.
                             InProcessSignalChannel.requestIncrementalSnapshot(seedId, addedTables.toRequest());
                             snapshotsRequested.set(true);
                         }

@@ -3,8 +3,10 @@ package io.tributary.source.postgres.engine;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -78,6 +80,13 @@ public final class AddedTables {
                 if (running.contains(table)) {
                     listed.add(table);
                 } else if (listed.contains(table)) {
+                    if (toRequest.contains(table) && reads.getOrDefault(table, 0L) == 0) {
+                        // Debezium skips a table whose chunk query failed (it logs "Snapshotting of
+                        // table ... failed. Skipping it"); it was not empty when it was requested.
+                        throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot snapshot table " + table
+                                + ": Debezium's incremental snapshot ended without reading a row of it (its log above says why). "
+                                + "Nothing marks it captured; a restart snapshots it again");
+                    }
                     snapshotting.remove(table);
                     captured.add(table);
                     LOG.info("Snapshot of {} finished: {} rows read in this run; it is captured like the others from now on", table,

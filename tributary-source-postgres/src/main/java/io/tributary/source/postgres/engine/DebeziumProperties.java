@@ -94,13 +94,21 @@ public final class DebeziumProperties {
      * Lets Debezium snapshot single tables while streaming: incremental snapshots in read-only mode
      * take their chunk windows from {@code pg_current_snapshot()} (PostgreSQL 13 or later) instead of
      * writing watermarks to a signal table, so the capturing role needs no write privilege
-     * (Debezium documentation, "Read-only incremental snapshots").
+     * (Debezium documentation, "Read-only incremental snapshots"). A chunk is fetched in one round
+     * trip: Debezium 2.7.3 reads a chunk larger than {@code snapshot.fetch.size} through a cursor
+     * that its window queries on the same connection close ({@code portal "C_n" does not exist}),
+     * and then skips the table.
+     *
+     * @param chunkSize rows per chunk ({@code incremental.snapshot.chunk.size}), at least 1
      */
     public static Properties withIncrementalSnapshots(Properties properties, int chunkSize) {
         Properties p = new Properties();
         p.putAll(properties);
         p.setProperty("read.only", "true");
         p.setProperty("incremental.snapshot.chunk.size", Integer.toString(chunkSize));
+        if (chunkSize > Integer.parseInt(p.getProperty("snapshot.fetch.size"))) {
+            p.setProperty("snapshot.fetch.size", Integer.toString(chunkSize));
+        }
         return p;
     }
 
