@@ -79,10 +79,11 @@ public final class AddedTables {
             for (TableId table : new ArrayList<>(snapshotting)) {
                 if (running.contains(table)) {
                     listed.add(table);
-                } else if (listed.contains(table)) {
+                } else if (listed.contains(table) || requestedAfter(table, running)) {
+                    // Debezium reads the requested tables in order and skips one whose chunk query
+                    // failed (it logs "Snapshotting of table ... failed. Skipping it"); the table was
+                    // not empty when it was requested.
                     if (toRequest.contains(table) && reads.getOrDefault(table, 0L) == 0) {
-                        // Debezium skips a table whose chunk query failed (it logs "Snapshotting of
-                        // table ... failed. Skipping it"); it was not empty when it was requested.
                         throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot snapshot table " + table
                                 + ": Debezium's incremental snapshot ended without reading a row of it (its log above says why). "
                                 + "Nothing marks it captured; a restart snapshots it again");
@@ -95,5 +96,11 @@ public final class AddedTables {
             }
         }
         return configured.stream().filter(captured::contains).toList();
+    }
+
+    /** Whether Debezium's offset lists a table requested after {@code table}: it is past {@code table}. */
+    private boolean requestedAfter(TableId table, List<TableId> running) {
+        int index = toRequest.indexOf(table);
+        return index >= 0 && running.stream().anyMatch(t -> toRequest.indexOf(t) > index);
     }
 }

@@ -95,9 +95,10 @@ public final class DebeziumProperties {
      * take their chunk windows from {@code pg_current_snapshot()} (PostgreSQL 13 or later) instead of
      * writing watermarks to a signal table, so the capturing role needs no write privilege
      * (Debezium documentation, "Read-only incremental snapshots"). A chunk is fetched in one round
-     * trip: Debezium 2.7.3 reads a chunk larger than {@code snapshot.fetch.size} through a cursor
-     * that its window queries on the same connection close ({@code portal "C_n" does not exist}),
-     * and then skips the table.
+     * trip, so {@code snapshot.fetch.size} is kept above the chunk size: Debezium 2.7.3 reads a
+     * chunk of at least that many rows through a cursor that the streaming thread's queries on the
+     * same connection close ({@code portal "C_n" does not exist}), then skips the table and emits the
+     * rows it had buffered under the next table's name.
      *
      * @param chunkSize rows per chunk ({@code incremental.snapshot.chunk.size}), at least 1
      */
@@ -106,8 +107,8 @@ public final class DebeziumProperties {
         p.putAll(properties);
         p.setProperty("read.only", "true");
         p.setProperty("incremental.snapshot.chunk.size", Integer.toString(chunkSize));
-        if (chunkSize > Integer.parseInt(p.getProperty("snapshot.fetch.size"))) {
-            p.setProperty("snapshot.fetch.size", Integer.toString(chunkSize));
+        if (chunkSize >= Integer.parseInt(p.getProperty("snapshot.fetch.size"))) {
+            p.setProperty("snapshot.fetch.size", Integer.toString(chunkSize + 1));
         }
         return p;
     }

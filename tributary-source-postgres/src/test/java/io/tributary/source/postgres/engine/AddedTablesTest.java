@@ -52,6 +52,16 @@ class AddedTablesTest {
                 .hasMessageContaining("Cannot snapshot table public.ledger");
     }
 
+    @Test
+    void aTableSkippedBeforeItWasEverListedFailsOnceALaterOneIsListed() {
+        TableId journal = TableId.parse("public.journal");
+        AddedTables tables = new AddedTables(List.of(ORDERS, LEDGER, journal), Set.of(ORDERS), List.of(), List.of(LEDGER, journal));
+
+        assertThatThrownBy(() -> tables.capturedAsOf(List.of(), offset(200, "public.journal")))
+                .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_FAILED))
+                .hasMessageContaining("Cannot snapshot table public.ledger");
+    }
+
     private static ChangeEvent read(TableId table, long id) {
         TableSchema schema = new TableSchema(table, List.of(Column.required("id", Primitive.INT64, "bigint")), List.of("id"));
         return new ChangeEvent(ChangeOperation.READ, schema, null, Row.of(id), new SourcePosition(new Lsn(100), id), 0, Instant.EPOCH, null);
