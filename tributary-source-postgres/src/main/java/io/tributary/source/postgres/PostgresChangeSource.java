@@ -144,6 +144,33 @@ public final class PostgresChangeSource implements ChangeSource {
         }
     }
 
+    /** How long an incremental snapshot may see no change event before its window is nudged. */
+    static final java.time.Duration SNAPSHOT_NUDGE = java.time.Duration.ofSeconds(1);
+
+    /** When the capture thread last handed over a batch holding change events. */
+    private java.time.Instant lastEvents = java.time.Instant.now();
+    private java.time.Instant lastNudge = java.time.Instant.EPOCH;
+
+    /**
+     * Debezium's read-only incremental snapshot emits a chunk once the stream shows a transaction
+     * the chunk's query could not see ({@code PostgresReadOnlyIncrementalSnapshotChangeEventSource}:
+     * a committed transaction id at or past the high watermark's {@code xmax}); on a quiet source none
+     * comes and the snapshot stalls. A transactional heartbeat message is such a transaction: written
+     * at most every {@link #SNAPSHOT_NUDGE} while a snapshot runs and no change event arrived for as long.
+     */
+    private void nudgeSnapshotWindow(java.time.Instant now) {
+        if (now.isBefore(lastEvents.plus(SNAPSHOT_NUDGE)) || now.isBefore(lastNudge.plus(SNAPSHOT_NUDGE))) {
+            return;
+        }
+        lastNudge = now;
+        try {
+            emitMessage(DebeziumProperties.HEARTBEAT_PREFIX, "");
+        } catch (TributaryException e) {
+            LOG.warn("Cannot write a heartbeat to slot {} for the running snapshot: {}. The snapshot waits for the next transaction on the captured database; check the connection",
+                    config.slotName(), e.getMessage());
+        }
+    }
+
     private void emitMessage(String prefix, String content) {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
@@ -347,6 +374,9 @@ public final class PostgresChangeSource implements ChangeSource {
                                 }
                                 deliveredThrough.set(batch.through());
                                 handedOver.set(true);
+                                if (!batch.events().isEmpty()) {
+                                    lastEvents = java.time.Instant.now();
+                                }
                                 accepted.set(handler.accept(batch));
                             });
                         } catch (StopDelivery stopping) {
@@ -370,6 +400,9 @@ public final class PostgresChangeSource implements ChangeSource {
                         }
                         streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
+                        if (addedTables.snapshotting() && snapshotsRequested.get()) {
+                            nudgeSnapshotWindow(now);
+                        }
                         SourcePosition through = deliveredThrough.get();
                         if (through != null && through.isAfter(lastSeen.get())) {
                             lastSeen.set(through);
