@@ -148,21 +148,22 @@ public final class PostgresChangeSource implements ChangeSource {
     static final java.time.Duration SNAPSHOT_NUDGE = java.time.Duration.ofSeconds(1);
 
     /** When the capture thread last handed over a batch holding change events. */
-    private java.time.Instant lastEvents = java.time.Instant.now();
-    private java.time.Instant lastNudge = java.time.Instant.EPOCH;
+    private volatile java.time.Instant lastEvents = java.time.Instant.now();
+    /** Whether an incremental snapshot was requested and has not completed; set by the capture thread. */
+    private volatile boolean snapshotRunning;
 
     /**
      * Debezium's read-only incremental snapshot emits a chunk once the stream shows a transaction
      * the chunk's query could not see ({@code PostgresReadOnlyIncrementalSnapshotChangeEventSource}:
      * a committed transaction id at or past the high watermark's {@code xmax}); on a quiet source none
-     * comes and the snapshot stalls. A transactional heartbeat message is such a transaction: written
-     * at most every {@link #SNAPSHOT_NUDGE} while a snapshot runs and no change event arrived for as long.
+     * comes, Debezium's streaming loop idles and delivers nothing, and the snapshot stalls. A
+     * transactional heartbeat message is such a transaction: written by a timer every
+     * {@link #SNAPSHOT_NUDGE} while a snapshot runs and no change event arrived for as long.
      */
-    private void nudgeSnapshotWindow(java.time.Instant now) {
-        if (now.isBefore(lastEvents.plus(SNAPSHOT_NUDGE)) || now.isBefore(lastNudge.plus(SNAPSHOT_NUDGE))) {
+    private void nudgeSnapshotWindow() {
+        if (!snapshotRunning || java.time.Instant.now().isBefore(lastEvents.plus(SNAPSHOT_NUDGE))) {
             return;
         }
-        lastNudge = now;
         try {
             emitMessage(DebeziumProperties.HEARTBEAT_PREFIX, "");
         } catch (TributaryException e) {
@@ -400,9 +401,7 @@ public final class PostgresChangeSource implements ChangeSource {
                         }
                         streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
-                        if (addedTables.snapshotting() && snapshotsRequested.get()) {
-                            nudgeSnapshotWindow(now);
-                        }
+                        snapshotRunning = addedTables.snapshotting() && snapshotsRequested.get();
                         SourcePosition through = deliveredThrough.get();
                         if (through != null && through.isAfter(lastSeen.get())) {
                             lastSeen.set(through);
@@ -441,9 +440,17 @@ public final class PostgresChangeSource implements ChangeSource {
                 })
                 .build();
         engine.set(built);
+        java.util.concurrent.ScheduledExecutorService nudger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tributary-snapshot-nudge");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             if (closed) {
                 return;
+            }
+            if (added.snapshotting()) {
+                nudger.scheduleWithFixedDelay(this::nudgeSnapshotWindow, SNAPSHOT_NUDGE.toMillis(), SNAPSHOT_NUDGE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             built.run();
             // Stopping the engine interrupts the thread that runs it, which is ours: a stop we asked
@@ -460,6 +467,7 @@ public final class PostgresChangeSource implements ChangeSource {
                 Thread.interrupted();
             }
         } finally {
+            nudger.shutdownNow();
             LakeOffsetBackingStore.forget(seedId);
             InProcessSignalChannel.forget(seedId);
             closeEngine();
