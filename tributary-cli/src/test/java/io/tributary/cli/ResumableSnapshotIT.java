@@ -80,15 +80,17 @@ class ResumableSnapshotIT {
                     for (int i = 1; writing.get(); i++) {
                         int low = 1 + (i * 7919) % 20_000;
                         int high = BIG_ROWS - (i * 104_729) % 40_000;
-                        postgres.execute(db, "BEGIN",
+                        // One change per transaction: Debezium emits a chunk inside the transaction whose
+                        // change closed its window, and the chunk's progress is committed with that
+                        // transaction's end (see README, Limits).
+                        postgres.execute(db,
                                 "UPDATE big SET label = 'low " + i + "', amount = amount + 1 WHERE id = " + low,
                                 "UPDATE big SET label = 'high " + i + "', grp = grp + 1 WHERE id = " + high,
                                 "DELETE FROM big WHERE id IN (" + (low + 20_000) + ", " + (high - 40_000) + ")",
                                 "INSERT INTO big VALUES (" + (BIG_ROWS + i) + ", 1, 'new " + i + "', 0.5)",
                                 "UPDATE small SET qty = qty + 1, name = 'changed " + i + "' WHERE id = " + (1 + (i * 31) % SMALL_ROWS),
                                 "DELETE FROM small WHERE id = " + (1 + (i * 53) % SMALL_ROWS),
-                                "INSERT INTO loose VALUES (" + (i % 1000) + ", 'same " + (i % 1000) + "')",
-                                "COMMIT");
+                                "INSERT INTO loose VALUES (" + (i % 1000) + ", 'same " + (i % 1000) + "')");
                         transactions.incrementAndGet();
                         Thread.sleep(20);
                     }
@@ -160,7 +162,7 @@ class ResumableSnapshotIT {
             int inserted = transactions.get();
             try (Lake lake = Lake.open(lakeConfig, "resnap", t -> TableOptions.DEFAULT); QueryEngine q = QueryEngine.open(lake.tables())) {
                 long reads = ((Number) q.query("SELECT count(*) FROM bronze.big WHERE _op = 'r'").rows().get(0).get(0)).longValue();
-                System.out.printf("ResumableSnapshotIT: %,d reads of big committed before the kill, %,d in all (%,d rows, %,d writer transactions)%n",
+                System.out.printf("ResumableSnapshotIT: %,d reads of big committed before the kill, %,d in all (%,d rows, %,d writer rounds of eight single-change transactions)%n",
                         readBeforeKill, reads, BIG_ROWS, inserted);
                 // Each row is read once; the chunk in flight at the crash, and one committed inside a
                 // transaction whose end was not committed, may be read again; rows inserted during the
