@@ -5,6 +5,7 @@ import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.SnapshotConfig;
 import io.tributary.config.SslMode;
 import io.tributary.pipeline.BackgroundRun;
 import io.tributary.pipeline.Pipeline;
@@ -29,7 +30,10 @@ import java.util.Random;
  * The benchmark harness: a pgbench-like workload against an embedded PostgreSQL, measuring initial
  * snapshot rows/s, streaming events/s into bronze+silver (draining a WAL backlog), the rate of a
  * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
- * peak heap. Run by hand (see README, "Benchmarks"); not part of the test suite.
+ * peak heap. Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
+ * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds}, and
+ * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
+ * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot).
  */
 public final class Bench {
     private Bench() {
@@ -50,7 +54,9 @@ public final class Bench {
             Workload workload = new Workload(postgres, db);
             System.out.printf("Loading %,d accounts ...%n", accounts);
             workload.create(accounts);
-            PipelineConfig config = config(postgres, db, dir, history);
+            SnapshotConfig snapshot = new SnapshotConfig(Integer.parseInt(options.getOrDefault("snapshot-chunk-size", Integer.toString(SnapshotConfig.DEFAULT.chunkSize()))),
+                    Long.parseLong(options.getOrDefault("snapshot-resumable-above", Long.toString(SnapshotConfig.DEFAULT.resumableAbove()))));
+            PipelineConfig config = config(postgres, db, dir, history, snapshot);
 
             // 1. Initial snapshot.
             Instant start = Instant.now();
@@ -134,10 +140,10 @@ public final class Bench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, LakeConfig.HistoryLayer history) {
+    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, LakeConfig.HistoryLayer history, SnapshotConfig snapshot) {
         return new PipelineConfig("bench",
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
-                        "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)),
+                        "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)).withSnapshot(snapshot),
                 new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history),
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
                 new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());

@@ -11,6 +11,7 @@ import io.tributary.lake.scan.LakeTable;
 import io.tributary.pipeline.PipelineStatus;
 import io.tributary.pipeline.ReconnectingFile;
 import io.tributary.query.QueryEngine;
+import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.source.postgres.slot.PostgresConnector;
 import io.tributary.source.postgres.slot.ReplicationSetup;
 import io.tributary.spi.Lsn;
@@ -41,7 +42,7 @@ final class StatusCommand implements Callable<Integer> {
 
     /** The status of a pipeline, as printed. */
     record Report(Optional<CommittedState> state, Optional<Lsn> sourceLsn, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
-                  Optional<PipelineStatus.Reconnecting> reconnecting) {
+                  Optional<PipelineStatus.Reconnecting> reconnecting, List<io.tributary.spi.TableId> snapshotting) {
         long lagBytes() {
             return sourceLsn.map(l -> state.map(s -> s.watermark().commitLsn().bytesUntil(l)).orElse(l.value())).orElse(-1L);
         }
@@ -78,7 +79,33 @@ final class StatusCommand implements Callable<Integer> {
             Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
             rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
-        return new Report(lake.committedState(), lsn, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()));
+        Optional<CommittedState> state = lake.committedState();
+        return new Report(state, lsn, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()), snapshotting(config, state));
+    }
+
+    /**
+     * Tables whose initial snapshot is not complete as of the lake's committed source offset: those
+     * a blocking snapshot was reading, those Debezium's incremental snapshot still lists, and
+     * configured tables not captured yet.
+     */
+    private static List<io.tributary.spi.TableId> snapshotting(PipelineConfig config, Optional<CommittedState> state) {
+        if (state.isEmpty() || state.get().offset().requestsInitialSnapshot()) {
+            return List.of();
+        }
+        io.tributary.spi.SourceOffset offset = state.get().offset();
+        java.util.Set<io.tributary.spi.TableId> running = new java.util.LinkedHashSet<>();
+        try {
+            Optional<List<io.tributary.spi.TableId>> captured = OffsetCodec.tables(offset);
+            if (OffsetCodec.midSnapshot(offset)) {
+                captured.ifPresent(running::addAll);
+            }
+            running.addAll(OffsetCodec.incrementalSnapshotTables(offset));
+            captured.ifPresent(c -> config.source().tables().stream().filter(t -> !c.contains(t)).forEach(running::add));
+        } catch (TributaryException e) {
+            // An offset this version cannot read says nothing about snapshots; the rest of the status stands.
+            return List.of();
+        }
+        return List.copyOf(running);
     }
 
     @Override
@@ -111,6 +138,10 @@ final class StatusCommand implements Callable<Integer> {
             if (r.sourceError() != null) {
                 root.put("sourceError", r.sourceError());
             }
+            if (!r.snapshotting().isEmpty()) {
+                ArrayNode snapshotting = root.putArray("snapshotting");
+                r.snapshotting().forEach(t -> snapshotting.add(t.toString()));
+            }
             root.put("lagBytes", r.lagBytes());
             root.put("lagSeconds", r.lagSeconds());
             ArrayNode tables = root.putArray("tables");
@@ -133,6 +164,9 @@ final class StatusCommand implements Callable<Integer> {
                 + "; last error: " + rc.lastError()));
         out.println("source:     " + r.sourceLsn().map(l -> "WAL at " + l + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")
                 .orElse("unreachable: " + r.sourceError()));
+        if (!r.snapshotting().isEmpty()) {
+            out.println("snapshot:   initial snapshot running for " + r.snapshotting().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
+        }
         out.printf("%-28s %12s %12s %12s  %-24s %-20s %s%n", "table", "bronze rows", "silver rows", "gold rows", "last commit", "snapshot id", "position");
         for (Map.Entry<String, Map<Layer, LakeTable>> e : byName.entrySet()) {
             Map<Layer, LakeTable> layers = e.getValue();

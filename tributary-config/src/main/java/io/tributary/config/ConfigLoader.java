@@ -134,8 +134,16 @@ public final class ConfigLoader {
         Duration heartbeat = node.duration("heartbeat", DEFAULT_HEARTBEAT);
         Duration connectTimeout = node.duration("connect-timeout", DEFAULT_CONNECT_TIMEOUT);
         ReconnectConfig reconnect = reconnect(node.object("reconnect"));
+        SnapshotConfig snapshot = snapshot(node.object("snapshot"));
         node.finish();
-        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slot, publication, heartbeat, connectTimeout, reconnect);
+        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slot, publication, heartbeat, connectTimeout, reconnect, snapshot);
+    }
+
+    private static SnapshotConfig snapshot(ConfigNode node) {
+        int chunkSize = node.integer("chunk-size", SnapshotConfig.DEFAULT.chunkSize(), 1, 1_000_000);
+        long resumableAbove = node.integer("resumable-above", (int) SnapshotConfig.DEFAULT.resumableAbove(), 0, Integer.MAX_VALUE);
+        node.finish();
+        return new SnapshotConfig(chunkSize, resumableAbove);
     }
 
     private static ReconnectConfig reconnect(ConfigNode node) {

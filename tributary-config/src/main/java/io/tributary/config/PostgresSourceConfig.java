@@ -10,7 +10,8 @@ import java.util.Optional;
 /**
  * Where and how to capture a PostgreSQL database: connection, the tables to capture (empty means
  * every table of the publication), and the names of the publication and logical replication slot
- * (PostgreSQL "Logical Replication", chapter 31), and how to reconnect when the source goes away.
+ * (PostgreSQL "Logical Replication", chapter 31), how to reconnect when the source goes away, and
+ * how the initial snapshot reads large tables ({@link SnapshotConfig}).
  */
 public record PostgresSourceConfig(
         String host,
@@ -24,7 +25,8 @@ public record PostgresSourceConfig(
         String publicationName,
         Duration heartbeatInterval,
         Duration connectTimeout,
-        ReconnectConfig reconnect) {
+        ReconnectConfig reconnect,
+        SnapshotConfig snapshot) {
 
     public PostgresSourceConfig {
         requireNonNull(host, "host is null");
@@ -38,6 +40,7 @@ public record PostgresSourceConfig(
         requireNonNull(heartbeatInterval, "heartbeatInterval is null");
         requireNonNull(connectTimeout, "connectTimeout is null");
         requireNonNull(reconnect, "reconnect is null");
+        requireNonNull(snapshot, "snapshot is null");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("Port must be between 1 and 65535, got " + port);
         }
@@ -47,6 +50,17 @@ public record PostgresSourceConfig(
     public PostgresSourceConfig(String host, int port, String database, String user, Optional<Secret> password, SslMode sslMode, List<TableId> tables,
                                 String slotName, String publicationName, Duration heartbeatInterval, Duration connectTimeout) {
         this(host, port, database, user, password, sslMode, tables, slotName, publicationName, heartbeatInterval, connectTimeout, ReconnectConfig.DEFAULT);
+    }
+
+    /** As the canonical constructor, snapshotting by {@link SnapshotConfig#DEFAULT}. */
+    public PostgresSourceConfig(String host, int port, String database, String user, Optional<Secret> password, SslMode sslMode, List<TableId> tables,
+                                String slotName, String publicationName, Duration heartbeatInterval, Duration connectTimeout, ReconnectConfig reconnect) {
+        this(host, port, database, user, password, sslMode, tables, slotName, publicationName, heartbeatInterval, connectTimeout, reconnect, SnapshotConfig.DEFAULT);
+    }
+
+    /** The same source with another initial snapshot configuration. */
+    public PostgresSourceConfig withSnapshot(SnapshotConfig other) {
+        return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slotName, publicationName, heartbeatInterval, connectTimeout, reconnect, other);
     }
 
     /** A JDBC URL without credentials, safe to print. */

@@ -77,6 +77,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void parsesInitialSnapshotSettings() {
+        PipelineConfig defaults = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(defaults.source().snapshot()).isEqualTo(SnapshotConfig.DEFAULT);
+        PipelineConfig config = loader.parse("""
+                source:
+                  host: h
+                  database: d
+                  user: u
+                  snapshot: {chunk-size: 25000, resumable-above: 0}
+                lake: {warehouse: ./lake}
+                """, "test.yaml", dir);
+        assertThat(config.source().snapshot()).isEqualTo(new SnapshotConfig(25_000, 0));
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  host: h
+                  database: d
+                  user: u
+                  snapshot: {chunk-size: 0, resumable-above: -1, chunksize: 5}
+                lake: {warehouse: ./lake}
+                """, "bad.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.snapshot.chunk-size", "source.snapshot.resumable-above", "source.snapshot.chunksize"))
+                .hasMessageContaining("must be between 1 and 1000000, found 0");
+    }
+
+    @Test
     void reportsReconnectProblemsWithTheirPaths() {
         assertThatThrownBy(() -> loader.parse("""
                 source:

@@ -144,6 +144,34 @@ public final class PostgresChangeSource implements ChangeSource {
         }
     }
 
+    /** How long an incremental snapshot may see no change event before its window is nudged. */
+    static final java.time.Duration SNAPSHOT_NUDGE = java.time.Duration.ofSeconds(1);
+
+    /** When the capture thread last handed over a batch holding change events. */
+    private volatile java.time.Instant lastEvents = java.time.Instant.now();
+    /** Whether an incremental snapshot was requested and has not completed; set by the capture thread. */
+    private volatile boolean snapshotRunning;
+
+    /**
+     * Debezium's read-only incremental snapshot emits a chunk once the stream shows a transaction
+     * the chunk's query could not see ({@code PostgresReadOnlyIncrementalSnapshotChangeEventSource}:
+     * a committed transaction id at or past the high watermark's {@code xmax}); on a quiet source none
+     * comes, Debezium's streaming loop idles and delivers nothing, and the snapshot stalls. A
+     * transactional heartbeat message is such a transaction: written by a timer every
+     * {@link #SNAPSHOT_NUDGE} while a snapshot runs and no change event arrived for as long.
+     */
+    private void nudgeSnapshotWindow() {
+        if (!snapshotRunning || java.time.Instant.now().isBefore(lastEvents.plus(SNAPSHOT_NUDGE))) {
+            return;
+        }
+        try {
+            emitMessage(DebeziumProperties.HEARTBEAT_PREFIX, "");
+        } catch (TributaryException e) {
+            LOG.warn("Cannot write a heartbeat to slot {} for the running snapshot: {}. The snapshot waits for the next transaction on the captured database; check the connection",
+                    config.slotName(), e.getMessage());
+        }
+    }
+
     private void emitMessage(String prefix, String content) {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
@@ -223,12 +251,46 @@ public final class PostgresChangeSource implements ChangeSource {
                     + "Leave it out of source.tables (and the publication), or run `tributary resnapshot -c <pipeline.yaml>` to snapshot every table again");
         }
         if (!resumed.isEmpty()) {
-            LOG.info("Resuming the snapshot of added table(s) {} while streaming the others", resumed);
+            LOG.info("Resuming the snapshot of table(s) {} where it stopped, while streaming the others", resumed);
         }
         if (!toRequest.isEmpty()) {
             LOG.info("Snapshotting added table(s) {} while streaming the others", toRequest);
         }
         return new AddedTables(tables, complete, resumed, toRequest);
+    }
+
+    /**
+     * Which tables a new initial snapshot reads in chunks while streaming (resumable after a crash)
+     * and which by the blocking snapshot from the new slot's exported snapshot (started over after a
+     * crash). Chunked are the tables estimated above {@code source.snapshot.resumable-above} rows that
+     * Debezium's read-only incremental snapshot can read: a primary key, PostgreSQL 13 or later, not
+     * empty now (an empty one would never be listed in Debezium's offset, see {@link AddedTables}).
+     * A snapshot asked for by {@code tributary resnapshot} replaces silver and stays blocking; a
+     * blocking snapshot that died part-way starts over with the same tables it read before
+     * ({@code resumeFrom}'s captured tables), since their rows are being replaced.
+     */
+    private AddedTables planInitialSnapshot(ReplicationSetup.Prepared prepared, Optional<SourceOffset> resumeFrom) {
+        List<TableId> tables = prepared.tables();
+        if (resumeFrom.map(SourceOffset::requestsInitialSnapshot).orElse(false)) {
+            return AddedTables.none(tables);
+        }
+        List<TableId> blockingBefore = resumeFrom.flatMap(OffsetCodec::tables).orElse(List.of());
+        long threshold = config.snapshot().resumableAbove();
+        ReplicationSetup setup = setup();
+        List<TableId> candidates = tables.stream()
+                .filter(t -> prepared.estimatedRows().getOrDefault(t, 0L) > threshold && !blockingBefore.contains(t) && !setup.isEmpty(t))
+                .toList();
+        java.util.Map<TableId, String> obstacles = setup.incrementalSnapshotObstacles(candidates);
+        obstacles.forEach((table, reason) -> LOG.info("Initial snapshot of {} is blocking and starts over after a crash: {}", table, reason));
+        List<TableId> resumable = candidates.stream().filter(t -> !obstacles.containsKey(t)).toList();
+        if (resumable.isEmpty()) {
+            return AddedTables.none(tables);
+        }
+        LOG.info("Initial snapshot of {} in chunks of {} rows while streaming (resumes after a crash), of the other tables from the slot's exported snapshot",
+                resumable, config.snapshot().chunkSize());
+        java.util.Set<TableId> blocking = new java.util.HashSet<>(tables);
+        resumable.forEach(blocking::remove);
+        return new AddedTables(tables, blocking, List.of(), resumable);
     }
 
     /**
@@ -254,10 +316,12 @@ public final class PostgresChangeSource implements ChangeSource {
         // A new initial snapshot asked for by the operator starts like a first one, from a new slot.
         Optional<SourceOffset> seedOffset = resumeOffset.filter(offset -> !offset.requestsInitialSnapshot());
         AddedTables added = AddedTables.none(tables);
-        if (seedOffset.map(OffsetCodec::midSnapshot).orElse(true)) {
+        boolean initialSnapshot = seedOffset.map(OffsetCodec::midSnapshot).orElse(true);
+        if (initialSnapshot) {
             if (setup().dropInactiveSlot()) {
                 LOG.warn("Dropped replication slot {}: the initial snapshot starts over, from a new slot's exported snapshot", config.slotName());
             }
+            added = planInitialSnapshot(prepared, resumeOffset);
         } else {
             added = planAddedTables(tables, seedOffset.get());
             setup().checkSlotContinuity(resumePosition.commitLsn(), previousSession);
@@ -271,8 +335,14 @@ public final class PostgresChangeSource implements ChangeSource {
         java.util.concurrent.atomic.AtomicBoolean snapshotsRequested = new java.util.concurrent.atomic.AtomicBoolean(added.toRequest().isEmpty());
         java.util.Properties properties = DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys());
         if (added.snapshotting()) {
-            properties = DebeziumProperties.withIncrementalSnapshots(properties);
+            properties = DebeziumProperties.withIncrementalSnapshots(properties, config.snapshot().chunkSize());
         }
+        if (initialSnapshot && added.snapshotting()) {
+            List<TableId> resumable = added.toRequest();
+            List<TableId> blocking = tables.stream().filter(t -> !resumable.contains(t)).toList();
+            properties = DebeziumProperties.withBlockingSnapshotOf(properties, blocking);
+        }
+        java.util.concurrent.atomic.AtomicBoolean handedOver = new java.util.concurrent.atomic.AtomicBoolean(seedOffset.isPresent());
         AtomicReference<SourcePosition> lastSeen = new AtomicReference<>(resumePosition);
         AtomicReference<java.time.Instant> lastProgress = new AtomicReference<>(java.time.Instant.now());
         DebeziumEngine<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> built = DebeziumEngine.create(Connect.class)
@@ -304,6 +374,10 @@ public final class PostgresChangeSource implements ChangeSource {
                                     }
                                 }
                                 deliveredThrough.set(batch.through());
+                                handedOver.set(true);
+                                if (!batch.events().isEmpty()) {
+                                    lastEvents = java.time.Instant.now();
+                                }
                                 accepted.set(handler.accept(batch));
                             });
                         } catch (StopDelivery stopping) {
@@ -311,8 +385,10 @@ public final class PostgresChangeSource implements ChangeSource {
                             // lake skips what it committed.
                             return;
                         }
-                        if (!snapshotsRequested.get() && assembler.streaming()) {
+                        if (!snapshotsRequested.get() && assembler.streaming() && handedOver.get()) {
                             // Asked for once streaming runs: Debezium's incremental snapshots run beside the stream.
+                            // And once a batch carried an offset, so a chunk read inside the first
+                            // transaction has an offset before it to resume from.
                             InProcessSignalChannel.requestIncrementalSnapshot(seedId, addedTables.toRequest());
                             snapshotsRequested.set(true);
                         }
@@ -325,6 +401,7 @@ public final class PostgresChangeSource implements ChangeSource {
                         }
                         streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
+                        snapshotRunning = addedTables.snapshotting() && snapshotsRequested.get();
                         SourcePosition through = deliveredThrough.get();
                         if (through != null && through.isAfter(lastSeen.get())) {
                             lastSeen.set(through);
@@ -363,9 +440,17 @@ public final class PostgresChangeSource implements ChangeSource {
                 })
                 .build();
         engine.set(built);
+        java.util.concurrent.ScheduledExecutorService nudger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tributary-snapshot-nudge");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             if (closed) {
                 return;
+            }
+            if (added.snapshotting()) {
+                nudger.scheduleWithFixedDelay(this::nudgeSnapshotWindow, SNAPSHOT_NUDGE.toMillis(), SNAPSHOT_NUDGE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             built.run();
             // Stopping the engine interrupts the thread that runs it, which is ours: a stop we asked
@@ -382,6 +467,7 @@ public final class PostgresChangeSource implements ChangeSource {
                 Thread.interrupted();
             }
         } finally {
+            nudger.shutdownNow();
             LakeOffsetBackingStore.forget(seedId);
             InProcessSignalChannel.forget(seedId);
             closeEngine();

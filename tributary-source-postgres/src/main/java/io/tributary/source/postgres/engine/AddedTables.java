@@ -3,8 +3,10 @@ package io.tributary.source.postgres.engine;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tables of a pipeline and which of them the lake holds completely. A table added to an existing
- * pipeline is snapshotted on its own while the others stream (a Debezium incremental snapshot) and
+ * pipeline, or a large table of a new one ({@code source.snapshot.resumable-above}), is snapshotted
+ * on its own while the others stream (a Debezium incremental snapshot) and
  * counts as captured once Debezium's offset no longer lists it among the tables its incremental
  * snapshot still reads: until then, a restart resumes its snapshot from the offset. The captured set
  * travels in the offset the lake stores ({@link OffsetCodec#withTables}). Not thread-safe: the
@@ -76,14 +79,28 @@ public final class AddedTables {
             for (TableId table : new ArrayList<>(snapshotting)) {
                 if (running.contains(table)) {
                     listed.add(table);
-                } else if (listed.contains(table)) {
+                } else if (listed.contains(table) || requestedAfter(table, running)) {
+                    // Debezium reads the requested tables in order and skips one whose chunk query
+                    // failed (it logs "Snapshotting of table ... failed. Skipping it"); the table was
+                    // not empty when it was requested.
+                    if (toRequest.contains(table) && reads.getOrDefault(table, 0L) == 0) {
+                        throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot snapshot table " + table
+                                + ": Debezium's incremental snapshot ended without reading a row of it (its log above says why). "
+                                + "Nothing marks it captured; a restart snapshots it again");
+                    }
                     snapshotting.remove(table);
                     captured.add(table);
-                    LOG.info("Snapshot of added table {} finished: {} rows read in this run; it is captured like the others from now on", table,
+                    LOG.info("Snapshot of {} finished: {} rows read in this run; it is captured like the others from now on", table,
                             reads.getOrDefault(table, 0L));
                 }
             }
         }
         return configured.stream().filter(captured::contains).toList();
+    }
+
+    /** Whether Debezium's offset lists a table requested after {@code table}: it is past {@code table}. */
+    private boolean requestedAfter(TableId table, List<TableId> running) {
+        int index = toRequest.indexOf(table);
+        return index >= 0 && running.stream().anyMatch(t -> toRequest.indexOf(t) > index);
     }
 }

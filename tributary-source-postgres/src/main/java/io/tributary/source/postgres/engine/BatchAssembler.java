@@ -262,6 +262,7 @@ public final class BatchAssembler<R> {
         }
         SourcePosition position = new SourcePosition(base.commitLsn(), base.eventIndex() + 1);
         ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
+        progress.row(event.table());
         lastDelivered = position;
         if (!inTransaction) {
             addResolved(handle, position);

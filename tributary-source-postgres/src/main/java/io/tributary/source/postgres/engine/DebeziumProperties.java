@@ -94,13 +94,38 @@ public final class DebeziumProperties {
      * Lets Debezium snapshot single tables while streaming: incremental snapshots in read-only mode
      * take their chunk windows from {@code pg_current_snapshot()} (PostgreSQL 13 or later) instead of
      * writing watermarks to a signal table, so the capturing role needs no write privilege
-     * (Debezium documentation, "Read-only incremental snapshots").
+     * (Debezium documentation, "Read-only incremental snapshots"). A chunk is fetched in one round
+     * trip, so {@code snapshot.fetch.size} is kept above the chunk size: Debezium 2.7.3 reads a
+     * chunk of at least that many rows through a cursor that the streaming thread's queries on the
+     * same connection close ({@code portal "C_n" does not exist}), then skips the table and emits the
+     * rows it had buffered under the next table's name.
+     *
+     * @param chunkSize rows per chunk ({@code incremental.snapshot.chunk.size}), at least 1
      */
-    public static Properties withIncrementalSnapshots(Properties properties) {
+    public static Properties withIncrementalSnapshots(Properties properties, int chunkSize) {
         Properties p = new Properties();
         p.putAll(properties);
         p.setProperty("read.only", "true");
-        p.setProperty("incremental.snapshot.chunk.size", "4096");
+        p.setProperty("incremental.snapshot.chunk.size", Integer.toString(chunkSize));
+        if (chunkSize >= Integer.parseInt(p.getProperty("snapshot.fetch.size"))) {
+            p.setProperty("snapshot.fetch.size", Integer.toString(chunkSize + 1));
+        }
+        return p;
+    }
+
+    /**
+     * Restricts the blocking initial snapshot to {@code tables} ({@code snapshot.include.collection.list});
+     * with none, the slot is created and streamed without one ({@code snapshot.mode=no_data}). The
+     * other tables are read by incremental snapshots once streaming runs.
+     */
+    public static Properties withBlockingSnapshotOf(Properties properties, List<TableId> tables) {
+        Properties p = new Properties();
+        p.putAll(properties);
+        if (tables.isEmpty()) {
+            p.setProperty("snapshot.mode", "no_data");
+        } else {
+            p.setProperty("snapshot.include.collection.list", tables.stream().map(t -> Pattern.quote(t.toString())).collect(Collectors.joining(",")));
+        }
         return p;
     }
 }

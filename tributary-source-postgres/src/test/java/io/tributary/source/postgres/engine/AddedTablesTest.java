@@ -1,10 +1,22 @@
 package io.tributary.source.postgres.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.source.postgres.offset.OffsetCodec;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.Column;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.ColumnType.Primitive;
+import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableSchema;
+import io.tributary.spi.TributaryException;
 import io.tributary.spi.TableId;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,9 +36,35 @@ class AddedTablesTest {
         assertThat(tables.toRequest()).containsExactly(LEDGER);
         assertThat(tables.capturedAsOf(List.of(), offset(100, null))).as("signal not processed yet").containsExactly(ORDERS);
         assertThat(tables.snapshotting()).isTrue();
-        assertThat(tables.capturedAsOf(List.of(), offset(200, "public.ledger"))).as("snapshot running").containsExactly(ORDERS);
+        assertThat(tables.capturedAsOf(List.of(read(LEDGER, 1)), offset(200, "public.ledger"))).as("snapshot running").containsExactly(ORDERS);
         assertThat(tables.capturedAsOf(List.of(), offset(300, null))).as("snapshot done").containsExactly(ORDERS, LEDGER);
         assertThat(tables.snapshotting()).isFalse();
+    }
+
+    @Test
+    void aRequestedSnapshotThatEndsWithoutReadingARowFails() {
+        // Debezium 2.7.3 skips a table whose chunk query fails and drops it from its offset.
+        AddedTables tables = new AddedTables(CONFIGURED, Set.of(ORDERS), List.of(), List.of(LEDGER));
+        tables.capturedAsOf(List.of(), offset(200, "public.ledger"));
+
+        assertThatThrownBy(() -> tables.capturedAsOf(List.of(), offset(300, null)))
+                .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_FAILED))
+                .hasMessageContaining("Cannot snapshot table public.ledger");
+    }
+
+    @Test
+    void aTableSkippedBeforeItWasEverListedFailsOnceALaterOneIsListed() {
+        TableId journal = TableId.parse("public.journal");
+        AddedTables tables = new AddedTables(List.of(ORDERS, LEDGER, journal), Set.of(ORDERS), List.of(), List.of(LEDGER, journal));
+
+        assertThatThrownBy(() -> tables.capturedAsOf(List.of(), offset(200, "public.journal")))
+                .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_FAILED))
+                .hasMessageContaining("Cannot snapshot table public.ledger");
+    }
+
+    private static ChangeEvent read(TableId table, long id) {
+        TableSchema schema = new TableSchema(table, List.of(Column.required("id", Primitive.INT64, "bigint")), List.of("id"));
+        return new ChangeEvent(ChangeOperation.READ, schema, null, Row.of(id), new SourcePosition(new Lsn(100), id), 0, Instant.EPOCH, null);
     }
 
     @Test
