@@ -16,4 +16,19 @@ final class ConfigOption {
     PipelineConfig load() {
         return new ConfigLoader().load(config);
     }
+
+    /**
+     * Loads the configuration of a lake that must already hold tables.
+     *
+     * @param cannot what the command cannot do without them, e.g. "Cannot query the lake"
+     * @throws io.tributary.spi.TributaryException TABLE_NOT_FOUND when no pipeline has written the lake yet
+     */
+    PipelineConfig loadWrittenLake(String cannot) {
+        PipelineConfig loaded = load();
+        if (!java.nio.file.Files.exists(loaded.lake().warehouse().resolve(io.tributary.lake.catalog.LakeCatalog.CATALOG_FILE))) {
+            throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.TABLE_NOT_FOUND, cannot + ": the lake at "
+                    + loaded.lake().warehouse() + " has no tables yet. Run 'tributary run -c " + config + "' first");
+        }
+        return loaded;
+    }
 }

@@ -2,7 +2,6 @@ package io.tributary.cli;
 
 import io.tributary.config.PipelineConfig;
 import io.tributary.lake.Lake;
-import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
 import io.tributary.lake.scan.LakeView;
@@ -10,7 +9,6 @@ import io.tributary.lake.scan.TableKeys;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -45,11 +43,7 @@ final class HistoryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ResultPrinter.Format f = ResultPrinter.format(format);
-        PipelineConfig config = options.load();
-        if (!Files.exists(config.lake().warehouse().resolve(LakeCatalog.CATALOG_FILE))) {
-            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot show the history of '" + table + "': the lake at "
-                    + config.lake().warehouse() + " has no tables yet. Run 'tributary run -c " + options.config + "' first");
-        }
+        PipelineConfig config = options.loadWrittenLake("Cannot show the history of '" + table + "'");
         String name = table.startsWith(Layer.SILVER.namespace() + ".") ? table.substring(Layer.SILVER.namespace().length() + 1) : table;
         try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
             LakeView view = lake.consistentView();

@@ -1,16 +1,13 @@
 package io.tributary.cli;
 
 import io.tributary.config.PipelineConfig;
-import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.Lake;
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeView;
 import io.tributary.models.Model;
 import io.tributary.models.ModelGraph;
 import io.tributary.query.QueryEngine;
-import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
-import java.nio.file.Files;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -44,11 +41,7 @@ final class SqlCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ResultPrinter.Format f = ResultPrinter.format(format);
-        PipelineConfig config = options.load();
-        if (!Files.exists(config.lake().warehouse().resolve(LakeCatalog.CATALOG_FILE))) {
-            throw new TributaryException(ErrorCode.TABLE_NOT_FOUND, "Cannot query the lake at " + config.lake().warehouse()
-                    + ": it has no tables yet. Run 'tributary run -c " + options.config + "' first");
-        }
+        PipelineConfig config = options.loadWrittenLake("Cannot query the lake");
         try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
             LakeView view = lake.consistentView();
             try (QueryEngine engine = asOf == null ? QueryEngine.open(view.tables()) : openAsOf(view, config)) {

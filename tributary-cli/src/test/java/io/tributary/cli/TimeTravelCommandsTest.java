@@ -1,10 +1,11 @@
 package io.tributary.cli;
 
-import static io.tributary.cli.HandBuiltTables.at;
-import static io.tributary.cli.HandBuiltTables.position;
+import static io.tributary.query.HandBuiltTables.at;
+import static io.tributary.query.HandBuiltTables.position;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tributary.cli.HandBuiltTables.Version;
+import io.tributary.query.HandBuiltTables;
+import io.tributary.query.HandBuiltTables.Version;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.commit.StateTable;
 import io.tributary.spi.SourceOffset;

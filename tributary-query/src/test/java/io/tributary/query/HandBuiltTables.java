@@ -27,13 +27,13 @@ import org.apache.iceberg.types.Types;
  * (silver's columns, then {@code _valid_from}, {@code _valid_to}, {@code _is_current},
  * {@code _is_deleted}, {@code _op}, {@code _position}, {@code _tx_id}).
  */
-final class HandBuiltTables {
-    static final Schema SILVER = new Schema(List.of(
+public final class HandBuiltTables {
+    public static final Schema SILVER = new Schema(List.of(
             Types.NestedField.required(1, "id", Types.LongType.get()),
             Types.NestedField.optional(2, "amount", Types.StringType.get()),
             Types.NestedField.required(3, "_position", Types.StringType.get()),
             Types.NestedField.required(4, "_commit_ts", Types.TimestampType.withZone())), Set.of(1));
-    static final Schema HISTORY = new Schema(List.of(
+    public static final Schema HISTORY = new Schema(List.of(
             Types.NestedField.optional(1, "id", Types.LongType.get()),
             Types.NestedField.optional(2, "amount", Types.StringType.get()),
             Types.NestedField.optional(4, "_commit_ts", Types.TimestampType.withZone()),
@@ -46,26 +46,26 @@ final class HandBuiltTables {
             Types.NestedField.required(10, "_tx_id", Types.LongType.get())));
 
     /** One version of a row; {@code validTo} null while open. */
-    record Version(long id, String amount, Instant validFrom, Instant validTo, boolean deleted, String op, SourcePosition position, long txId) {
+    public record Version(long id, String amount, Instant validFrom, Instant validTo, boolean deleted, String op, SourcePosition position, long txId) {
     }
 
     private HandBuiltTables() {
     }
 
-    static Instant at(String hhmm) {
+    public static Instant at(String hhmm) {
         return Instant.parse("2026-11-22T" + hhmm + ":00Z");
     }
 
-    static SourcePosition position(long lsn, long index) {
+    public static SourcePosition position(long lsn, long index) {
         return new SourcePosition(new Lsn(lsn), index);
     }
 
-    static Table create(LakeCatalog catalog, String namespace, String name, Schema schema) {
+    public static Table create(LakeCatalog catalog, String namespace, String name, Schema schema) {
         return catalog.ensure(TableIdentifier.of(namespace, name), schema, s -> PartitionSpec.unpartitioned());
     }
 
     /** Appends {@code versions} to the history table in one snapshot stamped with {@code stamp}. */
-    static void appendHistory(LakeCatalog catalog, Table history, List<Version> versions, SourcePosition stamp) {
+    public static void appendHistory(LakeCatalog catalog, Table history, List<Version> versions, SourcePosition stamp) {
         List<Record> records = new ArrayList<>();
         for (Version v : versions) {
             GenericRecord r = GenericRecord.create(history.schema());
@@ -85,11 +85,11 @@ final class HandBuiltTables {
     }
 
     /** Appends silver rows {@code (id, amount)} committed at {@code commitTs}, stamped with {@code stamp}. */
-    static DataFile appendSilver(LakeCatalog catalog, Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
+    public static DataFile appendSilver(LakeCatalog catalog, Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
         return append(catalog, silver, silverRecords(silver, rows, commitTs, stamp), stamp);
     }
 
-    static List<Record> silverRecords(Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
+    public static List<Record> silverRecords(Table silver, List<Object[]> rows, Instant commitTs, SourcePosition stamp) {
         List<Record> records = new ArrayList<>();
         for (Object[] row : rows) {
             GenericRecord r = GenericRecord.create(silver.schema());
@@ -103,7 +103,7 @@ final class HandBuiltTables {
     }
 
     /** Appends records; {@code stamp} null makes an unstamped snapshot, as maintenance does. */
-    static DataFile append(LakeCatalog catalog, Table table, List<Record> records, SourcePosition stamp) {
+    public static DataFile append(LakeCatalog catalog, Table table, List<Record> records, SourcePosition stamp) {
         DataFile file = new DataFiles(table).write(records, null);
         AppendFiles append = table.newAppend().appendFile(file);
         catalog.commit(stamp == null ? append : SnapshotPositions.stamp(append, "test", stamp));
@@ -111,7 +111,7 @@ final class HandBuiltTables {
         return file;
     }
 
-    static OffsetDateTime utc(Instant t) {
+    public static OffsetDateTime utc(Instant t) {
         return t.atOffset(ZoneOffset.UTC);
     }
 }
