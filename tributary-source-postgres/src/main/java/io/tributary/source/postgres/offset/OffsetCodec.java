@@ -40,7 +40,10 @@ public final class OffsetCodec {
     /** The offset map of a token, e.g. to read {@code lsn} from it. */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> offset(SourceOffset token) {
-        return (Map<String, Object>) parse(token).get("offset");
+        if (!(parse(token).get("offset") instanceof Map<?, ?> offset)) {
+            throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot read the source offset stored in the lake: it has no 'offset' object");
+        }
+        return (Map<String, Object>) offset;
     }
 
     /** The token with the set of captured tables recorded in it, so a restart can tell which tables are new. */
