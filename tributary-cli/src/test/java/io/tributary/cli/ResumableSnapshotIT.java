@@ -132,7 +132,10 @@ class ResumableSnapshotIT {
             assertThat(status.out()).contains("initial snapshot running for public.big, public.small");
             int atKillTransactions = transactions.get();
             // More changes while the pipeline is down.
+            long moreBy = System.nanoTime() + Duration.ofMinutes(2).toNanos();
             while (transactions.get() < atKillTransactions + 50) {
+                assertThat(writer.isAlive()).as("the source writer stopped early").isTrue();
+                assertThat(System.nanoTime()).as("50 more source transactions in time").isLessThan(moreBy);
                 Thread.sleep(50);
             }
 

@@ -41,8 +41,6 @@ public final class Maintenance {
     private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
     /** Snapshot summary key of maintenance commits; its value says which ({@code compaction}). */
     public static final String MAINTENANCE = "tributary.maintenance";
-    /** State table summary key of the consistent watermark transaction-consistent reads use; {@link SnapshotPositions#POSITION} when absent. */
-    public static final String CONSISTENT_POSITION = io.tributary.lake.commit.StateTable.CONSISTENT_POSITION;
 
     /** Whether a run changes the lake or only reports what it would do. */
     public enum Mode { APPLY, DRY_RUN }
@@ -142,7 +140,7 @@ public final class Maintenance {
     /** The watermark consistent reads use, from the state table as the catalog holds it now. */
     private Optional<SourcePosition> consistentPosition() {
         Map<String, String> summary = catalog.currentSummary(StateTable.ID);
-        String encoded = summary.getOrDefault(CONSISTENT_POSITION, summary.get(SnapshotPositions.POSITION));
+        String encoded = summary.getOrDefault(StateTable.CONSISTENT_POSITION, summary.get(SnapshotPositions.POSITION));
         return encoded == null ? Optional.empty() : Optional.of(SourcePosition.decode(encoded));
     }
 }
