@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestContent;
@@ -61,11 +60,13 @@ final class OrphanFiles {
             if (!Files.isDirectory(dir)) {
                 continue;
             }
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.filter(Files::isRegularFile).filter(p -> KINDS.stream().anyMatch(k -> p.getFileName().toString().endsWith(k)))
-                        .filter(p -> !referenced.contains(p.toAbsolutePath().normalize()))
-                        .filter(p -> modified(p).isBefore(cutoff))
-                        .forEach(orphans::add);
+            try {
+                for (Path p : regularFiles(dir)) {
+                    if (KINDS.stream().anyMatch(k -> p.getFileName().toString().endsWith(k)) && !referenced.contains(p.toAbsolutePath().normalize())
+                            && modified(p).isBefore(cutoff)) {
+                        orphans.add(p);
+                    }
+                }
             } catch (IOException | UncheckedIOException e) {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + dir + ": " + e.getMessage(), e);
             }
@@ -116,6 +117,33 @@ final class OrphanFiles {
                 }
             }
         }
+        return out;
+    }
+
+    /**
+     * The regular files under {@code dir}. A file deleted while the folder is read (a writer
+     * removing old metadata files after its commit, a concurrent maintenance run) is left out
+     * instead of failing the listing.
+     */
+    private static List<Path> regularFiles(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (attrs.isRegularFile()) {
+                    out.add(file);
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof java.nio.file.NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
         return out;
     }
 
