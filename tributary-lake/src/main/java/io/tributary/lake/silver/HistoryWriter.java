@@ -183,10 +183,36 @@ public final class HistoryWriter {
         }
         delta.addRows(files.write(batch.rows, null));
         catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
-        batch.open.forEach((key, version) -> cached.put(key, version.row));
+        batch.open.forEach((key, version) -> {
+            if (valueBytes(version.row) <= MAX_CACHED_VALUE_BYTES) {
+                cached.put(key, version.row);
+            } else {
+                // A huge row (a 100 MB text) is looked up again rather than held: the heap is bounded.
+                cached.remove(key);
+            }
+        });
         LOG.debug("History {}: {} version(s) written, {} committed ones closed, {} open version(s) read in {} ms, {} ms in all", id, batch.rows.size(),
                 batch.deletes.size(), batch.read, (lookedUp - started) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
         return 1;
+    }
+
+    /** Rows whose string and binary values exceed this many bytes are not cached. */
+    static final long MAX_CACHED_VALUE_BYTES = 1L << 20;
+
+    /** The bytes of a row's string and binary values. */
+    private static long valueBytes(Record row) {
+        long bytes = 0;
+        for (int i = 0; i < row.size(); i++) {
+            Object v = row.get(i);
+            if (v instanceof CharSequence c) {
+                bytes += c.length();
+            } else if (v instanceof java.nio.ByteBuffer b) {
+                bytes += b.remaining();
+            } else if (v instanceof byte[] b) {
+                bytes += b.length;
+            }
+        }
+        return bytes;
     }
 
     /** The open versions this writer committed, most recently used last, bounded. */
