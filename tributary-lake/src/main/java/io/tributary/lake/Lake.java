@@ -154,6 +154,54 @@ public final class Lake implements Closeable {
         }
     }
 
+    /**
+     * Brings every bronze, silver and history table back to the state table's watermark, before a
+     * pipeline resumes from it. A table is ahead of the watermark when the process stopped after
+     * committing it and before recording the micro-batch in the state table (or when a commit's
+     * outcome was unknown). The source re-delivers that micro-batch, but not always as the same
+     * events: the rows of an incremental snapshot chunk read again reflect the table as it is now, so
+     * they take other positions than the first time, and skipping by position would drop some. Such
+     * a table is rolled back (Iceberg {@code ManageSnapshots.rollbackTo}, which only moves the current
+     * snapshot; the files stay until snapshot expiry) to the newest snapshot of its chain whose
+     * position is not after the watermark; a table whose first commit is past it is dropped from the
+     * catalog without deleting files (orphan-file removal collects them), and is created again.
+     * Call it while holding the lease, before the first commit.
+     *
+     * @return one line per table rolled back or dropped
+     */
+    public List<String> rollBackToWatermark() {
+        SourcePosition watermark = state.read().map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
+        List<String> done = new ArrayList<>();
+        for (Layer layer : List.of(Layer.BRONZE, Layer.SILVER)) {
+            for (TableIdentifier id : catalog.tables(layer.namespace())) {
+                Optional<Table> loaded = catalog.load(id);
+                if (loaded.isEmpty()) {
+                    continue;
+                }
+                Table table = loaded.get();
+                table.refresh();
+                Optional<SourcePosition> position = SnapshotPositions.committed(table);
+                if (position.isEmpty() || !position.get().isAfter(watermark)) {
+                    continue;
+                }
+                Optional<org.apache.iceberg.Snapshot> target = SnapshotPositions.newestAtOrBelow(table, watermark);
+                String line;
+                if (target.isPresent()) {
+                    catalog.commit(table.manageSnapshots().rollbackTo(target.get().snapshotId()));
+                    line = "Rolled back " + id + " from position " + position.get() + " to snapshot " + target.get().snapshotId()
+                            + " at or below the watermark " + watermark;
+                } else {
+                    catalog.dropTable(id, false);
+                    line = "Dropped " + id + ": its first commit, at position " + position.get() + ", is past the watermark " + watermark;
+                }
+                LOG.warn("{}: the last run stopped between committing this table and recording its micro-batch; the source delivers it again", line);
+                done.add(line);
+            }
+        }
+        committedPositions.clear();
+        return done;
+    }
+
     /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
     public Optional<CommittedState> committedState() {
         return state.read();
@@ -325,10 +373,23 @@ public final class Lake implements Closeable {
                 SourcePosition before = committedPositions.get(bronzeId);
                 if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
                     // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
-                    OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
-                            new SourcePosition(before.commitLsn(), 0), options.apply(table));
-                    CrashPoint.reach(CrashPoint.FILES_WRITTEN);
-                    catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
+                    // The files holding them are named in the commit, so a compaction that rewrote one
+                    // meanwhile fails it: planned again on the new files.
+                    for (int attempt = 1; ; attempt++) {
+                        OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
+                                new SourcePosition(before.commitLsn(), 0), options.apply(table));
+                        CrashPoint.reach(CrashPoint.FILES_WRITTEN);
+                        try {
+                            catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
+                            break;
+                        } catch (org.apache.iceberg.exceptions.ValidationException e) {
+                            if (attempt == 3) {
+                                throw e;
+                            }
+                            LOG.info("Restarted snapshot of {} met a concurrent rewrite ({}); planning it again", bronzeId, e.getMessage());
+                            catalog.load(bronzeId).ifPresent(Table::refresh);
+                        }
+                    }
                 } else {
                     AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC), options.apply(table));
                     CrashPoint.reach(CrashPoint.FILES_WRITTEN);

@@ -136,6 +136,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
             return t;
         });
         try {
+            // Before maintenance and capture start: tables a dead run committed past the watermark go back to it.
+            lake.rollBackToWatermark();
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -80,10 +80,53 @@ public final class BronzeWriter {
     public OverwriteFiles prepareRestartedSnapshot(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, SourcePosition abandonedFrom,
                                                    TableOptions options) {
         List<DataFile> files = write(id, events, ingestedAt, options);
-        OverwriteFiles overwrite = catalog.load(id).orElseThrow().newOverwrite()
-                .overwriteByRowFilter(Expressions.and(Expressions.equal("_op", "r"), Expressions.greaterThanOrEqual("_position", abandonedFrom.encoded())));
+        Table table = catalog.load(id).orElseThrow();
+        OverwriteFiles overwrite = table.newOverwrite();
+        if (table.currentSnapshot() != null) {
+            overwrite.validateFromSnapshot(table.currentSnapshot().snapshotId());
+            removeAbandonedReads(table, abandonedFrom.encoded(), overwrite);
+        }
         files.forEach(overwrite::addFile);
         return overwrite;
+    }
+
+    /**
+     * Removes the reads ({@code _op = r}) at or after {@code from} from every data file that holds
+     * any: a file holding only such reads is dropped, one that also holds other events is written
+     * again without them (Iceberg's delete by row filter refuses a file only some of whose rows match).
+     */
+    private static void removeAbandonedReads(Table table, String from, OverwriteFiles overwrite) {
+        org.apache.iceberg.expressions.Expression abandoned = Expressions.and(Expressions.equal("_op", "r"), Expressions.greaterThanOrEqual("_position", from));
+        Schema schema = table.schema();
+        DataFiles files = new DataFiles(table);
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.FileScanTask> tasks = table.newScan().filter(abandoned).planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks) {
+                DataFile file = task.file();
+                List<Record> kept = new ArrayList<>();
+                boolean removed = false;
+                try (org.apache.iceberg.io.CloseableIterable<Record> rows = org.apache.iceberg.parquet.Parquet.read(io.tributary.lake.maintenance.LocalFiles.input(file.path()))
+                        .project(schema).createReaderFunc(fileSchema -> org.apache.iceberg.data.parquet.GenericParquetReaders.buildReader(schema, fileSchema)).build()) {
+                    for (Record r : rows) {
+                        if ("r".equals(r.getField("_op")) && ((String) r.getField("_position")).compareTo(from) >= 0) {
+                            removed = true;
+                        } else {
+                            kept.add(r.copy());
+                        }
+                    }
+                }
+                if (!removed) {
+                    continue;
+                }
+                overwrite.deleteFile(file);
+                if (!kept.isEmpty()) {
+                    PartitionKey key = new PartitionKey(table.spec(), schema);
+                    key.partition(new InternalRecordWrapper(schema.asStruct()).wrap(kept.get(0)));
+                    overwrite.addFile(files.write(kept, key));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Cannot read the data files of " + table.name() + " to remove an abandoned snapshot's reads", e);
+        }
     }
 
     private List<DataFile> write(TableIdentifier id, List<ChangeEvent> events, OffsetDateTime ingestedAt, TableOptions options) {

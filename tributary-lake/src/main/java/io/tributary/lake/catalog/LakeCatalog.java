@@ -251,10 +251,19 @@ public final class LakeCatalog implements Closeable {
     }
 
     public void dropTable(TableIdentifier id) {
+        dropTable(id, true);
+    }
+
+    /**
+     * Removes the table from the catalog; with {@code purge} its data and metadata files are deleted
+     * too, without they stay for orphan-file removal (a table created again at the same location
+     * keeps the folder).
+     */
+    public void dropTable(TableIdentifier id, boolean purge) {
         commitLock.lock();
         try {
             loaded.remove(id);
-            catalog.dropTable(id, true);
+            catalog.dropTable(id, purge);
         } finally {
             commitLock.unlock();
         }

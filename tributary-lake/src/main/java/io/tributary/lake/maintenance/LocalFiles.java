@@ -9,12 +9,12 @@ import org.apache.iceberg.io.InputFile;
  * Locations of the local warehouse as paths. Files are read as local files: Iceberg's Hadoop file IO
  * would make Parquet load Hadoop's MapReduce input formats, which are not on the class path.
  */
-final class LocalFiles {
+public final class LocalFiles {
     private LocalFiles() {
     }
 
     /** The absolute, normalized path of a location written as a path or a {@code file:} URI. */
-    static Path path(String location) {
+    public static Path path(String location) {
         String path = location;
         if (path.startsWith("file:")) {
             // Iceberg writes file:/a/b or file:///a/b, unencoded.
@@ -26,7 +26,7 @@ final class LocalFiles {
         return Path.of(path).toAbsolutePath().normalize();
     }
 
-    static InputFile input(CharSequence location) {
+    public static InputFile input(CharSequence location) {
         File file = path(location.toString()).toFile();
         return Files.localInput(file);
     }
