@@ -31,7 +31,7 @@ final class HistoryCommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--key", required = true, paramLabel = "<value>",
-            description = "A value of the row's primary key; repeat it for each key column, in the order of the table's columns.")
+            description = "A value of the row's primary key, or column=value; repeat it for each key column (plain values in the order of the table's columns).")
     List<String> key;
 
     @Parameters(index = "0", paramLabel = "<table>", description = "The silver table, e.g. orders or silver.orders.")
@@ -63,15 +63,41 @@ final class HistoryCommand implements Callable<Integer> {
                 throw new TributaryException(ErrorCode.NO_PRIMARY_KEY, "Cannot show the history of one row of silver." + name
                         + ": the table has no primary key. Query silver." + name + HISTORY + " with 'tributary sql' instead");
             }
-            if (keyColumns.size() != key.size()) {
+            List<String> values = keyValues(name, keyColumns);
+            if (keyColumns.size() != values.size()) {
                 throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": its primary key is ("
                         + String.join(", ", keyColumns) + "), " + keyColumns.size() + (keyColumns.size() == 1 ? " value" : " values") + " with --key, got "
-                        + key.size());
+                        + values.size());
             }
             try (QueryEngine engine = QueryEngine.open(view.tables())) {
-                ResultPrinter.print(engine.versions(history.get(), keyColumns, key), f, spec.commandLine().getOut());
+                ResultPrinter.print(engine.versions(history.get(), keyColumns, values), f, spec.commandLine().getOut());
             }
         }
         return 0;
+    }
+
+    /**
+     * The key values in the order of {@code keyColumns}: given as {@code column=value} for every key
+     * column in any order, or as plain values in the order of the table's columns.
+     */
+    private List<String> keyValues(String name, List<String> keyColumns) {
+        java.util.Map<String, String> named = new java.util.LinkedHashMap<>();
+        for (String k : key) {
+            int eq = k.indexOf('=');
+            if (eq > 0 && keyColumns.contains(k.substring(0, eq))) {
+                if (named.put(k.substring(0, eq), k.substring(eq + 1)) != null) {
+                    throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": --key " + k.substring(0, eq)
+                            + "=… is given twice");
+                }
+            }
+        }
+        if (named.isEmpty()) {
+            return key;
+        }
+        if (named.size() != key.size() || named.size() != keyColumns.size()) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": give every key column ("
+                    + String.join(", ", keyColumns) + ") as column=value, or only plain values in that order; got " + String.join(", ", key));
+        }
+        return keyColumns.stream().map(named::get).toList();
     }
 }

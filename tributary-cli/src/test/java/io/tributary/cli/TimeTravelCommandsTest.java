@@ -142,6 +142,9 @@ class TimeTravelCommandsTest {
         CliRun json = CliRun.tributary("history", "-c", config, "silver.orders", "--key", "2", "--format", "json");
         assertThat(json.out().replaceAll("\\s", "")).contains("\"id\":2,\"amount\":\"x\"", "\"_is_current\":true").doesNotContain("\"id\":1");
 
+        CliRun named = CliRun.tributary("history", "-c", config, "orders", "--key", "id=2", "--format", "json");
+        assertThat(named.out()).as(named.err()).isEqualTo(json.out());
+
         CliRun none = CliRun.tributary("history", "-c", config, "orders", "--key", "99");
         assertThat(none.exitCode()).isZero();
         assertThat(none.out()).contains("(0 rows)");
@@ -156,6 +159,10 @@ class TimeTravelCommandsTest {
         CliRun keys = CliRun.tributary("history", "-c", config, "orders", "--key", "1", "--key", "2");
         assertThat(keys.exitCode()).isEqualTo(3);
         assertThat(keys.err()).contains("its primary key is (id), 1 value with --key, got 2");
+
+        CliRun twice = CliRun.tributary("history", "-c", config, "orders", "--key", "id=1", "--key", "id=2");
+        assertThat(twice.exitCode()).isEqualTo(3);
+        assertThat(twice.err()).contains("--key id=… is given twice");
 
         CliRun noHistory = CliRun.tributary("history", "-c", config, "customers", "--key", "1");
         assertThat(noHistory.exitCode()).isEqualTo(3);
