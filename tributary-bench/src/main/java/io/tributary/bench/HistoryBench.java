@@ -58,6 +58,10 @@ public final class HistoryBench {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> options = options(args);
+        if (options.containsKey("random-batches")) {
+            randomUpdates(options);
+            return;
+        }
         int rows = Integer.parseInt(options.getOrDefault("rows", "1000000"));
         int versions = Integer.parseInt(options.getOrDefault("versions", "10"));
         int batch = Integer.parseInt(options.getOrDefault("batch", "100000"));
@@ -146,6 +150,69 @@ public final class HistoryBench {
         System.out.println("| measure | result |");
         System.out.println("|---|---|");
         results.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
+        System.exit(0);
+    }
+
+    /**
+     * {@code --random-batches=N}: loads {@code --rows} rows, then commits N micro-batches of
+     * {@code --batch} updates of random keys (a streaming workload the open-version cache cannot
+     * hold once {@code --rows} exceeds it) and prints the commit time of those micro-batches.
+     */
+    private static void randomUpdates(Map<String, String> options) throws Exception {
+        int rows = Integer.parseInt(options.getOrDefault("rows", "200000"));
+        int batches = Integer.parseInt(options.get("random-batches"));
+        int batch = Integer.parseInt(options.getOrDefault("batch", "2000"));
+        TableSchema schema = new TableSchema(TABLE, List.of(
+                Column.required("id", ColumnType.Primitive.INT64, "bigint"),
+                Column.nullable("owner", ColumnType.Primitive.STRING, "text"),
+                Column.nullable("balance", ColumnType.Primitive.INT64, "bigint")), List.of("id"));
+        Path dir = Files.createTempDirectory("tributary-history-bench");
+        LakeConfig config = new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED, LakeConfig.HistoryLayer.ENABLED);
+        java.util.Random random = new java.util.Random(42);
+        Instant commitTime = Instant.parse("2026-01-01T00:00:00Z");
+        long lsn = 1_000;
+        try (Lake lake = Lake.open(config, "history-bench", t -> TableOptions.DEFAULT)) {
+            lake.acquireLease();
+            for (int from = 1; from <= rows; from += 50_000) {
+                int to = Math.min(rows, from + 49_999);
+                lsn += 1_000;
+                commitTime = commitTime.plusSeconds(1);
+                List<ChangeEvent> events = new ArrayList<>();
+                for (int id = from; id <= to; id++) {
+                    events.add(new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of((long) id, "owner " + id, 0L), new SourcePosition(new Lsn(lsn), id - from),
+                            lsn, commitTime, null));
+                }
+                lake.commit(events, events.get(events.size() - 1).position(), new SourceOffset("bench-" + lsn), Set.of());
+            }
+            long[] millis = new long[batches];
+            Instant start = Instant.now();
+            for (int b = 0; b < batches; b++) {
+                lsn += 1_000;
+                commitTime = commitTime.plusSeconds(1);
+                List<ChangeEvent> events = new ArrayList<>();
+                java.util.Set<Long> keys = new java.util.LinkedHashSet<>();
+                while (keys.size() < batch) {
+                    keys.add(1L + random.nextInt(rows));
+                }
+                int i = 0;
+                for (long id : keys) {
+                    events.add(new ChangeEvent(ChangeOperation.UPDATE, schema, Row.of(id, null, null), Row.of(id, "owner " + id, (long) b), new SourcePosition(new Lsn(lsn), i++),
+                            lsn, commitTime, null));
+                }
+                long t0 = System.nanoTime();
+                lake.commit(events, events.get(events.size() - 1).position(), new SourceOffset("bench-" + lsn), Set.of());
+                millis[b] = (System.nanoTime() - t0) / 1_000_000;
+                if ((b + 1) % 20 == 0) {
+                    System.out.printf("%d micro-batches of %,d random updates: the last took %,d ms%n", b + 1, batch, millis[b]);
+                }
+            }
+            double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+            long[] sorted = millis.clone();
+            Arrays.sort(sorted);
+            System.out.printf("| random updates of %,d rows | %,d micro-batches of %,d in %.1f s = %,.0f events/s; commit p50 %,d ms, p90 %,d ms, max %,d ms |%n", rows, batches,
+                    batch, seconds, batches * (double) batch / seconds, sorted[batches / 2], sorted[batches * 9 / 10], sorted[batches - 1]);
+            lake.releaseLease();
+        }
         System.exit(0);
     }
 

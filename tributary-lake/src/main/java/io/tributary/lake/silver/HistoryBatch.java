@@ -154,25 +154,31 @@ final class HistoryBatch {
 
     private void readOpen(Expression keys, Set<List<Object>> wanted) {
         List<Types.NestedField> keyFields = keyNames.stream().map(schema::findField).toList();
-        try (CloseableIterable<Record> open = LiveRows.of(table, Expressions.and(Expressions.isNull("_valid_to"), keys))) {
-            for (Record r : open) {
-                read++;
-                List<Object> key = new ArrayList<>(keyFields.size());
-                for (Types.NestedField field : keyFields) {
-                    key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
-                }
-                if (wanted == null || wanted.contains(key)) {
-                    // Iceberg's generic reader does not apply equality deletes on UUID columns
-                    // (it reads them as byte arrays, equal only to themselves), so a version closed
-                    // by an earlier commit may still show as open here: the open version is the
-                    // key's latest, as a key's versions are closed in position order.
-                    Record previous = before.get(key);
-                    if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
-                        before.put(key, writable(r));
-                    }
+        java.util.function.Consumer<Record> take = r -> {
+            read++;
+            List<Object> key = new ArrayList<>(keyFields.size());
+            for (Types.NestedField field : keyFields) {
+                key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
+            }
+            if (wanted == null || wanted.contains(key)) {
+                // Iceberg's generic reader does not apply equality deletes on UUID columns (it
+                // reads them as byte arrays, equal only to themselves), so a version closed by an
+                // earlier commit may still show as open there: the open version is the key's
+                // latest, as a key's versions are closed in position order.
+                Record previous = before.get(key);
+                if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
+                    before.put(key, writable(r));
                 }
             }
-        } catch (IOException e) {
+        };
+        try {
+            if (OpenVersionReader.read(table, schema, keyFields, keys, wanted, take)) {
+                return;
+            }
+            try (CloseableIterable<Record> open = LiveRows.of(table, Expressions.and(Expressions.isNull("_valid_to"), keys))) {
+                open.forEach(take);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
         }
     }
