@@ -483,6 +483,9 @@ public final class Lake implements Closeable {
     @Override
     public void close() {
         writers.shutdown();
+        if (history != null) {
+            history.close();
+        }
         catalog.close();
     }
 }

@@ -31,10 +31,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The history writer finds a key's open version in the table when its cache does not hold it: a
- * random workload of inserts, updates, deletes and re-inserts over many micro-batches gives the
- * same history whether each micro-batch is written by a new process (every open version read from
- * the table, through its equality deletes) or all by one (open versions from the cache).
+ * The history writer finds a key's open version in its cache, its on-disk index, or the table: a
+ * random workload of inserts, updates, deletes and re-inserts over many micro-batches gives the same
+ * history written by one process (the cache), by a new process per micro-batch (the index), with the
+ * index lost before each micro-batch (built again from the table) and with the index unavailable
+ * (every open version read from the table, through its equality deletes).
  */
 class HistoryLookupTest {
     private static final TableSchema ITEMS = new TableSchema(new TableId("public", "items"),
@@ -44,23 +45,61 @@ class HistoryLookupTest {
     Path dir;
 
     @Test
-    void openVersionsReadFromTheTableEqualThoseTheWriterCached() throws IOException {
-        List<List<ChangeEvent>> batches = workload(new Random(7), 40, 60, 200);
-        Path cold = dir.resolve("cold");
+    void openVersionsFromTheIndexOrTheTableEqualThoseTheWriterCached() throws IOException {
+        List<List<ChangeEvent>> batches = workload(new Random(7), 25, 60, 200);
         Path warm = dir.resolve("warm");
-        for (List<ChangeEvent> batch : batches) {
-            try (Lake lake = open(cold)) {
-                commit(lake, batch);
-            }
-        }
         try (Lake lake = open(warm)) {
             for (List<ChangeEvent> batch : batches) {
                 commit(lake, batch);
             }
         }
-        List<String> coldHistory = history(cold);
-        assertThat(coldHistory).hasSizeGreaterThan(2000).isEqualTo(history(warm));
-        assertThat(coldHistory.stream().filter(v -> v.endsWith(" open")).count()).as("one open version per key ever seen").isEqualTo(200);
+        List<String> expected = history(warm);
+        assertThat(expected).hasSizeGreaterThan(1200);
+        assertThat(expected.stream().filter(v -> v.endsWith(" open")).count()).as("one open version per key ever seen").isEqualTo(200);
+
+        // A new process per micro-batch: the open versions come from the index on disk.
+        Path indexed = dir.resolve("indexed");
+        for (List<ChangeEvent> batch : batches) {
+            try (Lake lake = open(indexed)) {
+                commit(lake, batch);
+            }
+        }
+        assertThat(history(indexed)).as("open versions from the index").isEqualTo(expected);
+
+        // The index lost before every micro-batch: built again from the table each time.
+        Path rebuilt = dir.resolve("rebuilt");
+        for (List<ChangeEvent> batch : batches) {
+            deleteRecursively(io.tributary.lake.silver.HistoryWriter.indexFolder(rebuilt));
+            try (Lake lake = open(rebuilt)) {
+                commit(lake, batch);
+            }
+        }
+        assertThat(history(rebuilt)).as("open versions from an index built again").isEqualTo(expected);
+
+        // The index held by someone else: every open version is read from the table.
+        Path tableOnly = dir.resolve("table-only");
+        Path file = io.tributary.lake.silver.HistoryWriter.indexFolder(tableOnly).resolve("silver.items_history.mv.db");
+        java.nio.file.Files.createDirectories(file.getParent());
+        for (List<ChangeEvent> batch : batches) {
+            org.h2.mvstore.MVStore holder = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open();
+            try (Lake lake = open(tableOnly)) {
+                commit(lake, batch);
+            } finally {
+                holder.close();
+            }
+        }
+        assertThat(history(tableOnly)).as("open versions read from the table").isEqualTo(expected);
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        if (!java.nio.file.Files.exists(path)) {
+            return;
+        }
+        try (var walk = java.nio.file.Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
     }
 
     private static List<List<ChangeEvent>> workload(Random random, int batchCount, int batchSize, int keys) {

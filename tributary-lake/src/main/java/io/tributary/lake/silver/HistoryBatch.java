@@ -88,7 +88,12 @@ final class HistoryBatch {
         return projection;
     }
 
-    void loadOpenVersions(List<ChangeEvent> events, HistoryWriter.OpenVersions cached) {
+    /** The key columns' fields, in the order of {@link #key}. */
+    List<Types.NestedField> keyFields() {
+        return keyNames.stream().map(schema::findField).toList();
+    }
+
+    void loadOpenVersions(List<ChangeEvent> events, HistoryWriter.OpenVersions cached, OpenVersionIndex index) {
         boolean truncates = false;
         Set<List<Object>> touched = new LinkedHashSet<>();
         for (ChangeEvent e : events) {
@@ -119,7 +124,7 @@ final class HistoryBatch {
             Record r = cached.get(key);
             if (r != null) {
                 before.put(key, r);
-            } else {
+            } else if (index == null || index.lookup(key, held -> before.put(key, held)) == OpenVersionIndex.Found.IN_TABLE_ONLY) {
                 missing.add(key);
             }
         }

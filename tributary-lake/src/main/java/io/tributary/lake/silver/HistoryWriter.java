@@ -85,11 +85,13 @@ public final class HistoryWriter {
     }
 
     /** Open versions kept per table, so hot keys need no read of the table. */
-    static final int CACHED_VERSIONS = 50_000;
+    static final int CACHED_VERSIONS = 20_000;
 
     private final LakeCatalog catalog;
     private final String pipeline;
     private final Map<TableIdentifier, OpenVersions> cache = new ConcurrentHashMap<>();
+    private final Map<TableIdentifier, OpenVersionIndex> indexes = new ConcurrentHashMap<>();
+    private final java.util.Set<TableIdentifier> withoutIndex = ConcurrentHashMap.newKeySet();
 
     public HistoryWriter(LakeCatalog catalog, String pipeline) {
         this.catalog = catalog;
@@ -131,9 +133,57 @@ public final class HistoryWriter {
         try {
             return write(silverId, id, events, options);
         } catch (RuntimeException e) {
-            // The cache may now be ahead of the table (or behind): the next batch reads the table.
+            // The cache and the index may now be ahead of the table (or behind): the next batch
+            // reads the table, and the index is checked against it when opened again.
             cache.remove(id);
+            OpenVersionIndex index = indexes.remove(id);
+            if (index != null) {
+                closeQuietly(index);
+            }
             throw e;
+        }
+    }
+
+    /** The folder of the open-version indexes of a warehouse. */
+    public static java.nio.file.Path indexFolder(java.nio.file.Path warehouse) {
+        return warehouse.resolve("tributary").resolve("history-index");
+    }
+
+    /**
+     * The open-version index of a history table, opened (and checked against the table, or built
+     * again from it) on first use; null when it cannot be opened (another process holds it), and
+     * the table is then read instead.
+     */
+    private OpenVersionIndex index(TableIdentifier id, Table table, Schema schema, List<Types.NestedField> keyFields) {
+        OpenVersionIndex index = indexes.get(id);
+        if (index != null && index.schemaId() != schema.schemaId()) {
+            indexes.remove(id);
+            closeQuietly(index);
+            index = null;
+        }
+        if (index == null && !withoutIndex.contains(id)) {
+            try {
+                index = OpenVersionIndex.open(indexFolder(catalog.warehouse()).resolve(id + ".mv.db"), table, schema, keyFields);
+                indexes.put(id, index);
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot use the open-version index of {} ({}); reading the open versions from the table instead", id, e.getMessage());
+                withoutIndex.add(id);
+            }
+        }
+        return index;
+    }
+
+    /** Closes the open-version indexes. */
+    public void close() {
+        indexes.values().forEach(HistoryWriter::closeQuietly);
+        indexes.clear();
+    }
+
+    private static void closeQuietly(OpenVersionIndex index) {
+        try {
+            index.close();
+        } catch (RuntimeException e) {
+            LOG.debug("Cannot close an open-version index", e);
         }
     }
 
@@ -168,7 +218,8 @@ public final class HistoryWriter {
         OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
         cached.follow(schema.schemaId());
         long started = System.nanoTime();
-        batch.loadOpenVersions(events, cached);
+        OpenVersionIndex index = index(id, table, schema, batch.keyFields());
+        batch.loadOpenVersions(events, cached, index);
         long lookedUp = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
             batch.apply(events.get(i), i + 1 < events.size() ? events.get(i + 1) : null);
@@ -183,6 +234,11 @@ public final class HistoryWriter {
         }
         delta.addRows(files.write(batch.rows, null));
         catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
+        if (index != null) {
+            Map<List<Object>, Record> left = new LinkedHashMap<>();
+            batch.open.forEach((key, version) -> left.put(key, version.row));
+            index.update(left, events.get(events.size() - 1).position());
+        }
         batch.open.forEach((key, version) -> {
             if (valueBytes(version.row) <= MAX_CACHED_VALUE_BYTES) {
                 cached.put(key, version.row);
@@ -200,7 +256,7 @@ public final class HistoryWriter {
     static final long MAX_CACHED_VALUE_BYTES = 1L << 20;
 
     /** The bytes of a row's string and binary values. */
-    private static long valueBytes(Record row) {
+    static long valueBytes(Record row) {
         long bytes = 0;
         for (int i = 0; i < row.size(); i++) {
             Object v = row.get(i);

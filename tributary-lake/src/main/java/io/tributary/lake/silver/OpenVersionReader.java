@@ -33,6 +33,9 @@ import org.apache.iceberg.types.Types;
  * plans. An equality delete applies to a data file with a lower data sequence number (Iceberg spec,
  * "Scan Planning"; the history table is unpartitioned, so to every such file).
  *
+ * <p>With every key wanted (a truncate) the delete files are not read, and the caller keeps each
+ * key's latest open row (see {@link #readAll}).
+ *
  * <p>Covers what the history writer writes: equality deletes on (key columns, {@code _position})
  * and no position deletes, in an unpartitioned table. For anything else {@link #read} returns
  * false and reads nothing, and the caller reads with Iceberg's generic reader.
@@ -79,7 +82,9 @@ final class OpenVersionReader {
         // (key..., _position) -> the highest data sequence number of a delete of it.
         Map<List<Object>, Long> deleted = new HashMap<>();
         Schema deleteSchema = TypeUtil.select(schema, deleteIds);
-        for (DeleteFile d : deleteFiles.values()) {
+        // Every key wanted (a truncate): the deletes of every closed version would not fit in memory;
+        // the caller keeps each key's latest open row, which is its open version (see readAll).
+        for (DeleteFile d : wanted == null ? List.<DeleteFile>of() : deleteFiles.values()) {
             long sequence = d.dataSequenceNumber();
             try (CloseableIterable<Record> rows = open(d.path(), deleteSchema, Expressions.alwaysTrue())) {
                 for (Record r : rows) {
@@ -115,12 +120,38 @@ final class OpenVersionReader {
         return true;
     }
 
-    private static List<Object> key(Record r, List<Types.NestedField> keyFields) {
+    static List<Object> key(Record r, List<Types.NestedField> keyFields) {
         List<Object> key = new ArrayList<>(keyFields.size() + 1);
         for (Types.NestedField field : keyFields) {
             key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
         }
         return key;
+    }
+
+    /**
+     * Hands every row with {@code _valid_to IS NULL} of the table's current snapshot to {@code out},
+     * without applying delete files: a version the writer closed is rewritten closed in the same
+     * commit as its delete, so of a key's rows that are still open in the files the one with the
+     * latest {@code _position} is its open version, and the caller keeps that one. Memory stays
+     * bounded whatever the number of closed versions.
+     */
+    static void readAll(Table table, Schema schema, List<Types.NestedField> keyFields, Consumer<Record> out) throws IOException {
+        table.refresh();
+        if (table.currentSnapshot() == null) {
+            return;
+        }
+        Expression open = Expressions.isNull("_valid_to");
+        try (CloseableIterable<FileScanTask> planned = table.newScan().filter(open).planFiles()) {
+            for (FileScanTask task : planned) {
+                try (CloseableIterable<Record> rows = open(task.file().path(), schema, open)) {
+                    for (Record r : rows) {
+                        if (r.getField("_valid_to") == null) {
+                            out.accept(r);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** A Parquet file's rows projected on {@code projection}; {@code filter} skips row groups only, rows are checked by the caller. */

@@ -1,0 +1,285 @@
+package io.tributary.lake.silver;
+
+import io.tributary.lake.commit.SnapshotPositions;
+import io.tributary.spi.SourcePosition;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.avro.AvroSchemaUtil;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.avro.DataReader;
+import org.apache.iceberg.data.avro.DataWriter;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The open version of every key of one history table, in a local H2 MVStore file (a B-tree on disk
+ * with a bounded page cache), so a micro-batch finds the versions it closes without reading the
+ * table: a key the index does not hold has no open version. It is a cache of the table, never the
+ * record: it holds the history table's position and schema id as of its last update, and is built
+ * again from the table (one pass over the open versions, each key's latest) whenever they differ,
+ * as after a crash between the table's commit and the index's, a roll-back to the watermark, or a
+ * schema change. Versions whose values exceed {@link HistoryWriter#MAX_CACHED_VALUE_BYTES} are held
+ * as a marker only, and read from the table when needed. Values are encoded with Iceberg's Avro
+ * datum writer for the table's schema. Not thread-safe: one writer thread per table.
+ */
+final class OpenVersionIndex implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenVersionIndex.class);
+    private static final int FORMAT = 1;
+    /**
+     * MVStore's background thread rewrites chunks with less live data than this percentage, a
+     * little at a time: each commit writes the pages it changed anew (copy on write).
+     */
+    private static final int COMPACT_BELOW_FILL_RATE = 50;
+    private static final int CLOSE_COMPACT_MILLIS = 1_000;
+    /** Puts between two commits of the store, which bound the changed pages it holds in memory. */
+    private static final int COMMIT_EVERY = 5_000;
+    /** Changed pages MVStore holds before its background thread writes them, in KiB. */
+    private static final int AUTO_COMMIT_KB = 1024;
+    /** Page cache of one index, in MiB. */
+    private static final int CACHE_MB = 4;
+
+    private final MVStore store;
+    private final MVMap<String, byte[]> versions;
+    private final MVMap<String, String> meta;
+    private final Schema schema;
+    private final List<Types.NestedField> keyFields;
+    private final DataWriter<Record> writer;
+    private final DataReader<Record> reader;
+    private BinaryEncoder encoder;
+    private BinaryDecoder decoder;
+
+    private OpenVersionIndex(MVStore store, Schema schema, List<Types.NestedField> keyFields) {
+        this.store = store;
+        // Only the last commit matters (a crash goes back to it): space of older versions is reused at once.
+        store.setRetentionTime(0);
+        store.setVersionsToKeep(0);
+        this.versions = store.openMap("versions");
+        this.meta = store.openMap("meta");
+        this.schema = schema;
+        this.keyFields = keyFields;
+        org.apache.avro.Schema avro = AvroSchemaUtil.convert(schema, "version");
+        this.writer = DataWriter.create(avro);
+        this.reader = DataReader.create(schema, avro);
+        // The schema the values were written with: the same.
+        this.reader.setSchema(avro);
+    }
+
+    /**
+     * Opens the index of {@code table} in {@code file}, building it again from the table when it
+     * does not match the table's committed position and schema (or cannot be opened).
+     */
+    static OpenVersionIndex open(Path file, Table table, Schema schema, List<Types.NestedField> keyFields) {
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create the folder of the history index " + file, e);
+        }
+        MVStore store;
+        try {
+            store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE).autoCommitBufferSize(AUTO_COMMIT_KB).open();
+        } catch (org.h2.mvstore.MVStoreException e) {
+            if (e.getErrorCode() == org.h2.mvstore.DataUtils.ERROR_FILE_LOCKED) {
+                // Another process (or catalog) has it open: left alone, the caller reads the table.
+                throw e;
+            }
+            LOG.warn("Cannot open the history index {} ({}); building it again from {}", file, e.getMessage(), table.name());
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException io) {
+                throw new UncheckedIOException("Cannot remove the unreadable history index " + file, io);
+            }
+            store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE).autoCommitBufferSize(AUTO_COMMIT_KB).open();
+        }
+        OpenVersionIndex index = new OpenVersionIndex(store, schema, keyFields);
+        try {
+            String position = SnapshotPositions.committed(table).map(SourcePosition::encoded).orElse("");
+            String stamp = stamp(position, schema);
+            if (!stamp.equals(index.meta.get("stamp"))) {
+                index.rebuild(table, stamp);
+            }
+            return index;
+        } catch (RuntimeException e) {
+            index.close();
+            throw e;
+        }
+    }
+
+    private static String stamp(String position, Schema schema) {
+        return FORMAT + "|" + schema.schemaId() + "|" + position;
+    }
+
+    private void rebuild(Table table, String stamp) {
+        long started = System.nanoTime();
+        versions.clear();
+        meta.clear();
+        store.commit();
+        long[] count = {0};
+        try {
+            OpenVersionReader.readAll(table, schema, keyFields, r -> {
+                String key = key(OpenVersionReader.key(r, keyFields));
+                String position = (String) r.getField("_position");
+                byte[] existing = versions.get(key);
+                if (existing == null || position(existing).compareTo(position) < 0) {
+                    if (existing == null) {
+                        count[0]++;
+                    }
+                    versions.put(key, encode(r, position));
+                    if (count[0] % COMMIT_EVERY == 0) {
+                        store.commit();
+                    }
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read the open versions of " + table.name() + " to build its index", e);
+        }
+        meta.put("stamp", stamp);
+        store.commit();
+        LOG.info("Built the open-version index of {}: {} keys in {} ms", table.name(), count[0], (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** What the index knows of a key's open version. */
+    enum Found { NONE, HELD, IN_TABLE_ONLY }
+
+    /**
+     * Looks a key up: {@link Found#NONE} when it has no open version, {@link Found#HELD} with the
+     * version (in the form the table's writers take) handed to {@code held}, or
+     * {@link Found#IN_TABLE_ONLY} for a version too large for the index.
+     */
+    Found lookup(List<Object> key, java.util.function.Consumer<Record> held) {
+        byte[] value = versions.get(key(key));
+        if (value == null) {
+            return Found.NONE;
+        }
+        Record r = decode(value);
+        if (r == null) {
+            return Found.IN_TABLE_ONLY;
+        }
+        held.accept(r);
+        return Found.HELD;
+    }
+
+    /**
+     * Records the open versions a micro-batch left, once the history table has committed it at
+     * {@code committed}, and commits the index.
+     */
+    void update(Map<List<Object>, Record> open, SourcePosition committed) {
+        int puts = 0;
+        for (Map.Entry<List<Object>, Record> e : open.entrySet()) {
+            Record r = e.getValue();
+            String position = (String) r.getField("_position");
+            versions.put(key(e.getKey()), HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? encode(r, position) : marker(position));
+            if (++puts % COMMIT_EVERY == 0) {
+                // Bounds the changed pages held in memory; the stamp still names the previous
+                // position, so a crash before the last commit makes the next start build it again.
+                store.commit();
+            }
+        }
+        meta.put("stamp", stamp(committed.encoded(), schema));
+        store.commit();
+    }
+
+    int schemaId() {
+        return schema.schemaId();
+    }
+
+    /** Closes the index, moving its live pages to the front of the file for at most a second so the file shrinks. */
+    @Override
+    public void close() {
+        store.close(CLOSE_COMPACT_MILLIS);
+    }
+
+    /** A key's values (normalized as {@link HistoryWriter#normalized}) as one string: class and text of each. */
+    static String key(List<Object> values) {
+        StringBuilder b = new StringBuilder();
+        for (Object v : values) {
+            if (v == null) {
+                b.append("null");
+            } else if (v instanceof ByteBuffer buffer) {
+                ByteBuffer d = buffer.duplicate();
+                byte[] bytes = new byte[d.remaining()];
+                d.get(bytes);
+                b.append("bytes:").append(HexFormat.of().formatHex(bytes));
+            } else {
+                String text = v.toString();
+                b.append(v.getClass().getSimpleName()).append(':').append(text.length()).append(':').append(text);
+            }
+            b.append('\u0000');
+        }
+        return b.toString();
+    }
+
+    // A value: the version's _position (length-prefixed), then its Avro encoding; no Avro part for a marker.
+    private byte[] encode(Record r, String position) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        byte[] p = position.getBytes(StandardCharsets.US_ASCII);
+        out.write(p.length);
+        out.write(p, 0, p.length);
+        Record avro = r.copy();
+        for (int i = 0; i < schema.columns().size(); i++) {
+            Types.NestedField field = schema.columns().get(i);
+            if (field.type().typeId() == Type.TypeID.UUID && avro.get(i) instanceof byte[] bytes) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                avro.set(i, new UUID(b.getLong(), b.getLong()));
+            }
+        }
+        encoder = EncoderFactory.get().directBinaryEncoder(out, encoder);
+        try {
+            writer.write(avro, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] marker(String position) {
+        byte[] p = position.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = new byte[p.length + 1];
+        out[0] = (byte) p.length;
+        System.arraycopy(p, 0, out, 1, p.length);
+        return out;
+    }
+
+    private static String position(byte[] value) {
+        return new String(value, 1, value[0], StandardCharsets.US_ASCII);
+    }
+
+    private Record decode(byte[] value) {
+        int offset = 1 + value[0];
+        if (offset == value.length) {
+            return null;
+        }
+        decoder = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, decoder);
+        try {
+            Record r = reader.read(null, decoder);
+            for (int i = 0; i < schema.columns().size(); i++) {
+                if (r.get(i) instanceof UUID) {
+                    r.set(i, io.tributary.lake.layout.IcebergTypes.toIcebergValue(r.get(i)));
+                }
+            }
+            return r;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
