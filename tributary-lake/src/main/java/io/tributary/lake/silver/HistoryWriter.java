@@ -163,14 +163,35 @@ public final class HistoryWriter {
         }
         if (index == null && !withoutIndex.contains(id)) {
             try {
-                index = OpenVersionIndex.open(indexFolder(catalog.warehouse()).resolve(id + ".mv.db"), table, schema, keyFields);
+                index = OpenVersionIndex.open(indexFile(id), table, schema, keyFields);
                 indexes.put(id, index);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | AssertionError e) {
                 LOG.warn("Cannot use the open-version index of {} ({}); reading the open versions from the table instead", id, e.getMessage());
                 withoutIndex.add(id);
             }
         }
         return index;
+    }
+
+    private java.nio.file.Path indexFile(TableIdentifier id) {
+        return indexFolder(catalog.warehouse()).resolve(id + ".mv.db");
+    }
+
+    /**
+     * Stops using a history table's index after it failed, and removes its file: the next micro-batch
+     * opens it again, built from the table.
+     */
+    private void dropIndex(TableIdentifier id, Throwable failure) {
+        LOG.warn("The open-version index of {} failed ({}); it is built again from the table", id, failure.toString());
+        OpenVersionIndex index = indexes.remove(id);
+        if (index != null) {
+            try {
+                index.closeImmediately();
+            } catch (RuntimeException | AssertionError e) {
+                LOG.debug("Cannot close the failed index of {}", id, e);
+            }
+        }
+        OpenVersionIndex.delete(indexFile(id));
     }
 
     /** Closes the open-version indexes. */
@@ -219,7 +240,14 @@ public final class HistoryWriter {
         cached.follow(schema.schemaId());
         long started = System.nanoTime();
         OpenVersionIndex index = index(id, table, schema, batch.keyFields());
-        batch.loadOpenVersions(events, cached, index);
+        try {
+            batch.loadOpenVersions(events, cached, index);
+        } catch (OpenVersionIndex.Failure e) {
+            dropIndex(id, e.getCause());
+            index = null;
+            batch = new HistoryBatch(table, schema, silver, options);
+            batch.loadOpenVersions(events, cached, null);
+        }
         long lookedUp = System.nanoTime();
         for (int i = 0; i < events.size(); i++) {
             batch.apply(events.get(i), i + 1 < events.size() ? events.get(i + 1) : null);
@@ -237,7 +265,12 @@ public final class HistoryWriter {
         if (index != null) {
             Map<List<Object>, Record> left = new LinkedHashMap<>();
             batch.open.forEach((key, version) -> left.put(key, version.row));
-            index.update(left, events.get(events.size() - 1).position());
+            try {
+                index.update(left, events.get(events.size() - 1).position());
+            } catch (RuntimeException | AssertionError e) {
+                // The history table has the micro-batch; only the index is behind.
+                dropIndex(id, e);
+            }
         }
         batch.open.forEach((key, version) -> {
             if (valueBytes(version.row) <= MAX_CACHED_VALUE_BYTES) {

@@ -50,7 +50,6 @@ final class OpenVersionIndex implements Closeable {
      * little at a time: each commit writes the pages it changed anew (copy on write).
      */
     private static final int COMPACT_BELOW_FILL_RATE = 50;
-    private static final int CLOSE_COMPACT_MILLIS = 1_000;
     /** Puts between two commits of the store, which bound the changed pages it holds in memory. */
     private static final int COMMIT_EVERY = 5_000;
     /** Changed pages MVStore holds before its background thread writes them, in KiB. */
@@ -70,9 +69,6 @@ final class OpenVersionIndex implements Closeable {
 
     private OpenVersionIndex(MVStore store, Schema schema, List<Types.NestedField> keyFields) {
         this.store = store;
-        // Only the last commit matters (a crash goes back to it): space of older versions is reused at once.
-        store.setRetentionTime(0);
-        store.setVersionsToKeep(0);
         this.versions = store.openMap("versions");
         this.meta = store.openMap("meta");
         this.schema = schema;
@@ -94,22 +90,25 @@ final class OpenVersionIndex implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create the folder of the history index " + file, e);
         }
-        MVStore store;
         try {
-            store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE).autoCommitBufferSize(AUTO_COMMIT_KB).open();
+            return openChecked(file, table, schema, keyFields);
         } catch (org.h2.mvstore.MVStoreException e) {
             if (e.getErrorCode() == org.h2.mvstore.DataUtils.ERROR_FILE_LOCKED) {
                 // Another process (or catalog) has it open: left alone, the caller reads the table.
                 throw e;
             }
             LOG.warn("Cannot open the history index {} ({}); building it again from {}", file, e.getMessage(), table.name());
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException io) {
-                throw new UncheckedIOException("Cannot remove the unreadable history index " + file, io);
-            }
-            store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE).autoCommitBufferSize(AUTO_COMMIT_KB).open();
+        } catch (AssertionError e) {
+            // MVStore's own consistency checks (with -ea) on a file a killed process left.
+            LOG.warn("Cannot open the history index {} ({}); building it again from {}", file, e.getMessage(), table.name());
         }
+        delete(file);
+        return openChecked(file, table, schema, keyFields);
+    }
+
+    private static OpenVersionIndex openChecked(Path file, Table table, Schema schema, List<Types.NestedField> keyFields) {
+        MVStore store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE)
+                .autoCommitBufferSize(AUTO_COMMIT_KB).open();
         OpenVersionIndex index = new OpenVersionIndex(store, schema, keyFields);
         try {
             String position = SnapshotPositions.committed(table).map(SourcePosition::encoded).orElse("");
@@ -118,9 +117,18 @@ final class OpenVersionIndex implements Closeable {
                 index.rebuild(table, stamp);
             }
             return index;
-        } catch (RuntimeException e) {
-            index.close();
+        } catch (RuntimeException | AssertionError e) {
+            index.closeImmediately();
             throw e;
+        }
+    }
+
+    /** Removes an index file that cannot be used; the next open builds it again from the table. */
+    static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException io) {
+            throw new UncheckedIOException("Cannot remove the history index " + file, io);
         }
     }
 
@@ -166,6 +174,21 @@ final class OpenVersionIndex implements Closeable {
      * {@link Found#IN_TABLE_ONLY} for a version too large for the index.
      */
     Found lookup(List<Object> key, java.util.function.Consumer<Record> held) {
+        try {
+            return find(key, held);
+        } catch (RuntimeException | AssertionError e) {
+            throw new Failure(e);
+        }
+    }
+
+    /** A look-up that failed inside the index: the caller stops using it and reads the table. */
+    static final class Failure extends RuntimeException {
+        Failure(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private Found find(List<Object> key, java.util.function.Consumer<Record> held) {
         byte[] value = versions.get(key(key));
         if (value == null) {
             return Found.NONE;
@@ -202,10 +225,15 @@ final class OpenVersionIndex implements Closeable {
         return schema.schemaId();
     }
 
-    /** Closes the index, moving its live pages to the front of the file for at most a second so the file shrinks. */
+    /** Closes the index, writing what is not yet written. */
     @Override
     public void close() {
-        store.close(CLOSE_COMPACT_MILLIS);
+        store.close();
+    }
+
+    /** Closes the file without writing anything more (after a failure). */
+    void closeImmediately() {
+        store.closeImmediately();
     }
 
     /** A key's values (normalized as {@link HistoryWriter#normalized}) as one string: class and text of each. */
