@@ -39,13 +39,7 @@ class ResumableSnapshotIT {
 
     @Test
     void aKilledInitialSnapshotResumesFromItsLastCommittedChunk() throws Exception {
-        Path dir = Path.of("target", "resumable-snapshot").toAbsolutePath();
-        if (Files.exists(dir)) {
-            try (var old = Files.walk(dir)) {
-                old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(dir);
+        Path dir = emptyDir("resumable-snapshot");
         try (TestingPostgres postgres = new TestingPostgres()) {
             String db = postgres.createDatabase("resnap");
             postgres.execute(db, "CREATE TABLE big (id bigint PRIMARY KEY, grp int NOT NULL, label text NOT NULL, amount numeric(12,2) NOT NULL)",
@@ -197,13 +191,7 @@ class ResumableSnapshotIT {
      */
     @Test
     void aChunkCommittedToItsTablesButNotRecordedIsReadAgainWhole() throws Exception {
-        Path dir = Path.of("target", "resumable-snapshot-crash-point").toAbsolutePath();
-        if (Files.exists(dir)) {
-            try (var old = Files.walk(dir)) {
-                old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(dir);
+        Path dir = emptyDir("resumable-snapshot-crash-point");
         try (TestingPostgres postgres = new TestingPostgres()) {
             String db = postgres.createDatabase("chunkcrash");
             postgres.execute(db, "CREATE TABLE big (id bigint PRIMARY KEY, grp int NOT NULL, label text NOT NULL, amount numeric(12,2) NOT NULL)",
@@ -263,6 +251,17 @@ class ResumableSnapshotIT {
             assertThat(Files.readString(resumedLog)).contains("Rolled back bronze.big", "Rolled back silver.big");
             postgres.dropInactiveSlots();
         }
+    }
+
+    /** {@code target/<name>}, emptied: logs and the lake of a test stay there for a look after it. */
+    private static Path emptyDir(String name) throws java.io.IOException {
+        Path dir = Path.of("target", name).toAbsolutePath();
+        if (Files.exists(dir)) {
+            try (var old = Files.walk(dir)) {
+                old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        return Files.createDirectories(dir);
     }
 
     private static long bigReads(LakeConfig config) {

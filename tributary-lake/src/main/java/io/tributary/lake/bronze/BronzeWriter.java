@@ -104,8 +104,8 @@ public final class BronzeWriter {
                 DataFile file = task.file();
                 List<Record> kept = new ArrayList<>();
                 boolean removed = false;
-                try (org.apache.iceberg.io.CloseableIterable<Record> rows = org.apache.iceberg.parquet.Parquet.read(io.tributary.lake.maintenance.LocalFiles.input(file.path()))
-                        .project(schema).createReaderFunc(fileSchema -> org.apache.iceberg.data.parquet.GenericParquetReaders.buildReader(schema, fileSchema)).build()) {
+                // Every row group is read: the rows that stay are written again.
+                try (org.apache.iceberg.io.CloseableIterable<Record> rows = io.tributary.lake.catalog.LocalFiles.readParquet(file.path(), schema, Expressions.alwaysTrue())) {
                     for (Record r : rows) {
                         if ("r".equals(r.getField("_op")) && ((String) r.getField("_position")).compareTo(from) >= 0) {
                             removed = true;

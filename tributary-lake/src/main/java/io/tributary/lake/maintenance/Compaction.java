@@ -2,6 +2,7 @@ package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -30,14 +31,12 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
@@ -343,8 +342,7 @@ final class Compaction {
     }
 
     private static CloseableIterable<Record> read(org.apache.iceberg.ContentFile<?> file, Schema schema) {
-        return Parquet.read(LocalFiles.input(file.path())).project(schema)
-                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema)).build();
+        return LocalFiles.readParquet(file.path(), schema, org.apache.iceberg.expressions.Expressions.alwaysTrue());
     }
 
     private static void deleteQuietly(Table table, List<DataFile> written) {

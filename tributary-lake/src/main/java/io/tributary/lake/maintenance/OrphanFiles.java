@@ -1,6 +1,7 @@
 package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
+import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;

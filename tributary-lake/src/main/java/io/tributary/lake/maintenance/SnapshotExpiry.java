@@ -2,6 +2,7 @@ package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.spi.SourcePosition;
 import java.time.Clock;

@@ -158,13 +158,10 @@ final class HistoryBatch {
     }
 
     private void readOpen(Expression keys, Set<List<Object>> wanted) {
-        List<Types.NestedField> keyFields = keyNames.stream().map(schema::findField).toList();
+        List<Types.NestedField> keyFields = keyFields();
         java.util.function.Consumer<Record> take = r -> {
             read++;
-            List<Object> key = new ArrayList<>(keyFields.size());
-            for (Types.NestedField field : keyFields) {
-                key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
-            }
+            List<Object> key = OpenVersionReader.key(r, keyFields);
             if (wanted == null || wanted.contains(key)) {
                 // Iceberg's generic reader does not apply equality deletes on UUID columns (it
                 // reads them as byte arrays, equal only to themselves), so a version closed by an
@@ -188,10 +185,14 @@ final class HistoryBatch {
         }
     }
 
-    /** A copy of a record read from the table, with values in the classes the writers take (the reader gives UUIDs as UUIDs). */
-    private Record writable(Record read) {
-        Record r = read.copy();
-        for (int i = 0; i < schema.columns().size(); i++) {
+    /** A copy of a record read from the table, with values in the classes the writers take. */
+    private static Record writable(Record read) {
+        return toWritable(read.copy());
+    }
+
+    /** Turns a record's values into the classes the writers take, in place: readers give UUIDs as UUIDs. */
+    static Record toWritable(Record r) {
+        for (int i = 0; i < r.size(); i++) {
             if (r.get(i) instanceof java.util.UUID) {
                 r.set(i, IcebergTypes.toIcebergValue(r.get(i)));
             }

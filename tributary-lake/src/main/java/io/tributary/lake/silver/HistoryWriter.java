@@ -263,10 +263,8 @@ public final class HistoryWriter {
         delta.addRows(files.write(batch.rows, null));
         catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
         if (index != null) {
-            Map<List<Object>, Record> left = new LinkedHashMap<>();
-            batch.open.forEach((key, version) -> left.put(key, version.row));
             try {
-                index.update(left, events.get(events.size() - 1).position());
+                index.update(batch.open, events.get(events.size() - 1).position());
             } catch (RuntimeException | AssertionError e) {
                 // The history table has the micro-batch; only the index is behind.
                 dropIndex(id, e);

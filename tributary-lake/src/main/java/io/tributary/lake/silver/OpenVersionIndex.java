@@ -24,6 +24,7 @@ import org.apache.iceberg.avro.AvroSchemaUtil;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.avro.DataReader;
 import org.apache.iceberg.data.avro.DataWriter;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.h2.mvstore.MVMap;
@@ -141,28 +142,30 @@ final class OpenVersionIndex implements Closeable {
         versions.clear();
         meta.clear();
         store.commit();
-        long[] count = {0};
+        long[] keys = {0};
+        long[] puts = {0};
         try {
-            OpenVersionReader.readAll(table, schema, keyFields, r -> {
+            boolean read = OpenVersionReader.read(table, schema, keyFields, Expressions.alwaysTrue(), null, r -> {
                 String key = key(OpenVersionReader.key(r, keyFields));
                 String position = (String) r.getField("_position");
                 byte[] existing = versions.get(key);
                 if (existing == null || position(existing).compareTo(position) < 0) {
-                    if (existing == null) {
-                        count[0]++;
-                    }
+                    keys[0] += existing == null ? 1 : 0;
                     versions.put(key, encode(r, position));
-                    if (count[0] % COMMIT_EVERY == 0) {
+                    if (++puts[0] % COMMIT_EVERY == 0) {
                         store.commit();
                     }
                 }
             });
+            if (!read) {
+                throw new IllegalStateException(table.name() + " holds delete files the history writer does not write");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read the open versions of " + table.name() + " to build its index", e);
         }
         meta.put("stamp", stamp);
         store.commit();
-        LOG.info("Built the open-version index of {}: {} keys in {} ms", table.name(), count[0], (System.nanoTime() - started) / 1_000_000);
+        LOG.info("Built the open-version index of {}: {} keys in {} ms", table.name(), keys[0], (System.nanoTime() - started) / 1_000_000);
     }
 
     /** What the index knows of a key's open version. */
@@ -205,10 +208,10 @@ final class OpenVersionIndex implements Closeable {
      * Records the open versions a micro-batch left, once the history table has committed it at
      * {@code committed}, and commits the index.
      */
-    void update(Map<List<Object>, Record> open, SourcePosition committed) {
+    void update(Map<List<Object>, HistoryBatch.Version> open, SourcePosition committed) {
         int puts = 0;
-        for (Map.Entry<List<Object>, Record> e : open.entrySet()) {
-            Record r = e.getValue();
+        for (Map.Entry<List<Object>, HistoryBatch.Version> e : open.entrySet()) {
+            Record r = e.getValue().row;
             String position = (String) r.getField("_position");
             versions.put(key(e.getKey()), HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? encode(r, position) : marker(position));
             if (++puts % COMMIT_EVERY == 0) {
@@ -259,13 +262,12 @@ final class OpenVersionIndex implements Closeable {
     // A value: the version's _position (length-prefixed), then its Avro encoding; no Avro part for a marker.
     private byte[] encode(Record r, String position) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
-        byte[] p = position.getBytes(StandardCharsets.US_ASCII);
-        out.write(p.length);
-        out.write(p, 0, p.length);
-        Record avro = r.copy();
+        out.writeBytes(marker(position));
+        Record avro = r;
         for (int i = 0; i < schema.columns().size(); i++) {
-            Types.NestedField field = schema.columns().get(i);
-            if (field.type().typeId() == Type.TypeID.UUID && avro.get(i) instanceof byte[] bytes) {
+            if (schema.columns().get(i).type().typeId() == Type.TypeID.UUID && r.get(i) instanceof byte[] bytes) {
+                // The writers' form of a UUID is its 16 bytes; Avro's datum writer takes a UUID.
+                avro = avro == r ? r.copy() : avro;
                 ByteBuffer b = ByteBuffer.wrap(bytes);
                 avro.set(i, new UUID(b.getLong(), b.getLong()));
             }
@@ -299,13 +301,7 @@ final class OpenVersionIndex implements Closeable {
         }
         decoder = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, decoder);
         try {
-            Record r = reader.read(null, decoder);
-            for (int i = 0; i < schema.columns().size(); i++) {
-                if (r.get(i) instanceof UUID) {
-                    r.set(i, io.tributary.lake.layout.IcebergTypes.toIcebergValue(r.get(i)));
-                }
-            }
-            return r;
+            return HistoryBatch.toWritable(reader.read(null, decoder));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,6 +1,6 @@
 package io.tributary.lake.silver;
 
-import io.tributary.lake.maintenance.LocalFiles;
+import io.tributary.lake.catalog.LocalFiles;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,11 +16,9 @@ import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 
@@ -33,8 +31,10 @@ import org.apache.iceberg.types.Types;
  * plans. An equality delete applies to a data file with a lower data sequence number (Iceberg spec,
  * "Scan Planning"; the history table is unpartitioned, so to every such file).
  *
- * <p>With every key wanted (a truncate) the delete files are not read, and the caller keeps each
- * key's latest open row (see {@link #readAll}).
+ * <p>With every key wanted (a truncate, or building the open-version index) the delete files are
+ * not read: a version the writer closed is rewritten closed in the same commit as its delete, so of a
+ * key's rows still open in the files the one with the latest {@code _position} is its open version,
+ * and the caller keeps that one. Memory then stays bounded whatever the number of closed versions.
  *
  * <p>Covers what the history writer writes: equality deletes on (key columns, {@code _position})
  * and no position deletes, in an unpartitioned table. For anything else {@link #read} returns
@@ -82,14 +82,13 @@ final class OpenVersionReader {
         // (key..., _position) -> the highest data sequence number of a delete of it.
         Map<List<Object>, Long> deleted = new HashMap<>();
         Schema deleteSchema = TypeUtil.select(schema, deleteIds);
-        // Every key wanted (a truncate): the deletes of every closed version would not fit in memory;
-        // the caller keeps each key's latest open row, which is its open version (see readAll).
+        // Every key wanted: the deletes of every closed version would not fit in memory (see above).
         for (DeleteFile d : wanted == null ? List.<DeleteFile>of() : deleteFiles.values()) {
             long sequence = d.dataSequenceNumber();
-            try (CloseableIterable<Record> rows = open(d.path(), deleteSchema, Expressions.alwaysTrue())) {
+            try (CloseableIterable<Record> rows = LocalFiles.readParquet(d.path(), deleteSchema, Expressions.alwaysTrue())) {
                 for (Record r : rows) {
                     List<Object> key = key(r, keyFields);
-                    if (wanted != null && !wanted.contains(key)) {
+                    if (!wanted.contains(key)) {
                         continue;
                     }
                     key.add(r.getField(positionField.name()));
@@ -100,13 +99,17 @@ final class OpenVersionReader {
         for (FileScanTask task : tasks) {
             Long dataSequence = task.file().dataSequenceNumber();
             long sequence = dataSequence == null ? 0 : dataSequence;
-            try (CloseableIterable<Record> rows = open(task.file().path(), schema, scan)) {
+            try (CloseableIterable<Record> rows = LocalFiles.readParquet(task.file().path(), schema, scan)) {
                 for (Record r : rows) {
                     if (r.getField("_valid_to") != null) {
                         continue;
                     }
+                    if (wanted == null) {
+                        out.accept(r);
+                        continue;
+                    }
                     List<Object> key = key(r, keyFields);
-                    if (wanted != null && !wanted.contains(key)) {
+                    if (!wanted.contains(key)) {
                         continue;
                     }
                     key.add(r.getField(positionField.name()));
@@ -120,43 +123,12 @@ final class OpenVersionReader {
         return true;
     }
 
+    /** A row's key, normalized as {@link HistoryWriter#normalized}, in the order of {@code keyFields}; room for one more value. */
     static List<Object> key(Record r, List<Types.NestedField> keyFields) {
         List<Object> key = new ArrayList<>(keyFields.size() + 1);
         for (Types.NestedField field : keyFields) {
             key.add(HistoryWriter.normalized(r.getField(field.name()), field.type()));
         }
         return key;
-    }
-
-    /**
-     * Hands every row with {@code _valid_to IS NULL} of the table's current snapshot to {@code out},
-     * without applying delete files: a version the writer closed is rewritten closed in the same
-     * commit as its delete, so of a key's rows that are still open in the files the one with the
-     * latest {@code _position} is its open version, and the caller keeps that one. Memory stays
-     * bounded whatever the number of closed versions.
-     */
-    static void readAll(Table table, Schema schema, List<Types.NestedField> keyFields, Consumer<Record> out) throws IOException {
-        table.refresh();
-        if (table.currentSnapshot() == null) {
-            return;
-        }
-        Expression open = Expressions.isNull("_valid_to");
-        try (CloseableIterable<FileScanTask> planned = table.newScan().filter(open).planFiles()) {
-            for (FileScanTask task : planned) {
-                try (CloseableIterable<Record> rows = open(task.file().path(), schema, open)) {
-                    for (Record r : rows) {
-                        if (r.getField("_valid_to") == null) {
-                            out.accept(r);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /** A Parquet file's rows projected on {@code projection}; {@code filter} skips row groups only, rows are checked by the caller. */
-    private static CloseableIterable<Record> open(CharSequence path, Schema projection, Expression filter) {
-        return Parquet.read(LocalFiles.input(path)).project(projection).filter(filter)
-                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema)).build();
     }
 }

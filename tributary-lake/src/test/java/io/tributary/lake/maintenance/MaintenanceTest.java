@@ -9,6 +9,7 @@ import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.catalog.LiveRows;
+import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.commit.StateTable;
 import io.tributary.spi.ChangeEvent;

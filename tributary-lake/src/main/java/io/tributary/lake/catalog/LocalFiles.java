@@ -1,9 +1,15 @@
-package io.tributary.lake.maintenance;
+package io.tributary.lake.catalog;
 
 import java.io.File;
 import java.nio.file.Path;
 import org.apache.iceberg.Files;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.parquet.Parquet;
 
 /**
  * Locations of the local warehouse as paths. Files are read as local files: Iceberg's Hadoop file IO
@@ -29,5 +35,15 @@ public final class LocalFiles {
     public static InputFile input(CharSequence location) {
         File file = path(location.toString()).toFile();
         return Files.localInput(file);
+    }
+
+    /**
+     * The rows of a Parquet data or delete file of the warehouse, projected on {@code projection}
+     * by field id (columns the file lacks read as null); {@code filter} skips row groups only, so the
+     * caller checks rows itself.
+     */
+    public static CloseableIterable<Record> readParquet(CharSequence location, Schema projection, Expression filter) {
+        return Parquet.read(input(location)).project(projection).filter(filter)
+                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema)).build();
     }
 }
