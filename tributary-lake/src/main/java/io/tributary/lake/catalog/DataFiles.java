@@ -27,10 +27,14 @@ public final class DataFiles {
         this.files = OutputFileFactory.builderFor(table, 1, System.nanoTime()).format(FileFormat.PARQUET).build();
     }
 
-    /** Writes {@code records} into one data file of the partition (null for an unpartitioned table). */
+    /**
+     * Writes {@code records} into one data file of the partition (null for an unpartitioned table);
+     * columns holding very large values keep counts only ({@link LargeValueMetrics}).
+     */
     public DataFile write(List<Record> records, PartitionKey partition) {
         GenericAppenderFactory factory = new GenericAppenderFactory(table.schema(), table.spec());
         factory.setAll(table.properties());
+        factory.setAll(LargeValueMetrics.forRecords(table.schema(), records));
         EncryptedOutputFile out = partition == null ? files.newOutputFile() : files.newOutputFile(table.spec(), partition);
         DataWriter<Record> writer = factory.newDataWriter(out, FileFormat.PARQUET, partition);
         try (writer) {

@@ -2,6 +2,7 @@ package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
 import io.tributary.lake.catalog.LakeCatalog;
+import io.tributary.lake.catalog.LargeValueMetrics;
 import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
@@ -292,12 +293,10 @@ final class Compaction {
         }
         OutputFileFactory files = OutputFileFactory.builderFor(table, 1, System.nanoTime()).format(FileFormat.PARQUET)
                 .operationId("compaction-" + java.util.UUID.randomUUID()).build();
-        GenericAppenderFactory appenders = new GenericAppenderFactory(plan.schema(), table.specs().get(plan.groups().get(0).specId()));
-        appenders.setAll(table.properties());
         for (Group g : plan.groups()) {
             PartitionSpec spec = table.specs().get(g.specId());
-            GenericAppenderFactory factory = spec.isUnpartitioned() ? appenders
-                    : new GenericAppenderFactory(plan.schema(), spec).setAll(table.properties());
+            GenericAppenderFactory factory = new GenericAppenderFactory(plan.schema(), spec).setAll(table.properties())
+                    .setAll(LargeValueMetrics.forInputs(plan.schema(), g.tasks().stream().map(FileScanTask::file).toList()));
             DataWriter<Record> writer = null;
             long rows = 0;
             try {

@@ -123,6 +123,46 @@ class MaintenanceTest {
     }
 
     @Test
+    void filesHoldingAHugeValueKeepCountsButNoBoundsForItsColumnThroughWritesAndCompaction() throws IOException {
+        try (Lake lake = open()) {
+            for (int batch = 0; batch < 6; batch++) {
+                commitRandomBatch(lake, 20);
+            }
+            // A value above LargeValueMetrics.MAX_BOUNDED_VALUE_BYTES: bounds would decode it whole.
+            String huge = "x".repeat((int) io.tributary.lake.catalog.LargeValueMetrics.MAX_BOUNDED_VALUE_BYTES + 1);
+            // A key the random batches never touch: the huge row stays live through compaction.
+            Row row = Row.of(1000, 7, huge);
+            lake.commit(List.of(new ChangeEvent(ChangeOperation.CREATE, SCHEMA, null, row,
+                    new SourcePosition(new Lsn(lsn), 0), 1, DAY, null)), new SourcePosition(new Lsn(lsn), 0), new SourceOffset("o" + lsn), Set.of());
+            source.put(1000, row);
+            lsn++;
+            for (int batch = 0; batch < 6; batch++) {
+                commitRandomBatch(lake, 20);
+            }
+            Table silver = lake.catalog().load(SILVER).orElseThrow();
+            int id = silver.schema().findField("id").fieldId();
+            int body = silver.schema().findField("body").fieldId();
+            List<org.apache.iceberg.DataFile> files = dataFiles(silver);
+            java.util.function.Predicate<org.apache.iceberg.DataFile> holdsHuge = f -> (Integer) org.apache.iceberg.types.Conversions.fromByteBuffer(
+                    org.apache.iceberg.types.Types.IntegerType.get(), f.upperBounds().get(id)) == 1000;
+            assertThat(files).filteredOn(holdsHuge).hasSize(1).allSatisfy(f -> {
+                assertThat(f.lowerBounds()).containsKey(id).doesNotContainKey(body);
+                assertThat(f.upperBounds()).containsKey(id).doesNotContainKey(body);
+                assertThat(f.valueCounts()).containsKey(body);
+            });
+            assertThat(files).filteredOn(holdsHuge.negate()).hasSizeGreaterThan(5).allSatisfy(f -> assertThat(f.lowerBounds()).containsKeys(id, body));
+
+            new Maintenance(lake.catalog(), config(), later()).run(Optional.empty(), Maintenance.Mode.APPLY, () -> true);
+
+            List<org.apache.iceberg.DataFile> compacted = dataFiles(lake.catalog().load(SILVER).orElseThrow());
+            assertThat(compacted).hasSize(1);
+            assertThat(compacted.get(0).lowerBounds()).as("an input had no bounds for body").containsKey(id).doesNotContainKey(body);
+            Map<Integer, List<Object>> expected = expected();
+            assertThat(silverRows(lake.catalog())).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void equalityDeletesCommittedDuringCompactionStillApply() {
         try (Lake lake = open()) {
             for (int batch = 0; batch < 10; batch++) {
@@ -302,6 +342,14 @@ class MaintenanceTest {
             assertThat(report.snapshotsKept()).isEqualTo(1);
             assertThat(state.read().orElseThrow().watermark()).isEqualTo(new SourcePosition(new Lsn(8), 0));
         }
+    }
+
+    private static List<org.apache.iceberg.DataFile> dataFiles(Table table) throws IOException {
+        List<org.apache.iceberg.DataFile> out = new ArrayList<>();
+        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks = table.newScan().includeColumnStats().planFiles()) {
+            tasks.forEach(t -> out.add(t.file()));
+        }
+        return out;
     }
 
     private Lake open() {
