@@ -9,6 +9,7 @@ import io.tributary.spi.TributaryException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -66,10 +67,16 @@ final class Compaction {
     private static final Logger LOG = LoggerFactory.getLogger(Compaction.class);
     static final int ATTEMPTS = 4;
     private static final int LENGTH_CHECK_EVERY = 1000;
+    /**
+     * Equality delete keys held in memory at once (about 200 bytes each for a bigint key and a
+     * position); a compaction whose deletes hold more marks the deleted rows in several passes.
+     */
+    static final long DELETE_KEYS_PER_PASS = 500_000L;
 
     private final LakeCatalog catalog;
     private final MaintenanceConfig config;
     private volatile Runnable beforeCommit = () -> { };
+    private volatile long deleteKeysPerPass = DELETE_KEYS_PER_PASS;
 
     Compaction(LakeCatalog catalog, MaintenanceConfig config) {
         this.catalog = catalog;
@@ -80,6 +87,11 @@ final class Compaction {
     /** For tests: runs after the new files are written and before the commit, where a concurrent writer's commit may land. */
     void beforeCommit(Runnable hook) {
         this.beforeCommit = hook;
+    }
+
+    /** For tests: fewer delete keys per pass, so a small table takes the several-pass path. */
+    void deleteKeysPerPass(long keys) {
+        this.deleteKeysPerPass = keys;
     }
 
     record Result(CompactionOutcome outcome, int dataFilesBefore, int dataFilesAfter, int deleteFilesBefore, int deleteFilesAfter) {
@@ -285,10 +297,24 @@ final class Compaction {
     }
 
     private void rewrite(Table table, Plan plan, List<DataFile> written) {
-        DeleteIndex deletes = new DeleteIndex(plan.schema());
+        Map<String, DeleteFile> equalityDeletes = new LinkedHashMap<>();
         for (Group g : plan.groups()) {
             for (FileScanTask t : g.tasks()) {
-                t.deletes().forEach(deletes::load);
+                t.deletes().stream().filter(d -> d.content() == FileContent.EQUALITY_DELETES).forEach(d -> equalityDeletes.putIfAbsent(d.path().toString(), d));
+            }
+        }
+        long deleteKeys = equalityDeletes.values().stream().mapToLong(DeleteFile::recordCount).sum();
+        long perPass = deleteKeysPerPass;
+        int passes = (int) Math.max(1, (deleteKeys + perPass - 1) / perPass);
+        // One pass: the rows are filtered as they are copied. More: the deleted rows are marked first,
+        // a share of the keys at a time, and the copy skips the marked ones.
+        DeleteIndex deletes = passes == 1 ? new DeleteIndex(plan.schema(), 1, 0) : null;
+        Map<String, BitSet> marked = passes == 1 ? Map.of() : markDeleted(table, plan, equalityDeletes.values(), passes);
+        if (deletes != null) {
+            for (Group g : plan.groups()) {
+                for (FileScanTask t : g.tasks()) {
+                    t.deletes().forEach(deletes::load);
+                }
             }
         }
         OutputFileFactory files = OutputFileFactory.builderFor(table, 1, System.nanoTime()).format(FileFormat.PARQUET)
@@ -301,10 +327,14 @@ final class Compaction {
             long rows = 0;
             try {
                 for (FileScanTask t : g.tasks()) {
-                    DeleteIndex.Filter filter = deletes.filterFor(t.deletes());
+                    DeleteIndex.Filter filter = deletes != null ? deletes.filterFor(t.deletes()) : null;
+                    BitSet gone = marked.get(t.file().path().toString());
+                    int ordinal = 0;
                     try (CloseableIterable<Record> records = read(t.file(), plan.schema())) {
                         for (Record r : records) {
-                            if (filter.isDeleted(r)) {
+                            boolean deleted = filter != null ? filter.isDeleted(r) : gone != null && gone.get(ordinal);
+                            ordinal++;
+                            if (deleted) {
                                 continue;
                             }
                             if (writer == null) {
@@ -340,6 +370,55 @@ final class Compaction {
         }
     }
 
+    /**
+     * Marks the rows of the plan's data files that its equality deletes delete, in {@code passes}
+     * passes over the delete keys split by hash, so that at most about {@link #DELETE_KEYS_PER_PASS}
+     * keys are in memory at once: each pass reads every delete file keeping its share of the keys,
+     * then the data files' equality columns only. Returns, per data file path, the ordinals (in file
+     * order) of its deleted rows.
+     */
+    private static Map<String, BitSet> markDeleted(Table table, Plan plan, java.util.Collection<DeleteFile> equalityDeletes, int passes) {
+        long started = System.nanoTime();
+        Set<Integer> keyIds = new HashSet<>();
+        equalityDeletes.forEach(d -> keyIds.addAll(d.equalityFieldIds()));
+        Schema keys = TypeUtil.select(plan.schema(), keyIds);
+        Map<String, BitSet> marked = new HashMap<>();
+        long deleted = 0;
+        for (int pass = 0; pass < passes; pass++) {
+            DeleteIndex index = new DeleteIndex(plan.schema(), passes, pass);
+            for (Group g : plan.groups()) {
+                for (FileScanTask t : g.tasks()) {
+                    t.deletes().forEach(index::load);
+                }
+            }
+            for (Group g : plan.groups()) {
+                for (FileScanTask t : g.tasks()) {
+                    if (t.deletes().isEmpty()) {
+                        continue;
+                    }
+                    DeleteIndex.Filter filter = index.filterFor(t.deletes());
+                    BitSet gone = marked.computeIfAbsent(t.file().path().toString(), p -> new BitSet());
+                    int ordinal = 0;
+                    try (CloseableIterable<Record> records = read(t.file(), keys)) {
+                        for (Record r : records) {
+                            if (filter.isDeleted(r) && !gone.get(ordinal)) {
+                                gone.set(ordinal);
+                                deleted++;
+                            }
+                            ordinal++;
+                        }
+                    } catch (IOException e) {
+                        throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read data file " + t.file().path() + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+            LOG.debug("Compaction of {}: delete key pass {} of {} done, {} deleted row(s) marked so far", table.name(), pass + 1, passes, deleted);
+        }
+        LOG.info("Compaction of {}: marked {} deleted row(s) in {} pass(es) over {} equality delete(s) in {} ms", table.name(), deleted, passes,
+                equalityDeletes.stream().mapToLong(DeleteFile::recordCount).sum(), (System.nanoTime() - started) / 1_000_000);
+        return marked;
+    }
+
     private static CloseableIterable<Record> read(org.apache.iceberg.ContentFile<?> file, Schema schema) {
         return LocalFiles.readParquet(file.path(), schema, org.apache.iceberg.expressions.Expressions.alwaysTrue());
     }
@@ -357,15 +436,28 @@ final class Compaction {
 
     /**
      * The keys of equality delete files, each file read once: per set of equality field ids, the
-     * delete files (by ordinal) that hold each key.
+     * delete files (by ordinal) that hold each key. Holds only the keys whose hash falls in share
+     * {@code share} of {@code shares}; a row whose key is in another share is not deleted by it.
      */
     private static final class DeleteIndex {
         private final Schema schema;
+        private final int shares;
+        private final int share;
         private final Map<String, Integer> ordinals = new HashMap<>();
         private final Map<List<Integer>, Map<List<Object>, List<Integer>>> keys = new HashMap<>();
 
-        DeleteIndex(Schema schema) {
+        DeleteIndex(Schema schema, int shares, int share) {
             this.schema = schema;
+            this.shares = shares;
+            this.share = share;
+        }
+
+        private boolean inShare(List<Object> key) {
+            if (shares == 1) {
+                return true;
+            }
+            int h = key.hashCode() * 0x9E3779B9;
+            return Integer.remainderUnsigned(h ^ (h >>> 16), shares) == share;
         }
 
         void load(DeleteFile file) {
@@ -382,6 +474,9 @@ final class Compaction {
                 for (Record r : records) {
                     List<Object> key = new ArrayList<>(names.size());
                     names.forEach(n -> key.add(r.getField(n)));
+                    if (!inShare(key)) {
+                        continue;
+                    }
                     List<Integer> holders = byKey.computeIfAbsent(key, k -> new ArrayList<>(1));
                     if (holders.isEmpty() || holders.get(holders.size() - 1) != ordinal) {
                         holders.add(ordinal);
