@@ -55,6 +55,8 @@ final class OpenVersionIndex implements Closeable {
     private static final int COMMIT_EVERY = 5_000;
     /** Changed pages MVStore holds before its background thread writes them, in KiB. */
     private static final int AUTO_COMMIT_KB = 1024;
+    /** Files at most this large are not rewritten at close, whatever their share of dead pages. */
+    private static final long REWRITE_ABOVE_BYTES = 16L << 20;
     /** Page cache of one index, in MiB. */
     private static final int CACHE_MB = 4;
 
@@ -228,10 +230,41 @@ final class OpenVersionIndex implements Closeable {
         return schema.schemaId();
     }
 
-    /** Closes the index, writing what is not yet written. */
+    /**
+     * Closes the index, writing what is not yet written. A file less than
+     * {@link #COMPACT_BELOW_FILL_RATE}% live and above {@link #REWRITE_ABOVE_BYTES} is then rewritten
+     * with its live pages only ({@code MVStoreTool.compact}, which replaces the file atomically): the
+     * copy-on-write B-tree leaves most of a file dead after bulk loads and random updates, which the
+     * background compaction does not keep up with. A failed rewrite removes the file: the next
+     * start builds it again from the table.
+     */
     @Override
     public void close() {
+        String file = store.getFileStore().getFileName();
+        int fillRate = liveRate(store);
         store.close();
+        rewriteIfSparse(Path.of(file), fillRate, REWRITE_ABOVE_BYTES);
+    }
+
+    /** The share of the file that live pages take, in percent: the chunks' share of the file times the live share of the chunks. */
+    static int liveRate(MVStore store) {
+        return store.getFillRate() * store.getFileStore().getChunksFillRate() / 100;
+    }
+
+    /** Rewrites a closed index file with its live pages when less than half of it is live and it is above {@code minBytes}. */
+    static void rewriteIfSparse(Path file, int fillRate, long minBytes) {
+        try {
+            long before = Files.size(file);
+            if (fillRate < COMPACT_BELOW_FILL_RATE && before > minBytes) {
+                long started = System.nanoTime();
+                org.h2.mvstore.MVStoreTool.compact(file.toString(), false);
+                LOG.info("Rewrote the history index {} with its live pages: {} -> {} bytes ({}% live) in {} ms", file, before,
+                        Files.size(file), fillRate, (System.nanoTime() - started) / 1_000_000);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot rewrite the history index {} ({}); removing it, the next start builds it again from its table", file, e.toString());
+            delete(file);
+        }
     }
 
     /** Closes the file without writing anything more (after a failure). */
