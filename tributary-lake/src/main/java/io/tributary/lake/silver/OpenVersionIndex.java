@@ -57,6 +57,13 @@ final class OpenVersionIndex implements Closeable {
     private static final int AUTO_COMMIT_KB = 1024;
     /** Files at most this large are not rewritten at close, whatever their share of dead pages. */
     private static final long REWRITE_ABOVE_BYTES = 16L << 20;
+    /**
+     * How long MVStore keeps chunks without live pages before it writes over them, in ms (its
+     * default, 45 s, let random updates grow a file to 35 times its live size within a minute).
+     * Shorter is safe here: if an operating system crash leaves a chunk half written, MVStore's
+     * checksums fail on open or read, and the index is built again from the table.
+     */
+    private static final int RETENTION_MS = 5_000;
     /** Page cache of one index, in MiB. */
     private static final int CACHE_MB = 4;
 
@@ -112,6 +119,7 @@ final class OpenVersionIndex implements Closeable {
     private static OpenVersionIndex openChecked(Path file, Table table, Schema schema, List<Types.NestedField> keyFields) {
         MVStore store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE)
                 .autoCommitBufferSize(AUTO_COMMIT_KB).open();
+        store.setRetentionTime(RETENTION_MS);
         OpenVersionIndex index = new OpenVersionIndex(store, schema, keyFields);
         try {
             String position = SnapshotPositions.committed(table).map(SourcePosition::encoded).orElse("");
