@@ -61,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * applies to whole files only.
  *
  * <p>Rows are read with their deletes applied in one pass: every equality delete file is read once
- * into a key index, instead of once per data file as Iceberg's generic reader does.
+ * into a key index, instead of once per data file as Iceberg's generic reader does. When the
+ * deletes hold more than {@link #DELETE_KEYS_PER_PASS} keys, the deleted rows are marked first in
+ * several passes, each holding one hash share of the keys, so memory stays bounded.
  */
 final class Compaction {
     private static final Logger LOG = LoggerFactory.getLogger(Compaction.class);
@@ -308,14 +310,17 @@ final class Compaction {
         int passes = (int) Math.max(1, (deleteKeys + perPass - 1) / perPass);
         // One pass: the rows are filtered as they are copied. More: the deleted rows are marked first,
         // a share of the keys at a time, and the copy skips the marked ones.
-        DeleteIndex deletes = passes == 1 ? new DeleteIndex(plan.schema(), 1, 0) : null;
-        Map<String, BitSet> marked = passes == 1 ? Map.of() : markDeleted(table, plan, equalityDeletes.values(), passes);
-        if (deletes != null) {
+        DeleteIndex deletes = null;
+        Map<String, BitSet> marked = Map.of();
+        if (passes == 1) {
+            deletes = new DeleteIndex(plan.schema(), 1, 0);
             for (Group g : plan.groups()) {
                 for (FileScanTask t : g.tasks()) {
                     t.deletes().forEach(deletes::load);
                 }
             }
+        } else {
+            marked = markDeleted(table, plan, equalityDeletes.values(), passes);
         }
         OutputFileFactory files = OutputFileFactory.builderFor(table, 1, System.nanoTime()).format(FileFormat.PARQUET)
                 .operationId("compaction-" + java.util.UUID.randomUUID()).build();
