@@ -46,7 +46,7 @@ public final class LargeValueMetrics {
         Set<String> large = new LinkedHashSet<>();
         for (Record r : records) {
             for (int i : candidates) {
-                if (length(r.get(i)) > MAX_BOUNDED_VALUE_BYTES) {
+                if (valueLength(r.get(i)) > MAX_BOUNDED_VALUE_BYTES) {
                     large.add(columns.get(i).name());
                 }
             }
@@ -91,7 +91,8 @@ public final class LargeValueMetrics {
         return type.typeId() == Type.TypeID.STRING || type.typeId() == Type.TypeID.BINARY;
     }
 
-    private static long length(Object v) {
+    /** The characters of a string value or the bytes of a binary one (in any of the forms Iceberg's writers take); 0 for other values. */
+    public static long valueLength(Object v) {
         if (v instanceof CharSequence c) {
             return c.length();
         } else if (v instanceof ByteBuffer b) {

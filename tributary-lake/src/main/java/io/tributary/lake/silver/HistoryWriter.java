@@ -290,14 +290,7 @@ public final class HistoryWriter {
     static long valueBytes(Record row) {
         long bytes = 0;
         for (int i = 0; i < row.size(); i++) {
-            Object v = row.get(i);
-            if (v instanceof CharSequence c) {
-                bytes += c.length();
-            } else if (v instanceof java.nio.ByteBuffer b) {
-                bytes += b.remaining();
-            } else if (v instanceof byte[] b) {
-                bytes += b.length;
-            }
+            bytes += io.tributary.lake.catalog.LargeValueMetrics.valueLength(row.get(i));
         }
         return bytes;
     }

@@ -36,11 +36,16 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Conversions;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,9 +147,8 @@ class MaintenanceTest {
             Table silver = lake.catalog().load(SILVER).orElseThrow();
             int id = silver.schema().findField("id").fieldId();
             int body = silver.schema().findField("body").fieldId();
-            List<org.apache.iceberg.DataFile> files = dataFiles(silver);
-            java.util.function.Predicate<org.apache.iceberg.DataFile> holdsHuge = f -> (Integer) org.apache.iceberg.types.Conversions.fromByteBuffer(
-                    org.apache.iceberg.types.Types.IntegerType.get(), f.upperBounds().get(id)) == 1000;
+            List<DataFile> files = dataFiles(silver);
+            Predicate<DataFile> holdsHuge = f -> (Integer) Conversions.fromByteBuffer(Types.IntegerType.get(), f.upperBounds().get(id)) == 1000;
             assertThat(files).filteredOn(holdsHuge).hasSize(1).allSatisfy(f -> {
                 assertThat(f.lowerBounds()).containsKey(id).doesNotContainKey(body);
                 assertThat(f.upperBounds()).containsKey(id).doesNotContainKey(body);
@@ -154,11 +158,10 @@ class MaintenanceTest {
 
             new Maintenance(lake.catalog(), config(), later()).run(Optional.empty(), Maintenance.Mode.APPLY, () -> true);
 
-            List<org.apache.iceberg.DataFile> compacted = dataFiles(lake.catalog().load(SILVER).orElseThrow());
+            List<DataFile> compacted = dataFiles(lake.catalog().load(SILVER).orElseThrow());
             assertThat(compacted).hasSize(1);
             assertThat(compacted.get(0).lowerBounds()).as("an input had no bounds for body").containsKey(id).doesNotContainKey(body);
-            Map<Integer, List<Object>> expected = expected();
-            assertThat(silverRows(lake.catalog())).isEqualTo(expected);
+            assertThat(silverRows(lake.catalog())).isEqualTo(expected());
         }
     }
 
@@ -384,9 +387,9 @@ class MaintenanceTest {
         }
     }
 
-    private static List<org.apache.iceberg.DataFile> dataFiles(Table table) throws IOException {
-        List<org.apache.iceberg.DataFile> out = new ArrayList<>();
-        try (CloseableIterable<org.apache.iceberg.FileScanTask> tasks = table.newScan().includeColumnStats().planFiles()) {
+    private static List<DataFile> dataFiles(Table table) throws IOException {
+        List<DataFile> out = new ArrayList<>();
+        try (CloseableIterable<FileScanTask> tasks = table.newScan().includeColumnStats().planFiles()) {
             tasks.forEach(t -> out.add(t.file()));
         }
         return out;
@@ -438,14 +441,7 @@ class MaintenanceTest {
 
     /** Every bronze row as text, sorted: a checksum that also counts duplicates. */
     private static List<String> bronze(LakeCatalog catalog) {
-        List<String> out = new ArrayList<>();
-        try (CloseableIterable<Record> rows = LiveRows.of(catalog.load(BRONZE).orElseThrow())) {
-            rows.forEach(r -> out.add(r.toString()));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        out.sort(null);
-        return out;
+        return rows(catalog.load(BRONZE).orElseThrow());
     }
 
     private static TableReport report(List<TableReport> reports, String table) {
