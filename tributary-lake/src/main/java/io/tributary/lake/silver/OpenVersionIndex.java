@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 final class OpenVersionIndex implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenVersionIndex.class);
-    private static final int FORMAT = 1;
+    /** Version of the file's layout: 2 keys a single whole-number key column by its long value, others by bytes. */
+    private static final int FORMAT = 2;
     /**
      * MVStore's background thread rewrites chunks with less live data than this percentage, a
      * little at a time: each commit writes the pages it changed anew (copy on write).
@@ -66,9 +67,16 @@ final class OpenVersionIndex implements Closeable {
     private static final int RETENTION_MS = 5_000;
     /** Page cache of one index, in MiB. */
     private static final int CACHE_MB = 4;
+    /**
+     * Entries per B-tree page (MVStore's default is 48). A random update rewrites its whole leaf
+     * page at the next commit and a look-up that misses the cache reads one, so smaller pages cost
+     * less per key: over 1,000,000 keys of 150-byte values, 3,000 random look-ups and updates per
+     * commit took 48–63 µs of CPU per key with 16 against 67–73 µs with 48 (string keys).
+     */
+    private static final int KEYS_PER_PAGE = 16;
 
     private final MVStore store;
-    private final MVMap<String, byte[]> versions;
+    private final MVMap<Object, byte[]> versions;
     private final MVMap<String, String> meta;
     private final Schema schema;
     private final List<Types.NestedField> keyFields;
@@ -118,7 +126,7 @@ final class OpenVersionIndex implements Closeable {
 
     private static OpenVersionIndex openChecked(Path file, Table table, Schema schema, List<Types.NestedField> keyFields) {
         MVStore store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE)
-                .autoCommitBufferSize(AUTO_COMMIT_KB).open();
+                .autoCommitBufferSize(AUTO_COMMIT_KB).keysPerPage(KEYS_PER_PAGE).open();
         store.setRetentionTime(RETENTION_MS);
         OpenVersionIndex index = new OpenVersionIndex(store, schema, keyFields);
         try {
@@ -156,7 +164,7 @@ final class OpenVersionIndex implements Closeable {
         long[] puts = {0};
         try {
             boolean read = OpenVersionReader.read(table, schema, keyFields, Expressions.alwaysTrue(), null, r -> {
-                String key = key(OpenVersionReader.key(r, keyFields));
+                Object key = key(OpenVersionReader.key(r, keyFields));
                 String position = (String) r.getField("_position");
                 byte[] existing = versions.get(key);
                 if (existing == null || position(existing).compareTo(position) < 0) {
@@ -280,8 +288,21 @@ final class OpenVersionIndex implements Closeable {
         store.closeImmediately();
     }
 
-    /** A key's values (normalized as {@link HistoryWriter#normalized}) as one string: class and text of each. */
-    static String key(List<Object> values) {
+    /**
+     * A key's values (normalized as {@link HistoryWriter#normalized}) as the index's key: a single
+     * whole number as itself (MVStore writes a long in a few bytes and compares it without decoding),
+     * anything else as the UTF-8 bytes of {@link #text}, which MVStore copies whole (a string key
+     * is written one character at a time).
+     */
+    static Object key(List<Object> values) {
+        if (values.size() == 1 && values.get(0) instanceof Long number) {
+            return number;
+        }
+        return text(values).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A key's values as one string: class and text of each. */
+    static String text(List<Object> values) {
         StringBuilder b = new StringBuilder();
         for (Object v : values) {
             if (v == null) {
