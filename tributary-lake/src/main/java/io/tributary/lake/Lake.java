@@ -353,59 +353,62 @@ public final class Lake implements Closeable {
     }
 
     /**
-     * Commits one table's events to bronze, then silver, then (when enabled) its history, each
-     * skipping what it already committed; returns the number of snapshots made.
+     * Commits one table's events to bronze, and beside it to silver then (when enabled) its history,
+     * each skipping what it already committed; returns the number of snapshots made. The three are
+     * separate Iceberg tables, each stamped with its own position, so a crash between any two of
+     * their commits is repaired the same way whatever the order ({@link #rollBackToWatermark()});
+     * bronze is written on another writer thread when one is free (the silver and history of a busy
+     * table otherwise wait for its bronze), else on this one once silver and history are done.
      */
     private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
         String name = TableNames.lakeName(table);
         TableIdentifier bronzeId = TableIdentifier.of(Layer.BRONZE.namespace(), name);
         TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), name);
         TableIdentifier historyId = io.tributary.lake.silver.HistoryWriter.historyOf(silverId);
-        events = previousImages.resolve(bronzeId, events);
-        List<ChangeEvent> forBronze = after(bronzeId, events);
-        List<ChangeEvent> withReset = reset ? resetFirst(events) : events;
-        List<ChangeEvent> forSilver = after(silverId, withReset);
-        List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
-        int snapshots = 0;
         try {
-            if (!forBronze.isEmpty()) {
-                SourcePosition last = forBronze.get(forBronze.size() - 1).position();
-                SourcePosition before = committedPositions.get(bronzeId);
-                if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
-                    // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
-                    // The files holding them are named in the commit, so a compaction that rewrote one
-                    // meanwhile fails it: planned again on the new files.
-                    for (int attempt = 1; ; attempt++) {
-                        OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
-                                new SourcePosition(before.commitLsn(), 0), options.apply(table));
-                        CrashPoint.reach(CrashPoint.FILES_WRITTEN);
-                        try {
-                            catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
-                            break;
-                        } catch (org.apache.iceberg.exceptions.ValidationException e) {
-                            if (attempt == 3) {
-                                throw e;
-                            }
-                            LOG.info("Restarted snapshot of {} met a concurrent rewrite ({}); planning it again", bronzeId, e.getMessage());
-                            catalog.load(bronzeId).ifPresent(Table::refresh);
-                        }
-                    }
-                } else {
-                    AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC), options.apply(table));
-                    CrashPoint.reach(CrashPoint.FILES_WRITTEN);
-                    catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
+            List<ChangeEvent> resolved = previousImages.resolve(bronzeId, events);
+            List<ChangeEvent> forBronze = after(bronzeId, resolved);
+            List<ChangeEvent> withReset = reset ? resetFirst(resolved) : resolved;
+            List<ChangeEvent> forSilver = after(silverId, withReset);
+            List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
+            java.util.concurrent.FutureTask<Integer> bronzeCommit = new java.util.concurrent.FutureTask<>(
+                    () -> commitBronze(table, bronzeId, forBronze, reset, start));
+            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty())) {
+                writers.execute(bronzeCommit);
+            }
+            int snapshots = 0;
+            RuntimeException failure = null;
+            try {
+                if (!forSilver.isEmpty()) {
+                    snapshots += silver.apply(silverId, forSilver, options.apply(table));
+                    committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
                 }
-                CrashPoint.reach(CrashPoint.TABLE_COMMITTED);
-                committedPositions.put(bronzeId, forBronze.get(forBronze.size() - 1).position());
-                snapshots++;
+                if (!forHistory.isEmpty()) {
+                    snapshots += history.apply(silverId, forHistory, options.apply(table));
+                    committedPositions.put(historyId, forHistory.get(forHistory.size() - 1).position());
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+            } finally {
+                // Runs bronze here unless a writer thread took it (a task runs at most once).
+                bronzeCommit.run();
             }
-            if (!forSilver.isEmpty()) {
-                snapshots += silver.apply(silverId, forSilver, options.apply(table));
-                committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
+            // Waits for bronze either way: nothing of the table is left running when this returns or throws.
+            try {
+                snapshots += bronzeCommit.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                RuntimeException cause = (RuntimeException) e.getCause();
+                if (failure == null) {
+                    failure = cause;
+                } else {
+                    failure.addSuppressed(cause);
+                }
             }
-            if (!forHistory.isEmpty()) {
-                snapshots += history.apply(silverId, forHistory, options.apply(table));
-                committedPositions.put(historyId, forHistory.get(forHistory.size() - 1).position());
+            if (failure != null) {
+                throw failure;
             }
             return snapshots;
         } catch (CommitStateUnknownException e) {
@@ -416,12 +419,51 @@ public final class Lake implements Closeable {
                     + ": the catalog did not say whether it succeeded. Nothing was deleted; a restart reconciles from the snapshot summary", e);
         } catch (TributaryException e) {
             throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Interrupted while committing " + name + " at position " + through, e);
         } catch (RuntimeException e) {
             committedPositions.remove(bronzeId);
             committedPositions.remove(silverId);
             committedPositions.remove(historyId);
             throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Appends a table's events to bronze (or, for a restarted initial snapshot, replaces its earlier attempt's reads); returns the snapshots made. */
+    private int commitBronze(TableId table, TableIdentifier bronzeId, List<ChangeEvent> forBronze, boolean reset, Instant start) {
+        if (forBronze.isEmpty()) {
+            return 0;
+        }
+        SourcePosition last = forBronze.get(forBronze.size() - 1).position();
+        SourcePosition before = committedPositions.get(bronzeId);
+        if (reset && before != null && !before.equals(SourcePosition.BEGINNING)) {
+            // An initial snapshot starts over: its earlier attempt's reads go in the same commit.
+            // The files holding them are named in the commit, so a compaction that rewrote one
+            // meanwhile fails it: planned again on the new files.
+            for (int attempt = 1; ; attempt++) {
+                OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
+                        new SourcePosition(before.commitLsn(), 0), options.apply(table));
+                CrashPoint.reach(CrashPoint.FILES_WRITTEN);
+                try {
+                    catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
+                    break;
+                } catch (org.apache.iceberg.exceptions.ValidationException e) {
+                    if (attempt == 3) {
+                        throw e;
+                    }
+                    LOG.info("Restarted snapshot of {} met a concurrent rewrite ({}); planning it again", bronzeId, e.getMessage());
+                    catalog.load(bronzeId).ifPresent(Table::refresh);
+                }
+            }
+        } else {
+            AppendFiles append = bronze.prepare(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC), options.apply(table));
+            CrashPoint.reach(CrashPoint.FILES_WRITTEN);
+            catalog.commit(SnapshotPositions.stamp(append, pipeline, last));
+        }
+        CrashPoint.reach(CrashPoint.TABLE_COMMITTED);
+        committedPositions.put(bronzeId, last);
+        return 1;
     }
 
     private List<ChangeEvent> after(TableIdentifier id, List<ChangeEvent> events) {
