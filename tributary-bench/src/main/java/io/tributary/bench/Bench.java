@@ -71,6 +71,7 @@ public final class Bench {
             BareReader bare = BareReader.createSlot(postgres, db, "bench_bare", "tributary_bench");
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
+            awaitSlotInactive(postgres, db, "tributary_bench");
             start = Instant.now();
             cpu = cpuNanos();
             long streamed = runOnce(config);
@@ -86,6 +87,7 @@ public final class Bench {
             // 3. Freshness at a fixed rate.
             System.out.printf("Freshness at %,d events/s for %d s ...%n", rate, freshnessSeconds);
             List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+            awaitSlotInactive(postgres, db, "tributary_bench");
             Pipeline pipeline = Pipeline.open(config);
             Instant measureFrom = Instant.now().plusSeconds(5);
             pipeline.onCommit((events, visibleAt) -> {
@@ -128,6 +130,29 @@ public final class Bench {
             pipeline.lake().close();
         }
         return count[0];
+    }
+
+    /**
+     * Waits until no walsender holds the slot: PostgreSQL ends the previous run's walsender a moment
+     * after its connection closes, and a run started before that waits 10 s in Debezium's retry
+     * (error "replication slot ... is active for PID"), which would count as streaming time.
+     */
+    private static void awaitSlotInactive(TestingPostgres postgres, String db, String slot) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (Connection c = postgres.connect(db);
+             PreparedStatement active = c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
+            active.setString(1, slot);
+            while (System.nanoTime() < deadline) {
+                try (java.sql.ResultSet r = active.executeQuery()) {
+                    if (!r.next() || !r.getBoolean(1)) {
+                        return;
+                    }
+                }
+                // Polling the catalog is the only way to see a walsender end.
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("Replication slot " + slot + " is still active after 30 s");
     }
 
     /** CPU time of this process (all threads), a measure less noisy than wall time on a shared VM. */
