@@ -358,7 +358,8 @@ public final class Lake implements Closeable {
      * separate Iceberg tables, each stamped with its own position, so a crash between any two of
      * their commits is repaired the same way whatever the order ({@link #rollBackToWatermark()});
      * bronze is written on another writer thread when one is free (the silver and history of a busy
-     * table otherwise wait for its bronze), else on this one once silver and history are done.
+     * table otherwise wait for its bronze), else on this one once silver and history are done, and
+     * always on this one after them when the events exceed {@link #CONCURRENT_LAYERS_MAX_BYTES}.
      */
     private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
         String name = TableNames.lakeName(table);
@@ -373,7 +374,7 @@ public final class Lake implements Closeable {
             List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
             java.util.concurrent.FutureTask<Integer> bronzeCommit = new java.util.concurrent.FutureTask<>(
                     () -> commitBronze(table, bronzeId, forBronze, reset, start));
-            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty())) {
+            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty()) && estimatedBytes(resolved) <= CONCURRENT_LAYERS_MAX_BYTES) {
                 writers.execute(bronzeCommit);
             }
             int snapshots = 0;
@@ -428,6 +429,21 @@ public final class Lake implements Closeable {
             committedPositions.remove(historyId);
             throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot commit " + name + " at position " + through + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A table's events up to this {@link ChangeEvent#estimatedBytes() estimate} have their bronze
+     * written beside silver and history; larger ones (a huge value, a large transaction's slice)
+     * one layer after the other, as writing a value to Parquet holds several times its size in heap.
+     */
+    static final long CONCURRENT_LAYERS_MAX_BYTES = 16L << 20;
+
+    private static long estimatedBytes(List<ChangeEvent> events) {
+        long bytes = 0;
+        for (ChangeEvent e : events) {
+            bytes += e.estimatedBytes();
+        }
+        return bytes;
     }
 
     /** Appends a table's events to bronze (or, for a restarted initial snapshot, replaces its earlier attempt's reads); returns the snapshots made. */
