@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 final class OpenVersionIndex implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenVersionIndex.class);
-    /** Version of the file's layout: 2 keys a single whole-number key column by its long value, others by bytes. */
+    /** Version of the file's layout; 2: a single whole-number key column is stored as a long, any other key as bytes. */
     private static final int FORMAT = 2;
     /**
      * MVStore's background thread rewrites chunks with less live data than this percentage, a
@@ -71,7 +71,8 @@ final class OpenVersionIndex implements Closeable {
      * Entries per B-tree page (MVStore's default is 48). A random update rewrites its whole leaf
      * page at the next commit and a look-up that misses the cache reads one, so smaller pages cost
      * less per key: over 1,000,000 keys of 150-byte values, 3,000 random look-ups and updates per
-     * commit took 48–63 µs of CPU per key with 16 against 67–73 µs with 48 (string keys).
+     * commit took 48–63 µs of CPU per key with 16 entries and long keys, against 67–73 µs with 48
+     * entries and string keys.
      */
     private static final int KEYS_PER_PAGE = 16;
 
