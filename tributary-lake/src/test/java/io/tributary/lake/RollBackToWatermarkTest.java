@@ -90,6 +90,38 @@ class RollBackToWatermarkTest {
     }
 
     /**
+     * Bronze is written beside silver and its history: when bronze fails while they commit, the
+     * micro-batch fails with bronze's cause, and delivered again it lands in bronze once while silver
+     * and its history skip what they already hold.
+     */
+    @Test
+    void aBronzeFailureBesideSilverFailsTheBatchAndItsDeliveryAgainLandsOnce() throws IOException {
+        try (Lake lake = open()) {
+            lake.acquireLease();
+            lake.commit(reads(ITEMS, 1, 10, 1), new SourcePosition(new Lsn(100), 10), new SourceOffset("first"), Set.of());
+            // bronze.items cannot write data files: its data folder is a plain file for a while.
+            String location = lake.catalog().load(TableIdentifier.of("bronze", "items")).orElseThrow().location();
+            Path data = (location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location)).resolve("data");
+            Path aside = data.resolveSibling("data-aside");
+            java.nio.file.Files.move(data, aside);
+            java.nio.file.Files.writeString(data, "not a folder");
+            SourcePosition second = new SourcePosition(new Lsn(100), 20);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> lake.commit(reads(ITEMS, 11, 20, 11), second, new SourceOffset("second"), Set.of()))
+                    .isInstanceOf(io.tributary.spi.TributaryException.class).hasMessageContaining("Cannot commit items");
+            assertThat(ids(lake, "silver", "items")).as("silver committed beside the failed bronze").hasSize(20);
+
+            java.nio.file.Files.delete(data);
+            java.nio.file.Files.move(aside, data);
+            assertThat(ids(lake, "bronze", "items")).as("bronze kept its earlier micro-batch only").hasSize(10);
+            lake.commit(reads(ITEMS, 11, 20, 11), second, new SourceOffset("second"), Set.of());
+            List<Integer> all = IntStream.rangeClosed(1, 20).boxed().toList();
+            assertThat(ids(lake, "bronze", "items")).containsExactlyElementsOf(all);
+            assertThat(ids(lake, "silver", "items")).containsExactlyElementsOf(all);
+            assertThat(ids(lake, "silver", "items_history")).containsExactlyElementsOf(all);
+        }
+    }
+
+    /**
      * An initial snapshot that starts over (after {@code resnapshot}, or a crash of a blocking one)
      * removes the earlier attempt's reads from bronze even when they share a data file with other
      * events, and leaves files of other operations alone (Iceberg's delete by row filter refuses a
