@@ -71,8 +71,8 @@ final class OpenVersionIndex implements Closeable {
      * Entries per B-tree page (MVStore's default is 48). A random update rewrites its whole leaf
      * page at the next commit and a look-up that misses the cache reads one, so smaller pages cost
      * less per key: over 1,000,000 keys of 150-byte values, 3,000 random look-ups and updates per
-     * commit took 48–63 µs of CPU per key with 16 entries and long keys, against 67–73 µs with 48
-     * entries and string keys.
+     * commit took 48–63 µs of CPU per key with 16 entries and long keys, 66–67 µs with only one of
+     * the two, and 73 µs with 48 entries and string keys.
      */
     private static final int KEYS_PER_PAGE = 16;
 
