@@ -374,7 +374,7 @@ public final class Lake implements Closeable {
             List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
             java.util.concurrent.FutureTask<Integer> bronzeCommit = new java.util.concurrent.FutureTask<>(
                     () -> commitBronze(table, bronzeId, forBronze, reset, start));
-            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty()) && estimatedBytes(resolved) <= CONCURRENT_LAYERS_MAX_BYTES) {
+            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty()) && ChangeEvent.estimatedBytes(resolved) <= CONCURRENT_LAYERS_MAX_BYTES) {
                 writers.execute(bronzeCommit);
             }
             int snapshots = 0;
@@ -437,14 +437,6 @@ public final class Lake implements Closeable {
      * one layer after the other, as writing a value to Parquet holds several times its size in heap.
      */
     static final long CONCURRENT_LAYERS_MAX_BYTES = 16L << 20;
-
-    private static long estimatedBytes(List<ChangeEvent> events) {
-        long bytes = 0;
-        for (ChangeEvent e : events) {
-            bytes += e.estimatedBytes();
-        }
-        return bytes;
-    }
 
     /** Appends a table's events to bronze (or, for a restarted initial snapshot, replaces its earlier attempt's reads); returns the snapshots made. */
     private int commitBronze(TableId table, TableIdentifier bronzeId, List<ChangeEvent> forBronze, boolean reset, Instant start) {

@@ -238,10 +238,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> accept(ChangeBatch batch) {
-        long estimate = 0;
-        for (ChangeEvent e : batch.events()) {
-            estimate += e.estimatedBytes();
-        }
+        long estimate = ChangeEvent.estimatedBytes(batch.events());
         if (!buffer.isEmpty() && (buffer.size() + batch.events().size() > config.commit().maxEvents() || bufferedEstimate + estimate > MICRO_BATCH_ESTIMATE)) {
             // A micro-batch holds at most max-events: a large transaction arrives in batches of that
             // size, and the pipeline commits it across several micro-batches.

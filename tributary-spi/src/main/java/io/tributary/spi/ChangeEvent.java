@@ -72,6 +72,15 @@ public record ChangeEvent(
         return 256 + 2 * (valueBytes(before) + valueBytes(after));
     }
 
+    /** The sum of the events' {@link #estimatedBytes()}. */
+    public static long estimatedBytes(java.util.List<ChangeEvent> events) {
+        long bytes = 0;
+        for (ChangeEvent e : events) {
+            bytes += e.estimatedBytes();
+        }
+        return bytes;
+    }
+
     private static long valueBytes(Row row) {
         if (row == null) {
             return 0;

@@ -303,7 +303,7 @@ final class OpenVersionIndex implements Closeable {
     }
 
     /** A key's values as one string: class and text of each. */
-    static String text(List<Object> values) {
+    private static String text(List<Object> values) {
         StringBuilder b = new StringBuilder();
         for (Object v : values) {
             if (v == null) {
