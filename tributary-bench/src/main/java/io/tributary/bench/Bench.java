@@ -31,9 +31,14 @@ import java.util.Random;
  * snapshot rows/s, streaming events/s into bronze+silver (draining a WAL backlog), the rate of a
  * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
  * peak heap. Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
- * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds}, and
+ * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds},
  * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
- * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot).
+ * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot),
+ * and {@code --warmup-accounts} / {@code --warmup-transactions}: before the measured runs, the same
+ * snapshot and streaming run once over a smaller database of their own in this JVM, so the measured
+ * runs see compiled code rather than the JIT compiler's first minute (0 skips it; the warm-up's own
+ * cold figures are printed too). Every measure also reports the JIT compile and GC pause time spent
+ * while it ran.
  */
 public final class Bench {
     private Bench() {
@@ -50,21 +55,42 @@ public final class Bench {
         HeapSampler heap = HeapSampler.start();
         Map<String, String> results = new LinkedHashMap<>();
         try (TestingPostgres postgres = new TestingPostgres(List.of("max_wal_size=4GB", "checkpoint_timeout=30min", "shared_buffers=512MB"))) {
+            SnapshotConfig snapshot = new SnapshotConfig(Integer.parseInt(options.getOrDefault("snapshot-chunk-size", Integer.toString(SnapshotConfig.DEFAULT.chunkSize()))),
+                    Long.parseLong(options.getOrDefault("snapshot-resumable-above", Long.toString(SnapshotConfig.DEFAULT.resumableAbove()))));
+            int warmupAccounts = Integer.parseInt(options.getOrDefault("warmup-accounts", "300000"));
+            int warmupTransactions = Integer.parseInt(options.getOrDefault("warmup-transactions", "25000"));
+            if (warmupAccounts > 0) {
+                // 0. Warm-up: the same two runs over a database of their own, so that the measured
+                // runs below do not pay for the JIT compiler's first minute (a third of the CPU of a
+                // cold 2-core JVM); their cold figures are printed for comparison.
+                String warmupDb = postgres.createDatabase("bench_warmup");
+                Workload warmup = new Workload(postgres, warmupDb);
+                System.out.printf("Warm-up: loading %,d accounts ...%n", warmupAccounts);
+                warmup.create(warmupAccounts);
+                PipelineConfig warmupConfig = config(postgres, warmupDb, dir.resolve("warmup"), "tributary_warmup", history, snapshot);
+                Measure measure = Measure.start();
+                long rows = runOnce(warmupConfig);
+                results.put("warm-up: initial snapshot, cold JVM", measure.rate(rows, "rows"));
+                System.out.println("Warm-up initial snapshot: " + results.get("warm-up: initial snapshot, cold JVM"));
+                warmup.transactions(warmupTransactions);
+                awaitSlotInactive(postgres, warmupDb, "tributary_warmup");
+                measure = Measure.start();
+                long events = runOnce(warmupConfig);
+                results.put("warm-up: streaming, cold JVM", measure.rate(events, "events"));
+                System.out.println("Warm-up streaming: " + results.get("warm-up: streaming, cold JVM"));
+                awaitSlotInactive(postgres, warmupDb, "tributary_warmup");
+                postgres.execute(warmupDb, "SELECT pg_drop_replication_slot('tributary_warmup')");
+            }
             String db = postgres.createDatabase("bench");
             Workload workload = new Workload(postgres, db);
             System.out.printf("Loading %,d accounts ...%n", accounts);
             workload.create(accounts);
-            SnapshotConfig snapshot = new SnapshotConfig(Integer.parseInt(options.getOrDefault("snapshot-chunk-size", Integer.toString(SnapshotConfig.DEFAULT.chunkSize()))),
-                    Long.parseLong(options.getOrDefault("snapshot-resumable-above", Long.toString(SnapshotConfig.DEFAULT.resumableAbove()))));
-            PipelineConfig config = config(postgres, db, dir, history, snapshot);
+            PipelineConfig config = config(postgres, db, dir, "tributary_bench", history, snapshot);
 
             // 1. Initial snapshot.
-            Instant start = Instant.now();
-            long cpu = cpuNanos();
+            Measure measure = Measure.start();
             long snapshotRows = runOnce(config);
-            double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            results.put("initial snapshot", String.format("%,d rows in %.1f s = %,.0f rows/s (%.1f µs CPU per row)", snapshotRows, seconds, snapshotRows / seconds,
-                    (cpuNanos() - cpu) / 1000.0 / snapshotRows));
+            results.put("initial snapshot", measure.rate(snapshotRows, "rows"));
             System.out.println(results.get("initial snapshot"));
 
             // 2. Streaming: drain a backlog of pgbench transactions; a bare pgoutput reader drains the same WAL.
@@ -72,12 +98,9 @@ public final class Bench {
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             awaitSlotInactive(postgres, db, "tributary_bench");
-            start = Instant.now();
-            cpu = cpuNanos();
+            measure = Measure.start();
             long streamed = runOnce(config);
-            seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-            results.put("streaming into bronze+silver", String.format("%,d events in %.1f s = %,.0f events/s (%.1f µs CPU per event)", streamed, seconds, streamed / seconds,
-                    (cpuNanos() - cpu) / 1000.0 / streamed));
+            results.put("streaming into bronze+silver", measure.rate(streamed, "events"));
             System.out.println(results.get("streaming into bronze+silver"));
             BareReader.Result ceiling = bare.drain();
             results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
@@ -155,9 +178,40 @@ public final class Bench {
         throw new IllegalStateException("Replication slot " + slot + " is still active after 30 s");
     }
 
-    /** CPU time of this process (all threads), a measure less noisy than wall time on a shared VM. */
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    /**
+     * One measured run: wall time, this process's CPU time (all threads, a measure less noisy than
+     * wall time on a shared VM), and the JIT compilers' and the collector's time within it.
+     */
+    private record Measure(long startNanos, long startCpu, long startJit, long startGc) {
+        static Measure start() {
+            return new Measure(System.nanoTime(), cpuNanos(), jitMillis(), gcMillis());
+        }
+
+        /** {@code "1,000 rows in 2.0 s = 500 rows/s (40.0 µs CPU per row; JIT 1.2 s, GC pauses 0.3 s)"}. */
+        String rate(long count, String unit) {
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            return String.format("%,d %s in %.1f s = %,.0f %s/s (%.1f µs CPU per %s; JIT compiling %.1f s, GC pauses %.1f s)", count, unit, seconds, count / seconds, unit,
+                    (cpuNanos() - startCpu) / 1000.0 / Math.max(1, count), unit.substring(0, unit.length() - 1),
+                    (jitMillis() - startJit) / 1000.0, (gcMillis() - startGc) / 1000.0);
+        }
+
+        private static long cpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        }
+
+        /** The compiler threads' accumulated time (wall time of compile tasks, summed over threads). */
+        private static long jitMillis() {
+            java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+        }
+
+        private static long gcMillis() {
+            long total = 0;
+            for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+                total += Math.max(0, gc.getCollectionTime());
+            }
+            return total;
+        }
     }
 
     private static long percentile(List<Long> sorted, int p) {
@@ -165,10 +219,10 @@ public final class Bench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, LakeConfig.HistoryLayer history, SnapshotConfig snapshot) {
+    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, String slot, LakeConfig.HistoryLayer history, SnapshotConfig snapshot) {
         return new PipelineConfig("bench",
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
-                        "tributary_bench", "tributary_bench", Duration.ofSeconds(1), Duration.ofSeconds(10)).withSnapshot(snapshot),
+                        slot, slot, Duration.ofSeconds(1), Duration.ofSeconds(10)).withSnapshot(snapshot),
                 new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history),
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
                 new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
