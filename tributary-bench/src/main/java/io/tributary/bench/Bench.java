@@ -189,7 +189,7 @@ public final class Bench {
             return new Measure(System.nanoTime(), cpuNanos(), jitMillis(), gcMillis());
         }
 
-        /** {@code "1,000 rows in 2.0 s = 500 rows/s (40.0 µs CPU per row; JIT 1.2 s, GC pauses 0.3 s)"}. */
+        /** {@code "1,000 rows in 2.0 s = 500 rows/s (40.0 µs CPU per row; JIT compiling 1.2 s, GC pauses 0.3 s)"}. */
         String rate(long count, String unit) {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             return String.format("%,d %s in %.1f s = %,.0f %s/s (%.1f µs CPU per %s; JIT compiling %.1f s, GC pauses %.1f s)", count, unit, seconds, count / seconds, unit,
