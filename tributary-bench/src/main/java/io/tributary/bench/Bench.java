@@ -70,16 +70,10 @@ public final class Bench {
                 System.out.printf("Warm-up: loading %,d accounts ...%n", warmupAccounts);
                 warmup.create(warmupAccounts);
                 PipelineConfig warmupConfig = config(postgres, warmupDb, dir.resolve("warmup"), "tributary_warmup", history, snapshot);
-                Measure measure = Measure.start();
-                long rows = runOnce(warmupConfig);
-                results.put("warm-up: initial snapshot, cold JVM", measure.rate(rows, "rows"));
-                System.out.println("Warm-up initial snapshot: " + results.get("warm-up: initial snapshot, cold JVM"));
+                timedRun(results, "warm-up: initial snapshot, cold JVM", warmupConfig, "rows");
                 warmup.transactions(warmupTransactions);
                 awaitSlotInactive(postgres, warmupDb, "tributary_warmup");
-                measure = Measure.start();
-                long events = runOnce(warmupConfig);
-                results.put("warm-up: streaming, cold JVM", measure.rate(events, "events"));
-                System.out.println("Warm-up streaming: " + results.get("warm-up: streaming, cold JVM"));
+                timedRun(results, "warm-up: streaming, cold JVM", warmupConfig, "events");
                 awaitSlotInactive(postgres, warmupDb, "tributary_warmup");
                 postgres.execute(warmupDb, "SELECT pg_drop_replication_slot('tributary_warmup')");
             }
@@ -90,20 +84,14 @@ public final class Bench {
             PipelineConfig config = config(postgres, db, dir, "tributary_bench", history, snapshot);
 
             // 1. Initial snapshot.
-            Measure measure = Measure.start();
-            long snapshotRows = runOnce(config);
-            results.put("initial snapshot", measure.rate(snapshotRows, "rows"));
-            System.out.println(results.get("initial snapshot"));
+            timedRun(results, "initial snapshot", config, "rows");
 
             // 2. Streaming: drain a backlog of pgbench transactions; a bare pgoutput reader drains the same WAL.
             BareReader bare = BareReader.createSlot(postgres, db, "bench_bare", "tributary_bench");
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             awaitSlotInactive(postgres, db, "tributary_bench");
-            measure = Measure.start();
-            long streamed = runOnce(config);
-            results.put("streaming into bronze+silver", measure.rate(streamed, "events"));
-            System.out.println(results.get("streaming into bronze+silver"));
+            timedRun(results, "streaming into bronze+silver", config, "events");
             BareReader.Result ceiling = bare.drain();
             results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
                     ceiling.changes(), ceiling.seconds(), ceiling.changes() / ceiling.seconds()));
@@ -145,6 +133,14 @@ public final class Bench {
         System.out.println("|---|---|");
         results.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
         System.exit(0);
+    }
+
+    /** Runs the pipeline once to the source's current position, and records and prints its {@link Measure}. */
+    private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit) {
+        Measure started = Measure.start();
+        long events = runOnce(config);
+        results.put(measure, started.rate(events, unit));
+        System.out.println(measure + ": " + results.get(measure));
     }
 
     private static long runOnce(PipelineConfig config) {
