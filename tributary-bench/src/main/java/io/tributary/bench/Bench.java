@@ -1,6 +1,7 @@
 package io.tributary.bench;
 
 import io.tributary.config.CommitConfig;
+import io.tributary.config.ConfigLoader;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
@@ -34,7 +35,8 @@ import java.util.Random;
  * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds},
  * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
  * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot),
- * and {@code --warmup-accounts} / {@code --warmup-transactions} (default: the measured sizes):
+ * {@code --commit-max-events} ({@code commit.max-events}), and {@code --warmup-accounts} /
+ * {@code --warmup-transactions} (default: the measured sizes):
  * before the measured runs, the same snapshot and streaming run once over a database of their own
  * in this JVM, so the measured runs see compiled code rather than the JIT compiler's first minute
  * ({@code --warmup-accounts=0} skips it; the warm-up's own cold figures are printed too). Every
@@ -51,6 +53,7 @@ public final class Bench {
         int rate = Integer.parseInt(options.getOrDefault("rate", "1000"));
         int freshnessSeconds = Integer.parseInt(options.getOrDefault("freshness-seconds", "30"));
         LakeConfig.HistoryLayer history = LakeConfig.HistoryLayer.valueOf(options.getOrDefault("history", "enabled").toUpperCase(java.util.Locale.ROOT));
+        CommitConfig commit = new CommitConfig(Duration.ofSeconds(1), Integer.parseInt(options.getOrDefault("commit-max-events", Integer.toString(ConfigLoader.DEFAULT_COMMIT_MAX_EVENTS))));
         Path dir = Files.createTempDirectory("tributary-bench");
         HeapSampler heap = HeapSampler.start();
         Map<String, String> results = new LinkedHashMap<>();
@@ -69,7 +72,7 @@ public final class Bench {
                 Workload warmup = new Workload(postgres, warmupDb);
                 System.out.printf("Warm-up: loading %,d accounts ...%n", warmupAccounts);
                 warmup.create(warmupAccounts);
-                PipelineConfig warmupConfig = config(postgres, warmupDb, dir.resolve("warmup"), "tributary_warmup", history, snapshot);
+                PipelineConfig warmupConfig = config(postgres, warmupDb, dir.resolve("warmup"), "tributary_warmup", history, snapshot, commit);
                 timedRun(results, "warm-up: initial snapshot, cold JVM", warmupConfig, "rows");
                 warmup.transactions(warmupTransactions);
                 awaitSlotInactive(postgres, warmupDb, "tributary_warmup");
@@ -81,7 +84,7 @@ public final class Bench {
             Workload workload = new Workload(postgres, db);
             System.out.printf("Loading %,d accounts ...%n", accounts);
             workload.create(accounts);
-            PipelineConfig config = config(postgres, db, dir, "tributary_bench", history, snapshot);
+            PipelineConfig config = config(postgres, db, dir, "tributary_bench", history, snapshot, commit);
 
             // 1. Initial snapshot.
             timedRun(results, "initial snapshot", config, "rows");
@@ -217,13 +220,14 @@ public final class Bench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
-    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, String slot, LakeConfig.HistoryLayer history, SnapshotConfig snapshot) {
+    private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, String slot, LakeConfig.HistoryLayer history, SnapshotConfig snapshot,
+                                         CommitConfig commit) {
         return new PipelineConfig("bench",
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
                         slot, slot, Duration.ofSeconds(1), Duration.ofSeconds(10)).withSnapshot(snapshot),
                 new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history),
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
-                new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
+                commit, Map.of());
     }
 
     private static Map<String, String> options(String[] args) {

@@ -31,6 +31,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -150,9 +151,12 @@ public final class BronzeWriter {
         Map<PartitionKey, List<Record>> byDay = new LinkedHashMap<>();
         Map<TableSchema, int[]> positions = new java.util.IdentityHashMap<>();
         int[] meta = METADATA.stream().mapToInt(name -> schema.columns().indexOf(schema.findField(name))).toArray();
+        Type[] types = schema.columns().stream().map(Types.NestedField::type).toArray(Type[]::new);
+        // Records are copies of one empty record: GenericRecord.create looks its name index up per record.
+        GenericRecord template = GenericRecord.create(schema);
         for (ChangeEvent e : events) {
             int[] at = positions.computeIfAbsent(e.schema(), s -> fieldPositions(schema, s, renamedFrom));
-            Record r = record(schema, at, meta, e, ingestedAt);
+            Record r = record(template, types, at, meta, e, ingestedAt);
             key.partition(wrapper.wrap(r));
             byDay.computeIfAbsent(key.copy(), k -> new ArrayList<>()).add(r);
         }
@@ -182,13 +186,13 @@ public final class BronzeWriter {
         return at;
     }
 
-    /** {@code meta} holds the positions of the {@link #METADATA} columns, in that order. */
-    private static Record record(Schema schema, int[] at, int[] meta, ChangeEvent e, OffsetDateTime ingestedAt) {
-        GenericRecord r = GenericRecord.create(schema);
+    /** {@code types} holds the type of each column of the table, {@code meta} the positions of the {@link #METADATA} columns, in that order. */
+    private static Record record(GenericRecord template, Type[] types, int[] at, int[] meta, ChangeEvent e, OffsetDateTime ingestedAt) {
+        GenericRecord r = template.copy();
         Row image = e.image();
         if (image != null) {
             for (int i = 0; i < at.length; i++) {
-                r.set(at[i], IcebergTypes.toIcebergValue(image.get(i), schema.columns().get(at[i]).type()));
+                r.set(at[i], IcebergTypes.toIcebergValue(image.get(i), types[at[i]]));
             }
         }
         r.set(meta[0], e.operation().code());

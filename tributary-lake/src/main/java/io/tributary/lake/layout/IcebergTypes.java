@@ -58,6 +58,10 @@ public final class IcebergTypes {
 
     /** A row value in the class Iceberg's generic writers expect. */
     public static Object toIcebergValue(Object value) {
+        if (value == null || value instanceof String || value instanceof Long || value instanceof Integer) {
+            // The common classes first, by exact class: the List test below searches a class's interfaces.
+            return value;
+        }
         if (value instanceof byte[] bytes) {
             return ByteBuffer.wrap(bytes);
         }

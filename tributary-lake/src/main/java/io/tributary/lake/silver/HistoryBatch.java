@@ -40,9 +40,19 @@ final class HistoryBatch {
         final Record row;
         final boolean committed;
 
+        private long valueBytes = -1;
+
         Version(Record row, boolean committed) {
             this.row = row;
             this.committed = committed;
+        }
+
+        /** Whether the version is small enough to hold in the writer's cache and index ({@link HistoryWriter#MAX_CACHED_VALUE_BYTES}). */
+        boolean cacheable() {
+            if (valueBytes < 0) {
+                valueBytes = HistoryWriter.valueBytes(row);
+            }
+            return valueBytes <= HistoryWriter.MAX_CACHED_VALUE_BYTES;
         }
     }
 
@@ -59,7 +69,20 @@ final class HistoryBatch {
     final List<Record> deletes = new ArrayList<>();
     int read;
     private TableSchema projected;
-    private SilverProjection projection;
+    private ColumnPlacement placement;
+    /** Positions in {@link #schema} of the key columns (in {@link #keyNames} order) and of the metadata columns. */
+    private final int[] keyAt;
+    private final int validFromAt;
+    private final int validToAt;
+    private final int isCurrentAt;
+    private final int isDeletedAt;
+    private final int opAt;
+    private final int positionAt;
+    private final int txIdAt;
+    private final GenericRecord deleteTemplate;
+    /** Positions in {@link #deleteSchema} of the key columns (in {@link #keyNames} order) and of {@code _position}. */
+    private final int[] deleteKeyAt;
+    private final int deletePositionAt;
 
     HistoryBatch(Table table, Schema schema, Table silver, TableOptions options) {
         this.table = table;
@@ -69,6 +92,17 @@ final class HistoryBatch {
         List<String> deleteColumns = new ArrayList<>(keyNames);
         deleteColumns.add("_position");
         this.deleteSchema = schema.select(deleteColumns);
+        this.deleteTemplate = GenericRecord.create(deleteSchema);
+        this.keyAt = keyNames.stream().mapToInt(k -> ColumnPlacement.position(schema, k)).toArray();
+        this.validFromAt = ColumnPlacement.position(schema, "_valid_from");
+        this.validToAt = ColumnPlacement.position(schema, "_valid_to");
+        this.isCurrentAt = ColumnPlacement.position(schema, "_is_current");
+        this.isDeletedAt = ColumnPlacement.position(schema, "_is_deleted");
+        this.opAt = ColumnPlacement.position(schema, "_op");
+        this.positionAt = ColumnPlacement.position(schema, "_position");
+        this.txIdAt = ColumnPlacement.position(schema, "_tx_id");
+        this.deleteKeyAt = keyNames.stream().mapToInt(k -> ColumnPlacement.position(deleteSchema, k)).toArray();
+        this.deletePositionAt = ColumnPlacement.position(deleteSchema, "_position");
     }
 
     /**
@@ -80,12 +114,12 @@ final class HistoryBatch {
         return s.columns().stream().filter(f -> s.identifierFieldIds().contains(f.fieldId())).map(Types.NestedField::name).toList();
     }
 
-    private SilverProjection projection(TableSchema source) {
+    private ColumnPlacement placement(TableSchema source) {
         if (source != projected) {
-            projection = new SilverProjection(source, options);
+            placement = new ColumnPlacement(schema, new SilverProjection(source, options), options);
             projected = source;
         }
-        return projection;
+        return placement;
     }
 
     /** The key columns' fields, in the order of {@link #key}. */
@@ -258,17 +292,17 @@ final class HistoryBatch {
         if (v == null) {
             return at;
         }
-        OffsetDateTime from = (OffsetDateTime) v.row.getField("_valid_from");
+        OffsetDateTime from = (OffsetDateTime) v.row.get(validFromAt);
         OffsetDateTime end = at.isBefore(from) ? from : at;
         Record closed = v.committed ? v.row.copy() : v.row;
-        closed.setField("_valid_to", end);
-        closed.setField("_is_current", false);
+        closed.set(validToAt, end);
+        closed.set(isCurrentAt, false);
         if (v.committed) {
-            GenericRecord delete = GenericRecord.create(deleteSchema);
-            for (String k : keyNames) {
-                delete.setField(k, closed.getField(k));
+            Record delete = deleteTemplate.copy();
+            for (int i = 0; i < keyAt.length; i++) {
+                delete.set(deleteKeyAt[i], closed.get(keyAt[i]));
             }
-            delete.setField("_position", closed.getField("_position"));
+            delete.set(deletePositionAt, closed.get(positionAt));
             deletes.add(delete);
             rows.add(closed);
         }
@@ -278,24 +312,24 @@ final class HistoryBatch {
 
     /** Opens a version of the key with the columns of {@code image} (a history record whose metadata is overwritten here). */
     private void add(List<Object> key, Record image, ChangeEvent e, OffsetDateTime from, boolean tombstone) {
-        image.setField("_valid_from", from);
-        image.setField("_valid_to", null);
-        image.setField("_is_current", !tombstone);
-        image.setField("_is_deleted", tombstone);
-        image.setField("_op", e.operation().code());
-        image.setField("_position", e.position().encoded());
-        image.setField("_tx_id", e.transactionId());
+        image.set(validFromAt, from);
+        image.set(validToAt, null);
+        image.set(isCurrentAt, !tombstone);
+        image.set(isDeletedAt, tombstone);
+        image.set(opAt, e.operation().code());
+        image.set(positionAt, e.position().encoded());
+        image.set(txIdAt, e.transactionId());
         rows.add(image);
         open.put(key, new Version(image, false));
     }
 
     /** A history record with the silver columns of {@code row}. */
     private Record image(ChangeEvent e, Row row) {
-        return HistoryWriter.image(schema, projection(e.schema()), row, options);
+        return placement(e.schema()).record(row);
     }
 
     private List<Object> key(ChangeEvent e, Row row) {
-        SilverProjection p = projection(e.schema());
+        SilverProjection p = placement(e.schema()).projection();
         List<Object> key = new ArrayList<>(keyNames.size());
         for (SilverProjection.Output o : p.outputs()) {
             if (o.required()) {

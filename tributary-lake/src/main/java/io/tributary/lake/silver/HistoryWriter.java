@@ -72,16 +72,7 @@ public final class HistoryWriter {
     public static final List<String> METADATA = List.of("_valid_from", "_valid_to", "_is_current", "_is_deleted", "_op", "_position", "_tx_id");
     /** A history record of {@code schema} with the silver columns of {@code row}; the metadata columns are left unset. */
     static Record image(Schema schema, SilverProjection p, Row row, TableOptions options) {
-        GenericRecord r = GenericRecord.create(schema);
-        for (SilverProjection.Output o : p.outputs()) {
-            Types.NestedField field = schema.findField(o.name());
-            if (field == null) {
-                // A column of a schema older than its rename: the table knows it by its new name.
-                field = schema.findField(SilverWriter.renamedTo(o.name(), schema, options));
-            }
-            r.setField(field.name(), IcebergTypes.toIcebergValue(p.keyValue(o, row), field.type()));
-        }
-        return r;
+        return new ColumnPlacement(schema, p, options).record(row);
     }
 
     /** Open versions kept per table, so hot keys need no read of the table. */
@@ -271,7 +262,7 @@ public final class HistoryWriter {
             }
         }
         batch.open.forEach((key, version) -> {
-            if (valueBytes(version.row) <= MAX_CACHED_VALUE_BYTES) {
+            if (version.cacheable()) {
                 cached.put(key, version.row);
             } else {
                 // A huge row (a 100 MB text) is looked up again rather than held: the heap is bounded.

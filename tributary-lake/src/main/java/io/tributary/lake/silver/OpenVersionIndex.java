@@ -84,6 +84,8 @@ final class OpenVersionIndex implements Closeable {
     private final DataWriter<Record> writer;
     private final DataReader<Record> reader;
     private BinaryEncoder encoder;
+    /** The buffer values are encoded into, reset for each. */
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
     private BinaryDecoder decoder;
 
     private OpenVersionIndex(MVStore store, Schema schema, List<Types.NestedField> keyFields) {
@@ -232,7 +234,7 @@ final class OpenVersionIndex implements Closeable {
         for (Map.Entry<List<Object>, HistoryBatch.Version> e : open.entrySet()) {
             Record r = e.getValue().row;
             String position = (String) r.getField("_position");
-            versions.put(key(e.getKey()), HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? encode(r, position) : marker(position));
+            versions.put(key(e.getKey()), e.getValue().cacheable() ? encode(r, position) : marker(position));
             if (++puts % COMMIT_EVERY == 0) {
                 // Bounds the changed pages held in memory; the stamp still names the previous
                 // position, so a crash before the last commit makes the next start build it again.
@@ -324,8 +326,12 @@ final class OpenVersionIndex implements Closeable {
 
     // A value: the version's _position (length-prefixed), then its Avro encoding; no Avro part for a marker.
     private byte[] encode(Record r, String position) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
-        out.writeBytes(marker(position));
+        ByteArrayOutputStream out = buffer;
+        out.reset();
+        out.write(position.length());
+        for (int i = 0; i < position.length(); i++) {
+            out.write(position.charAt(i));
+        }
         Record avro = r;
         for (int i = 0; i < schema.columns().size(); i++) {
             if (schema.columns().get(i).type().typeId() == Type.TypeID.UUID && r.get(i) instanceof byte[] bytes) {

@@ -109,13 +109,17 @@ public final class SilverWriter {
         }
         last = null;
         Map<List<Object>, Record> latest = new LinkedHashMap<>();
+        ColumnPlacement placement = null;
+        int positionAt = ColumnPlacement.position(table.schema(), "_position");
+        int commitTsAt = ColumnPlacement.position(table.schema(), "_commit_ts");
         for (ChangeEvent e : events) {
             if (e.schema() != last) {
                 projection = new SilverProjection(e.schema(), options);
+                placement = new ColumnPlacement(table.schema(), projection, options);
                 last = e.schema();
             }
             switch (e.operation()) {
-                case READ, CREATE -> put(latest, projection, table.schema(), e, e.after(), options);
+                case READ, CREATE -> put(latest, placement, e, e.after(), positionAt, commitTsAt);
                 case UPDATE -> {
                     if (e.before() != null) {
                         List<Object> oldKey = key(projection, e.before());
@@ -123,7 +127,7 @@ public final class SilverWriter {
                             latest.put(oldKey, null);
                         }
                     }
-                    put(latest, projection, table.schema(), e, e.after(), options);
+                    put(latest, placement, e, e.after(), positionAt, commitTsAt);
                 }
                 case DELETE -> latest.put(key(projection, e.before()), null);
                 case TRUNCATE -> throw new IllegalStateException("truncate handled by apply");
@@ -182,19 +186,11 @@ public final class SilverWriter {
                 .orElseThrow(() -> new IllegalStateException("Column " + before + " is not in silver and no rename maps it"));
     }
 
-    private static void put(Map<List<Object>, Record> latest, SilverProjection projection, Schema schema, ChangeEvent e, Row row, TableOptions options) {
-        GenericRecord r = GenericRecord.create(schema);
-        for (SilverProjection.Output o : projection.outputs()) {
-            Types.NestedField field = schema.findField(o.name());
-            if (field == null) {
-                // A column of a schema older than its rename: the table knows it by its new name.
-                field = schema.findField(renamedTo(o.name(), schema, options));
-            }
-            r.setField(field.name(), io.tributary.lake.layout.IcebergTypes.toIcebergValue(projection.keyValue(o, row), field.type()));
-        }
-        r.setField("_position", e.position().encoded());
-        r.setField("_commit_ts", e.commitTimestamp().atOffset(ZoneOffset.UTC));
-        List<Object> key = key(projection, row);
+    private static void put(Map<List<Object>, Record> latest, ColumnPlacement placement, ChangeEvent e, Row row, int positionAt, int commitTsAt) {
+        Record r = placement.record(row);
+        r.set(positionAt, e.position().encoded());
+        r.set(commitTsAt, e.commitTimestamp().atOffset(ZoneOffset.UTC));
+        List<Object> key = key(placement.projection(), row);
         latest.remove(key);
         latest.put(key, r);
     }

@@ -360,13 +360,21 @@ public final class BatchAssembler<R> {
     /** The highest LSN in a record's offset ({@code lsn}, {@code lsn_proc}, {@code lsn_commit}). */
     private Lsn highestLsn(SourceRecord record) {
         Lsn highest = lastDelivered.commitLsn();
-        for (Map.Entry<String, ?> e : record.sourceOffset().entrySet()) {
-            if (e.getKey().startsWith("lsn") && e.getValue() instanceof Number n && highest.isBefore(new Lsn(n.longValue()))) {
+        Map<String, ?> offset = record.sourceOffset();
+        for (String key : OFFSET_LSN_KEYS) {
+            if (offset.get(key) instanceof Number n && highest.isBefore(new Lsn(n.longValue()))) {
                 highest = new Lsn(n.longValue());
             }
         }
         return highest;
     }
+
+    /**
+     * The LSNs of a PostgreSQL connector's offset: the record's, the last completely processed one
+     * and the last commit's ({@code PostgresOffsetContext}'s {@code lsn}, {@code lsn_proc} and
+     * {@code lsn_commit}).
+     */
+    private static final List<String> OFFSET_LSN_KEYS = List.of("lsn", "lsn_proc", "lsn_commit");
 
     private static String messagePrefix(SourceRecord record) {
         Struct message = ((Struct) record.value()).getStruct("message");
