@@ -328,10 +328,8 @@ final class OpenVersionIndex implements Closeable {
     private byte[] encode(Record r, String position) {
         ByteArrayOutputStream out = buffer;
         out.reset();
-        out.write(position.length());
-        for (int i = 0; i < position.length(); i++) {
-            out.write(position.charAt(i));
-        }
+        // Whole arrays only: ByteArrayOutputStream's methods are synchronized, a lock per call.
+        out.writeBytes(marker(position));
         Record avro = r;
         for (int i = 0; i < schema.columns().size(); i++) {
             if (schema.columns().get(i).type().typeId() == Type.TypeID.UUID && r.get(i) instanceof byte[] bytes) {
@@ -341,7 +339,8 @@ final class OpenVersionIndex implements Closeable {
                 avro.set(i, new UUID(b.getLong(), b.getLong()));
             }
         }
-        encoder = EncoderFactory.get().directBinaryEncoder(out, encoder);
+        // Avro's buffered encoder hands its output over in blocks (the direct one writes byte by byte).
+        encoder = EncoderFactory.get().binaryEncoder(out, encoder);
         try {
             writer.write(avro, encoder);
             encoder.flush();

@@ -140,11 +140,13 @@ public final class SilverWriter {
                 && "0".equals(table.currentSnapshot().summary().getOrDefault("total-equality-deletes", "0"));
         List<Record> rows = new ArrayList<>();
         List<Record> deletes = new ArrayList<>();
+        GenericRecord keyTemplate = GenericRecord.create(keySchema);
+        int[] keyAt = projection.keyNames().stream().mapToInt(k -> ColumnPlacement.position(keySchema, k)).toArray();
         for (Map.Entry<List<Object>, Record> entry : latest.entrySet()) {
             if (!empty || entry.getValue() == null) {
-                GenericRecord k = GenericRecord.create(keySchema);
-                for (int i = 0; i < projection.keyNames().size(); i++) {
-                    k.setField(projection.keyNames().get(i), io.tributary.lake.layout.IcebergTypes.toIcebergValue(entry.getKey().get(i)));
+                Record k = keyTemplate.copy();
+                for (int i = 0; i < keyAt.length; i++) {
+                    k.set(keyAt[i], io.tributary.lake.layout.IcebergTypes.toIcebergValue(entry.getKey().get(i)));
                 }
                 deletes.add(k);
             }
