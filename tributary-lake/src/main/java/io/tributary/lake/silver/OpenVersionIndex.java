@@ -84,8 +84,10 @@ final class OpenVersionIndex implements Closeable {
     private final DataWriter<Record> writer;
     private final DataReader<Record> reader;
     private BinaryEncoder encoder;
-    /** The buffer values are encoded into, reset for each. */
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    /** The buffer values are encoded into, reset for each; replaced after a large value so its size is not held. */
+    private ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    /** A buffer grown above this many bytes is dropped after use. */
+    private static final int BUFFER_KEPT_BYTES = 64 * 1024;
     private BinaryDecoder decoder;
 
     private OpenVersionIndex(MVStore store, Schema schema, List<Types.NestedField> keyFields) {
@@ -172,7 +174,7 @@ final class OpenVersionIndex implements Closeable {
                 byte[] existing = versions.get(key);
                 if (existing == null || position(existing).compareTo(position) < 0) {
                     keys[0] += existing == null ? 1 : 0;
-                    versions.put(key, encode(r, position));
+                    versions.put(key, HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? encode(r, position) : marker(position));
                     if (++puts[0] % COMMIT_EVERY == 0) {
                         store.commit();
                     }
@@ -347,7 +349,11 @@ final class OpenVersionIndex implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
+        byte[] value = out.toByteArray();
+        if (value.length > BUFFER_KEPT_BYTES) {
+            buffer = new ByteArrayOutputStream(256);
+        }
+        return value;
     }
 
     private static byte[] marker(String position) {
