@@ -5,7 +5,6 @@ import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.catalog.SchemaEvolution;
 import io.tributary.lake.commit.SnapshotPositions;
-import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Row;
@@ -24,7 +23,6 @@ import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -70,10 +68,6 @@ public final class HistoryWriter {
     /** The history table of {@code silver.<table>} is {@code silver.<table>}{@value #SUFFIX}. */
     public static final String SUFFIX = io.tributary.lake.layout.TableNames.HISTORY_SUFFIX;
     public static final List<String> METADATA = List.of("_valid_from", "_valid_to", "_is_current", "_is_deleted", "_op", "_position", "_tx_id");
-    /** A history record of {@code schema} with the silver columns of {@code row}; the metadata columns are left unset. */
-    static Record image(Schema schema, SilverProjection p, Row row, TableOptions options) {
-        return new ColumnPlacement(schema, p, options).record(row);
-    }
 
     /** Open versions kept per table, so hot keys need no read of the table. */
     static final int CACHED_VERSIONS = 20_000;

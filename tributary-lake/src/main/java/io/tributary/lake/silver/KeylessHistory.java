@@ -75,20 +75,20 @@ final class KeylessHistory {
         List<Record> deletes = new ArrayList<>();
         Schema deleteSchema = schema.select("_position");
         TableSchema projected = null;
-        SilverProjection projection = null;
+        ColumnPlacement placement = null;
         for (ChangeEvent e : events) {
             if (e.operation() != ChangeOperation.TRUNCATE && e.schema() != projected) {
-                projection = new SilverProjection(e.schema(), options);
+                placement = new ColumnPlacement(schema, new SilverProjection(e.schema(), options), options);
                 projected = e.schema();
             }
             OffsetDateTime at = e.commitTimestamp().atOffset(ZoneOffset.UTC);
             switch (e.operation()) {
-                case READ, CREATE -> open(open, rows, columns, HistoryWriter.image(schema, projection, e.after(), options), e, at);
+                case READ, CREATE -> open(open, rows, columns, placement.record(e.after()), e, at);
                 case UPDATE -> {
-                    OffsetDateTime from = close(open, rows, deletes, deleteSchema, columns, image(schema, projection, e, e.before(), options), at);
-                    open(open, rows, columns, HistoryWriter.image(schema, projection, e.after(), options), e, from);
+                    OffsetDateTime from = close(open, rows, deletes, deleteSchema, columns, image(placement, e, e.before()), at);
+                    open(open, rows, columns, placement.record(e.after()), e, from);
                 }
-                case DELETE -> close(open, rows, deletes, deleteSchema, columns, image(schema, projection, e, e.before(), options), at);
+                case DELETE -> close(open, rows, deletes, deleteSchema, columns, image(placement, e, e.before()), at);
                 case TRUNCATE -> {
                     for (Deque<Instance> instances : open.values()) {
                         while (!instances.isEmpty()) {
@@ -111,13 +111,13 @@ final class KeylessHistory {
         return 1;
     }
 
-    private static Record image(Schema schema, SilverProjection projection, ChangeEvent e, Row row, TableOptions options) {
+    private static Record image(ColumnPlacement placement, ChangeEvent e, Row row) {
         if (row == null) {
             throw new TributaryException(ErrorCode.CONVERSION_FAILED, "Cannot apply the " + e.operation() + " of " + e.schema().table() + " at position "
                     + e.position() + " to the history: the table has no key and the event carries no old row. Run ALTER TABLE " + e.schema().table()
                     + " REPLICA IDENTITY FULL and snapshot the table again");
         }
-        return HistoryWriter.image(schema, projection, row, options);
+        return placement.record(row);
     }
 
     private static void open(Map<List<Object>, Deque<Instance>> open, List<Record> rows, List<Types.NestedField> columns, Record r, ChangeEvent e,
