@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * record: it holds the history table's position and schema id as of its last update, and is built
  * again from the table (one pass over the open versions, each key's latest) whenever they differ,
  * as after a crash between the table's commit and the index's, a roll-back to the watermark, or a
- * schema change. Versions whose values exceed {@link HistoryWriter#MAX_CACHED_VALUE_BYTES} are held
+ * schema change; an update clears the stamp before it writes, so an update cut short by a crash
+ * names no position and is built again too. Versions whose values exceed {@link HistoryWriter#MAX_CACHED_VALUE_BYTES} are held
  * as a marker only, and read from the table when needed. Values are encoded with Iceberg's Avro
  * datum writer for the table's schema. Not thread-safe: one writer thread per table.
  */
@@ -232,14 +233,20 @@ final class OpenVersionIndex implements Closeable {
      * {@code committed}, and commits the index.
      */
     void update(Map<List<Object>, HistoryBatch.Version> open, SourcePosition committed) {
+        // The puts below reach the file in several commits (every COMMIT_EVERY puts, and whenever
+        // MVStore's background thread writes changed pages). Until the new stamp is committed the
+        // file must name no position: a process killed in between leaves part of this micro-batch
+        // in it, and after a roll-back to the watermark the table is back at the previous
+        // position, which the old stamp would wrongly vouch for.
+        meta.remove("stamp");
+        store.commit();
         int puts = 0;
         for (Map.Entry<List<Object>, HistoryBatch.Version> e : open.entrySet()) {
             Record r = e.getValue().row;
             String position = (String) r.getField("_position");
             versions.put(key(e.getKey()), e.getValue().cacheable() ? encode(r, position) : marker(position));
             if (++puts % COMMIT_EVERY == 0) {
-                // Bounds the changed pages held in memory; the stamp still names the previous
-                // position, so a crash before the last commit makes the next start build it again.
+                // Bounds the changed pages held in memory.
                 store.commit();
             }
         }

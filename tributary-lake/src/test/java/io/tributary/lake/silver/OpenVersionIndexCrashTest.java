@@ -1,0 +1,104 @@
+package io.tributary.lake.silver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.config.LakeConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.spi.ChangeEvent;
+import io.tributary.spi.ChangeOperation;
+import io.tributary.spi.Column;
+import io.tributary.spi.ColumnType;
+import io.tributary.spi.Lsn;
+import io.tributary.spi.Row;
+import io.tributary.spi.SourceOffset;
+import io.tributary.spi.SourcePosition;
+import io.tributary.spi.TableId;
+import io.tributary.spi.TableSchema;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A process that dies while updating the open-version index leaves some of the micro-batch's
+ * versions in the file (the index commits every few thousand puts, and MVStore's background thread
+ * writes changed pages at any time). When the history table is then rolled back to the watermark,
+ * it is back at the index's previous position: the index must not pass for up to date then.
+ */
+class OpenVersionIndexCrashTest {
+    private static final TableSchema ITEMS = new TableSchema(new TableId("public", "items"),
+            List.of(Column.required("id", ColumnType.Primitive.INT64, "int8"), Column.nullable("n", ColumnType.Primitive.INT32, "int4")), List.of("id"));
+    /** More keys than the index puts between two commits of its store. */
+    private static final int KEYS = 6_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anUpdateCutShortIsNotTakenForTheTableItFollowed() {
+        Path warehouse = dir.resolve("lake");
+        List<ChangeEvent> inserts = new ArrayList<>();
+        for (long id = 0; id < KEYS; id++) {
+            inserts.add(new ChangeEvent(ChangeOperation.CREATE, ITEMS, null, Row.of(id, 1), new SourcePosition(new Lsn(100), id), 1,
+                    Instant.parse("2026-11-20T10:00:00Z"), null));
+        }
+        try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
+            lake.acquireLease();
+            lake.commit(inserts, inserts.get(KEYS - 1).position(), new SourceOffset("o"), Set.of());
+            lake.releaseLease();
+        }
+        String committedPosition = new SourcePosition(new Lsn(100), 0).encoded();
+        Path file = HistoryWriter.indexFolder(warehouse).resolve("silver.items_history.mv.db");
+        try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
+            Table table = lake.catalog().load(TableIdentifier.of("silver", "items_history")).orElseThrow();
+            List<Types.NestedField> keyFields = List.of(table.schema().findField("id"));
+
+            // The next micro-batch's versions (as if the table had committed them), the last one
+            // unencodable: the update stops after the store's intermediate commit, as a kill would.
+            OpenVersionIndex index = OpenVersionIndex.open(file, table, table.schema(), keyFields);
+            assertThat(positionOf(index, 0L)).isEqualTo(committedPosition);
+            Map<List<Object>, HistoryBatch.Version> next = new LinkedHashMap<>();
+            for (long id = 0; id < KEYS; id++) {
+                Record r = org.apache.iceberg.data.GenericRecord.create(table.schema());
+                r.setField("id", id);
+                r.setField("n", 2);
+                r.setField("_valid_from", Instant.parse("2026-11-20T11:00:00Z").atOffset(java.time.ZoneOffset.UTC));
+                r.setField("_is_current", true);
+                r.setField("_is_deleted", false);
+                r.setField("_op", "u");
+                r.setField("_position", new SourcePosition(new Lsn(200), id).encoded());
+                r.setField("_tx_id", id == KEYS - 1 ? (Object) "not a number" : (Object) 2L);
+                next.put(List.of(id), new HistoryBatch.Version(r, false));
+            }
+            assertThatThrownBy(() -> index.update(next, new SourcePosition(new Lsn(200), KEYS - 1))).isInstanceOf(ClassCastException.class);
+            index.closeImmediately();
+
+            // The table is where the index was before the update: the index is built again from it.
+            OpenVersionIndex reopened = OpenVersionIndex.open(file, table, table.schema(), keyFields);
+            try {
+                assertThat(positionOf(reopened, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
+                assertThat(positionOf(reopened, KEYS - 2L)).isEqualTo(new SourcePosition(new Lsn(100), KEYS - 2L).encoded());
+            } finally {
+                reopened.closeImmediately();
+            }
+        }
+    }
+
+    private static String positionOf(OpenVersionIndex index, long id) {
+        AtomicReference<Record> found = new AtomicReference<>();
+        assertThat(index.lookup(List.of(id), found::set)).isEqualTo(OpenVersionIndex.Found.HELD);
+        return (String) found.get().getField("_position");
+    }
+}
