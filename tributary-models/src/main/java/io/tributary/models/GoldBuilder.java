@@ -98,19 +98,50 @@ public final class GoldBuilder {
         fullRefresh = true;
     }
 
-    /** Builds every model; returns their names, in build order. */
-    public List<String> build(List<Model> models, SourcePosition watermark) {
+    /**
+     * What one {@link #build} did.
+     *
+     * @param built the models built, in build order
+     * @param waiting the models left for a later build, in build order, each with the bronze or silver tables it
+     *     reads that are not in the lake yet (as {@code silver.orders}; a model reading a waiting
+     *     gold model waits with it, and names {@code gold.<model>})
+     */
+    public record Outcome(List<String> built, Map<String, Set<String>> waiting) {
+        public Outcome {
+            built = List.copyOf(built);
+            waiting = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(waiting));
+        }
+    }
+
+    /**
+     * Builds every model whose bronze and silver tables are all in the lake, in dependency order;
+     * the others (a table the initial snapshot has not committed yet, or one that is not captured)
+     * are left out, with the models that read them.
+     *
+     * @throws TributaryException MODEL_ERROR when a model's SQL fails (DuckDB's message)
+     */
+    public Outcome build(List<Model> models, SourcePosition watermark) {
         List<String> built = new ArrayList<>();
+        Map<String, Set<String>> waiting = new java.util.LinkedHashMap<>();
         if (models.isEmpty()) {
-            return built;
+            return new Outcome(built, waiting);
         }
         boolean full = fullRefresh;
         io.tributary.lake.scan.LakeView view = lake.consistentView();
         SourcePosition position = view.consistent().orElse(watermark);
         List<LakeTable> tables = view.tables();
+        Set<String> present = new HashSet<>();
+        tables.forEach(t -> present.add(t.layer().namespace() + "." + t.name().toLowerCase(java.util.Locale.ROOT)));
         try (QueryEngine engine = QueryEngine.open(tables)) {
             Optional<Instant> builtAt = models.stream().anyMatch(m -> m.header().incremental()) ? latestCommitTime(engine, tables) : Optional.empty();
             for (Model model : models) {
+                Set<String> missing = new java.util.TreeSet<>(model.lakeReferences());
+                missing.removeAll(present);
+                model.dependencies().stream().filter(waiting::containsKey).forEach(d -> missing.add(Layer.GOLD.namespace() + "." + d));
+                if (!missing.isEmpty()) {
+                    waiting.put(model.name(), missing);
+                    continue;
+                }
                 Instant start = Instant.now();
                 Optional<LastBuild> last = full || !model.header().incremental() ? Optional.empty() : lastBuild(model);
                 BuildKind kind = BuildKind.FULL;
@@ -128,7 +159,7 @@ public final class GoldBuilder {
                         Duration.between(start, Instant.now()).toMillis());
                 built.add(model.name());
             }
-            if (full) {
+            if (full && waiting.isEmpty()) {
                 fullRefresh = false;
             }
         } catch (TributaryException e) {
@@ -137,7 +168,7 @@ public final class GoldBuilder {
             }
             throw e;
         }
-        return built;
+        return new Outcome(built, waiting);
     }
 
     /** The position, commit time and file hash of the table's last Tributary build, if it was built from this model file. */

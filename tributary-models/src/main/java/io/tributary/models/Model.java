@@ -27,6 +27,11 @@ public record Model(String name, Path file, String sql, Set<String> dependencies
         this(name, file, sql, dependencies, ModelHeader.TABLE, new ModelTemplate(file, sql));
     }
 
+    /** The bronze and silver tables the model reads, as {@code <layer>.<table>}, e.g. {@code silver.orders}. */
+    public Set<String> lakeReferences() {
+        return ModelGraph.lakeReferences(sql);
+    }
+
     /** The SELECT of an incremental build after {@code last}. */
     public String incrementalSql(LastBuild last) {
         return template.incrementalSql(last);

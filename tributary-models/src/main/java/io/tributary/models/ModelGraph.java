@@ -25,6 +25,8 @@ import java.util.stream.Stream;
 public final class ModelGraph {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
     private static final Pattern GOLD_REFERENCE = Pattern.compile("(?i)\\bgold\\s*\\.\\s*\"?([a-z][a-z0-9_]*)\"?");
+    private static final Pattern LAKE_REFERENCE = Pattern.compile("(?i)\\b(bronze|silver)\\s*\\.\\s*\"?([a-z_][a-z0-9_]*)\"?");
+    private static final Pattern COMMENT = Pattern.compile("--[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
     private ModelGraph() {
     }
@@ -75,6 +77,20 @@ public final class ModelGraph {
             models.put(entry.getKey(), new Model(entry.getKey(), entry.getValue(), sql, deps, header, template));
         }
         return order(models);
+    }
+
+    /**
+     * The bronze and silver tables a model's SQL names ({@code silver.orders}, {@code bronze."orders"}),
+     * as {@code <layer>.<table>} in lowercase, comments left out. A name inside a string literal
+     * counts too: the result only defers a build until such a table exists.
+     */
+    static Set<String> lakeReferences(String sql) {
+        Set<String> out = new java.util.TreeSet<>();
+        Matcher m = LAKE_REFERENCE.matcher(COMMENT.matcher(sql).replaceAll(" "));
+        while (m.find()) {
+            out.add(m.group(1).toLowerCase(java.util.Locale.ROOT) + "." + m.group(2).toLowerCase(java.util.Locale.ROOT));
+        }
+        return out;
     }
 
     static List<Model> order(Map<String, Model> models) {

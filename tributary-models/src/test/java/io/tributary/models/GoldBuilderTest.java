@@ -80,7 +80,7 @@ class GoldBuilderTest {
     }
 
     private Map<String, String> build(SourcePosition watermark) {
-        assertThat(builder.build(ModelGraph.load(dir.resolve("models")), watermark)).containsExactly("m");
+        assertThat(builder.build(ModelGraph.load(dir.resolve("models")), watermark).built()).containsExactly("m");
         return lake.load(Layer.GOLD, "m").orElseThrow().currentSnapshot().summary();
     }
 
@@ -189,6 +189,30 @@ class GoldBuilderTest {
         assertThat(build(at(200))).containsEntry(GoldBuilder.BUILT_AT, late.plusSeconds(60).toString()).containsEntry(GoldBuilder.BUILD, "incremental");
         try (QueryEngine engine = QueryEngine.open(lake.tables())) {
             assertThat(engine.query("SELECT since FROM gold.m").rows().get(0).get(0)).isEqualTo(late.atOffset(ZoneOffset.UTC));
+        }
+    }
+
+    @Test
+    void aModelWaitsForTheTablesItReadsWithTheModelsReadingIt() throws IOException {
+        writeModel("""
+                -- Reads bronze.missing_before only in this comment, and then
+                SELECT id FROM bronze."arrives_later" /* not silver.ignored */
+                """);
+        Files.writeString(dir.resolve("models/gold/n.sql"), "SELECT count(*) AS c FROM gold.m");
+        List<Model> models = ModelGraph.load(dir.resolve("models"));
+        assertThat(models.get(0).lakeReferences()).containsExactly("bronze.arrives_later");
+
+        GoldBuilder.Outcome waiting = builder.build(models, at(100));
+        assertThat(waiting.built()).isEmpty();
+        assertThat(waiting.waiting()).containsExactly(Map.entry("m", java.util.Set.of("bronze.arrives_later")), Map.entry("n", java.util.Set.of("gold.m")));
+        assertThat(lake.load(Layer.GOLD, "m")).isEmpty();
+
+        appendBronze("arrives_later", Map.of(), List.of(Instant.parse("2026-11-20T10:00:00Z")));
+        GoldBuilder.Outcome built = builder.build(models, at(200));
+        assertThat(built.built()).containsExactly("m", "n");
+        assertThat(built.waiting()).isEmpty();
+        try (QueryEngine engine = QueryEngine.open(lake.tables())) {
+            assertThat(engine.query("SELECT c FROM gold.n").rows()).containsExactly(List.of(1L));
         }
     }
 

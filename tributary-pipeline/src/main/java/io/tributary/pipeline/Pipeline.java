@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -71,6 +72,10 @@ public final class Pipeline implements ChangeHandler, Closeable {
     });
     private volatile Instant lastGoldBuild = Instant.EPOCH;
     private volatile boolean goldPending;
+    /** Tables whose initial snapshot was delivered as started and not yet as completed. */
+    private final java.util.Set<io.tributary.spi.TableId> snapshotting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The gold models the last build left out, and the tables each waits for, as last logged. */
+    private volatile Map<String, java.util.Set<String>> goldWaiting = Map.of();
     private volatile boolean closed;
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
@@ -250,6 +255,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
         buffer.addAll(batch.events());
         snapshotStarted.addAll(batch.snapshotStarted());
+        snapshotting.addAll(batch.snapshotStarted());
+        batch.snapshotCompleted().forEach(snapshotting::remove);
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
         bufferedConsistent = batch.consistent();
@@ -365,15 +372,40 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
         lastGoldBuild = now;
         try {
-            gold.build(models, committed);
+            GoldBuilder.Outcome outcome = gold.build(models, committed);
+            // A model waiting for a table is tried again after the next commit with changes: only
+            // a commit brings a table into the lake.
             goldPending = false;
+            reportWaiting(outcome.waiting());
         } catch (io.tributary.spi.TributaryException e) {
             if (e.errorCode() != io.tributary.spi.ErrorCode.MODEL_ERROR) {
                 throw e;
             }
-            // A model may read a silver table the initial snapshot has not reached yet, or have a bug:
-            // replication goes on, the model is retried at the next interval.
+            // A model with a bug: replication goes on, the model is retried at the next interval.
             LOG.warn("{}. Fix the model file if the error persists; retrying in {} s", e.getMessage(), config.models().interval().toSeconds());
+        }
+    }
+
+    /**
+     * Logs the gold models a build left out when that set changes: at INFO while an initial
+     * snapshot is under way (its tables reach the lake one after another), else at WARN, as the
+     * table is then not captured or the model names it wrongly.
+     */
+    private void reportWaiting(Map<String, java.util.Set<String>> waiting) {
+        if (waiting.equals(goldWaiting)) {
+            return;
+        }
+        goldWaiting = waiting;
+        if (waiting.isEmpty()) {
+            return;
+        }
+        String models = waiting.entrySet().stream().map(e -> "gold." + e.getKey() + " (" + String.join(", ", e.getValue()) + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
+        if (!snapshotting.isEmpty()) {
+            LOG.info("Gold models waiting for tables the initial snapshot has not committed yet: {}; built once they are in the lake", models);
+        } else {
+            LOG.warn("Gold models not built, as they read tables that are not in the lake: {}. Capture those tables (source.tables and the "
+                    + "publication) or fix the model files; tried again after the next commit with changes", models);
         }
     }
 
