@@ -154,6 +154,77 @@ class TableSetIT {
         assertExact(grown, "journal", "entry");
     }
 
+    /**
+     * Debezium's read-only incremental snapshot reads its next chunk when the stream shows a data
+     * change past the chunk's high watermark, or a decoded commit whose transaction id equals the
+     * watermark's {@code xmax} or is at or below its {@code xmin}. A transaction held open keeps
+     * {@code xmin} below every later one, another database takes each next transaction id before a
+     * heartbeat can, and another application's logical messages are decoded commits that are no
+     * data change: the snapshot is left waiting, even after the old transaction ends. Capture restarts
+     * and the snapshot ends.
+     */
+    @Test
+    void anAddedTablesSnapshotLeftWaitingByOtherTransactionsEnds() throws Exception {
+        postgres.execute("shop", "CREATE TABLE quiet (id int PRIMARY KEY, label text)", "INSERT INTO quiet VALUES (1, 'one')",
+                "CREATE TABLE bulk (id int PRIMARY KEY, label text)", "INSERT INTO bulk SELECT g, 'row ' || g FROM generate_series(1, 40000) g");
+        Path first = config("busy", "public.quiet");
+        assertThat(tributary("run", "-c", first.toString(), "--once").exitCode()).isZero();
+        Path grown = config("busy", "public.quiet, public.bulk");
+
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean quietNow = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread xids = new Thread(() -> {
+            try (java.sql.Connection c = postgres.connect("postgres"); java.sql.Statement s = c.createStatement()) {
+                while (!stop.get()) {
+                    s.execute("SELECT pg_current_xact_id()");
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "other-database-transactions");
+        Thread messages = new Thread(() -> {
+            try (java.sql.Connection c = postgres.connect("shop"); java.sql.Statement s = c.createStatement()) {
+                while (!quietNow.get()) {
+                    s.execute("SELECT pg_logical_emit_message(true, 'another.application', 'tick')");
+                    Thread.sleep(300);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "another-application");
+        Path log = dir.resolve("busy.log");
+        try (java.sql.Connection held = postgres.connect("postgres"); java.sql.Statement s = held.createStatement()) {
+            held.setAutoCommit(false);
+            s.execute("SELECT pg_current_xact_id()");
+            xids.start();
+            messages.start();
+            try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", grown.toString(), "--once"), log)) {
+                Thread.sleep(10_000);
+                quietNow.set(true);
+                messages.join();
+                held.commit();
+                OptionalInt exit = run.waitFor(Duration.ofSeconds(180));
+                assertThat(exit).as("the run ends; log %s:%n%s", log, Files.readString(log)).isPresent();
+                assertThat(exit.getAsInt()).as(Files.readString(log)).isZero();
+            } finally {
+                stop.set(true);
+                quietNow.set(true);
+                xids.join();
+                messages.join();
+            }
+        }
+        assertThat(failure.get()).isNull();
+        assertThat(Files.readString(log)).contains("Snapshot of public.bulk finished");
+        assertExact(grown, "bulk", "label");
+        assertExact(grown, "quiet", "label");
+    }
+
     @Test
     void anAddedTableWithoutPrimaryKeyIsRefused() throws Exception {
         postgres.execute("shop", "CREATE TABLE notes (id int PRIMARY KEY, body text)", "INSERT INTO notes VALUES (1, 'a')",

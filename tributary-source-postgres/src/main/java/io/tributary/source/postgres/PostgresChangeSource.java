@@ -146,22 +146,51 @@ public final class PostgresChangeSource implements ChangeSource {
 
     /** How long an incremental snapshot may see no change event before its window is nudged. */
     static final java.time.Duration SNAPSHOT_NUDGE = java.time.Duration.ofSeconds(1);
+    /**
+     * How long an incremental snapshot may read no row while the stream is idle and nudged before
+     * capture restarts from the lake's position.
+     */
+    static final java.time.Duration SNAPSHOT_STALL = java.time.Duration.ofSeconds(15);
 
     /** When the capture thread last handed over a batch holding change events. */
     private volatile java.time.Instant lastEvents = java.time.Instant.now();
     /** Whether an incremental snapshot was requested and has not completed; set by the capture thread. */
     private volatile boolean snapshotRunning;
+    /** The tables the running incremental snapshot still reads, for messages; set by the capture thread. */
+    private volatile List<TableId> snapshotTables = List.of();
 
     /**
      * Debezium's read-only incremental snapshot emits a chunk once the stream shows a transaction
-     * the chunk's query could not see ({@code PostgresReadOnlyIncrementalSnapshotChangeEventSource}:
-     * a committed transaction id at or past the high watermark's {@code xmax}); on a quiet source none
-     * comes, Debezium's streaming loop idles and delivers nothing, and the snapshot stalls. A
-     * transactional heartbeat message is such a transaction: written by a timer every
-     * {@link #SNAPSHOT_NUDGE} while a snapshot runs and no change event arrived for as long.
+     * the chunk's query could not see ({@code PostgresReadOnlyIncrementalSnapshotChangeEventSource}):
+     * a data change of a captured table past the high watermark's {@code xmax}, or a decoded commit
+     * whose transaction id equals that {@code xmax} or is at or below its {@code xmin} (PostgreSQL,
+     * "Snapshot Information Functions": {@code pg_current_snapshot}). On a quiet source none comes,
+     * Debezium's streaming loop idles and delivers nothing, and the snapshot stalls. A transactional
+     * heartbeat message is such a transaction: written by a timer every {@link #SNAPSHOT_NUDGE} while
+     * a snapshot runs, the engine is idle (no batch being handed over) and no change event arrived
+     * for as long.
+     * <p>
+     * It is not always enough: the commit must carry exactly the high watermark's {@code xmax}, the
+     * next transaction id the cluster hands out, and a transaction that pgoutput does not decode can
+     * take it first (another database's, an ANALYZE's, one that touches no published table). Any
+     * later decoded commit that is not a data change (a heartbeat, another application's logical
+     * message) then leaves the snapshot waiting for a change on the captured tables, which may never
+     * come. After {@link #SNAPSHOT_STALL} without a snapshot row while nudged, capture stops with a
+     * {@link ErrorCode#SOURCE_FAILED} error, which the pipeline treats as a lost connection: it
+     * restarts from the lake's position, and Debezium's restart reads the chunk again under new
+     * watermarks.
      */
     private void nudgeSnapshotWindow() {
-        if (!snapshotRunning || java.time.Instant.now().isBefore(lastEvents.plus(SNAPSHOT_NUDGE))) {
+        java.time.Instant now = java.time.Instant.now();
+        if (!snapshotRunning || handling.isLocked() || now.isBefore(lastEvents.plus(SNAPSHOT_NUDGE))) {
+            return;
+        }
+        if (!now.isBefore(lastEvents.plus(SNAPSHOT_STALL)) && !stopRequested) {
+            failure.compareAndSet(null, new TributaryException(ErrorCode.SOURCE_FAILED, "The incremental snapshot of " + snapshotTables
+                    + " has read no row for " + SNAPSHOT_STALL.toSeconds() + " s while the stream was idle: Debezium's read-only snapshot waits for a commit"
+                    + " at its high watermark that a transaction it does not decode took (another database's, or one touching no published table)."
+                    + " Capture restarts from the lake's position and reads the chunk again"));
+            stopInBackground();
             return;
         }
         try {
@@ -356,6 +385,7 @@ public final class PostgresChangeSource implements ChangeSource {
                         }
                         AtomicReference<Optional<SourcePosition>> accepted = new AtomicReference<>(Optional.empty());
                         AtomicReference<SourcePosition> deliveredThrough = new AtomicReference<>();
+                        java.util.concurrent.atomic.AtomicBoolean handedEvents = new java.util.concurrent.atomic.AtomicBoolean();
                         try {
                             assembler.assemble(records, delivered -> {
                                 if (closed) {
@@ -377,6 +407,7 @@ public final class PostgresChangeSource implements ChangeSource {
                                 handedOver.set(true);
                                 if (!batch.events().isEmpty()) {
                                     lastEvents = java.time.Instant.now();
+                                    handedEvents.set(true);
                                 }
                                 accepted.set(handler.accept(batch));
                             });
@@ -392,21 +423,31 @@ public final class PostgresChangeSource implements ChangeSource {
                             InProcessSignalChannel.requestIncrementalSnapshot(seedId, addedTables.toRequest());
                             snapshotsRequested.set(true);
                         }
-                        if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming()) {
+                        if (mode == RunMode.CATCH_UP && fence.get() == null && assembler.streaming() && !addedTables.snapshotting()) {
                             // Written only once streaming has begun (heartbeats flow even from a quiet
                             // source): the stream then starts at or before the fence, so the fence is
                             // decoded after every transaction committed before it. Written earlier, an
                             // initial snapshot that starts over after a crash would begin past it.
+                            // Not while an incremental snapshot runs: a commit that is no data change
+                            // can leave its window waiting (see nudgeSnapshotWindow), and catching up
+                            // waits for the snapshot anyway.
                             fence.set(emitFence());
                         }
                         streamed |= assembler.streaming();
                         java.time.Instant now = java.time.Instant.now();
-                        snapshotRunning = addedTables.snapshotting() && snapshotsRequested.get();
+                        boolean running = addedTables.snapshotting() && snapshotsRequested.get();
+                        if (running && !snapshotRunning) {
+                            // The stall clock starts with the snapshot.
+                            lastEvents = now;
+                        }
+                        snapshotRunning = running;
+                        snapshotTables = running ? addedTables.running() : List.of();
                         SourcePosition through = deliveredThrough.get();
                         if (through != null && through.isAfter(lastSeen.get())) {
                             lastSeen.set(through);
                             lastProgress.set(now);
-                        } else if (assembler.streaming() && !now.isBefore(lastProgress.get().plus(config.heartbeatInterval()))) {
+                        } else if (assembler.streaming() && !running && !now.isBefore(lastProgress.get().plus(config.heartbeatInterval()))) {
+                            // While an incremental snapshot runs its nudges are the heartbeats.
                             lastProgress.set(now);
                             emitHeartbeat(lastSeen.get());
                         }
@@ -421,6 +462,10 @@ public final class PostgresChangeSource implements ChangeSource {
                             }
                         }
                         committer.markBatchFinished();
+                        if (handedEvents.get()) {
+                            // Handing over may take a while (a lake commit): the idle time counts from here.
+                            lastEvents = java.time.Instant.now();
+                        }
                         if (caughtUp && !stopRequested) {
                             LOG.info("Caught up with the source: every transaction committed before the fence is in the lake");
                             stopInBackground();
@@ -448,6 +493,14 @@ public final class PostgresChangeSource implements ChangeSource {
         try {
             if (closed) {
                 return;
+            }
+            if (added.resumes()) {
+                // Debezium reads a chunk as it starts, then decodes the stream from the lake's
+                // position. A commit decoded after that chunk must carry an id at or below the chunk's
+                // xmin, or exactly its xmax, to emit it; one committed now, before the chunk, is.
+                // Without it the first decoded commit could be a heartbeat that a transaction of
+                // another database kept from the xmax (see nudgeSnapshotWindow).
+                emitMessage(DebeziumProperties.HEARTBEAT_PREFIX, "");
             }
             if (added.snapshotting()) {
                 nudger.scheduleWithFixedDelay(this::nudgeSnapshotWindow, SNAPSHOT_NUDGE.toMillis(), SNAPSHOT_NUDGE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);

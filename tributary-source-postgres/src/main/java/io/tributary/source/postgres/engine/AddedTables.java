@@ -33,6 +33,7 @@ public final class AddedTables {
     private final Set<TableId> listed = new HashSet<>();
     private final List<TableId> toRequest;
     private final java.util.Map<TableId, Long> reads = new java.util.HashMap<>();
+    private final boolean resumes;
 
     /**
      * @param captured  tables the lake holds completely
@@ -46,6 +47,7 @@ public final class AddedTables {
         this.snapshotting.addAll(toRequest);
         this.listed.addAll(resumed);
         this.toRequest = List.copyOf(toRequest);
+        this.resumes = !resumed.isEmpty();
     }
 
     /** Every configured table captured: a first start (its initial snapshot reads them all) or nothing added. */
@@ -56,6 +58,16 @@ public final class AddedTables {
     /** Added tables whose incremental snapshot has to be asked for, once streaming runs. */
     public List<TableId> toRequest() {
         return toRequest;
+    }
+
+    /** Whether the stored offset holds an incremental snapshot in progress, which Debezium resumes when it starts. */
+    public boolean resumes() {
+        return resumes;
+    }
+
+    /** The added tables not snapshotted completely yet, in the order they are read. */
+    public List<TableId> running() {
+        return List.copyOf(snapshotting);
     }
 
     /** Whether a table added to the pipeline has not been snapshotted completely yet. */
