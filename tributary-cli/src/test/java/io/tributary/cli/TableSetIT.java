@@ -174,30 +174,8 @@ class TableSetIT {
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicBoolean quietNow = new java.util.concurrent.atomic.AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread xids = new Thread(() -> {
-            try (java.sql.Connection c = postgres.connect("postgres"); java.sql.Statement s = c.createStatement()) {
-                while (!stop.get()) {
-                    s.execute("SELECT pg_current_xact_id()");
-                    Thread.sleep(5);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                failure.set(e);
-            }
-        }, "other-database-transactions");
-        Thread messages = new Thread(() -> {
-            try (java.sql.Connection c = postgres.connect("shop"); java.sql.Statement s = c.createStatement()) {
-                while (!quietNow.get()) {
-                    s.execute("SELECT pg_logical_emit_message(true, 'another.application', 'tick')");
-                    Thread.sleep(300);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                failure.set(e);
-            }
-        }, "another-application");
+        Thread xids = repeating("other-database-transactions", "postgres", "SELECT pg_current_xact_id()", 5, stop, failure);
+        Thread messages = repeating("another-application", "shop", "SELECT pg_logical_emit_message(true, 'another.application', 'tick')", 300, quietNow, failure);
         Path log = dir.resolve("busy.log");
         try (java.sql.Connection held = postgres.connect("postgres"); java.sql.Statement s = held.createStatement()) {
             held.setAutoCommit(false);
@@ -235,6 +213,23 @@ class TableSetIT {
         CliRun refused = tributary("run", "-c", config("loose", "public.notes, public.loose").toString(), "--once");
         assertThat(refused.exitCode()).isEqualTo(3);
         assertThat(refused.err()).contains("Cannot capture public.loose", "no primary key", "tributary resnapshot");
+    }
+
+    /** A thread running {@code sql} on {@code database} every {@code pauseMillis} until {@code stop} is set; an error lands in {@code failure}. */
+    private static Thread repeating(String name, String database, String sql, long pauseMillis, java.util.concurrent.atomic.AtomicBoolean stop,
+            AtomicReference<Throwable> failure) {
+        return new Thread(() -> {
+            try (java.sql.Connection c = postgres.connect(database); java.sql.Statement s = c.createStatement()) {
+                while (!stop.get()) {
+                    s.execute(sql);
+                    Thread.sleep(pauseMillis);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, name);
     }
 
     private static String scalar(Path config, String sql) {

@@ -189,7 +189,8 @@ public final class PostgresChangeSource implements ChangeSource {
             failure.compareAndSet(null, new TributaryException(ErrorCode.SOURCE_FAILED, "The incremental snapshot of " + snapshotTables
                     + " has read no row for " + SNAPSHOT_STALL.toSeconds() + " s while the stream was idle: Debezium's read-only snapshot waits for a commit"
                     + " at its high watermark that a transaction it does not decode took (another database's, or one touching no published table)."
-                    + " Capture restarts from the lake's position and reads the chunk again"));
+                    + " Capture restarts from the lake's position and reads the chunk again. If this repeats, look for a transaction left open"
+                    + " (pg_stat_activity.backend_xid): it holds every window back until a captured table changes"));
             stopInBackground();
             return;
         }
