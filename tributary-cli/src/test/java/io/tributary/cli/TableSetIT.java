@@ -183,7 +183,11 @@ class TableSetIT {
             xids.start();
             messages.start();
             try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", grown.toString(), "--once"), log)) {
-                Thread.sleep(10_000);
+                // Until the run reports the snapshot waiting; then the old transaction and the messages end.
+                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (!Files.readString(log).contains("has read no row") && run.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
                 quietNow.set(true);
                 messages.join();
                 held.commit();
