@@ -116,20 +116,21 @@ class HistoryIT {
         System.out.printf("HistoryIT: 4 pipeline runs in %d ms%n", Duration.ofNanos(System.nanoTime() - started).toMillis());
 
         try (Lake lake = Lake.open(wide.lake(), wide.name(), wide::optionsFor); QueryEngine q = QueryEngine.open(lake.tables())) {
-            // Chosen keys, version by version: op, current, tombstone, a column, zero-length.
+            // Chosen keys, version by version: op, current, tombstone, a column, zero-length. A delete
+            // carries only the key (REPLICA IDENTITY DEFAULT); its tombstone holds the row's last values.
             String versions = "SELECT _op, _is_current, _is_deleted, balance, _valid_from = _valid_to FROM silver.accounts_history WHERE id = %d"
                     + " ORDER BY _valid_from, _position";
             assertThat(q.query(versions.formatted(1)).rows()).containsExactly(
                     row("r", false, false, 100, false), row("u", false, false, 101, false), row("u", false, false, 1, false),
-                    row("u", false, false, 2, true), row("u", false, false, 3, true), row("d", false, true, null, false), row("c", true, false, 1, null));
+                    row("u", false, false, 2, true), row("u", false, false, 3, true), row("d", false, true, 3, false), row("c", true, false, 1, null));
             assertThat(q.query(versions.formatted(2)).rows()).containsExactly(
-                    row("r", false, false, 200, false), row("d", false, true, null, false), row("c", false, false, 2, false), row("u", true, false, 4, null));
+                    row("r", false, false, 200, false), row("d", false, true, 200, false), row("c", false, false, 2, false), row("u", true, false, 4, null));
             assertThat(q.query(versions.formatted(3)).rows()).containsExactly(
-                    row("r", false, false, 300, false), row("u", false, false, 301, true), row("u", false, false, 302, false), row("d", false, true, null, null));
+                    row("r", false, false, 300, false), row("u", false, false, 301, true), row("u", false, false, 302, false), row("d", false, true, 302, null));
             assertThat(q.query(versions.formatted(4)).rows()).containsExactly(
-                    row("r", false, false, 400, false), row("d", false, true, null, true), row("c", false, false, 4, false), row("u", true, false, 8, null));
+                    row("r", false, false, 400, false), row("d", false, true, 400, true), row("c", false, false, 4, false), row("u", true, false, 8, null));
             // A primary-key change: the source sends a delete of the old key and an insert of the new one.
-            assertThat(q.query(versions.formatted(5)).rows()).containsExactly(row("r", false, false, 500, false), row("d", false, true, null, null));
+            assertThat(q.query(versions.formatted(5)).rows()).containsExactly(row("r", false, false, 500, false), row("d", false, true, 500, null));
             assertThat(q.query(versions.formatted(10)).rows()).containsExactly(row("c", false, false, 500, false), row("u", true, false, 1000, null));
             String lineVersions = "SELECT _op, _is_current, _is_deleted, item, qty FROM silver.lines_history WHERE order_id = %d AND line = 1"
                     + " ORDER BY _valid_from, _position";
@@ -137,7 +138,7 @@ class HistoryIT {
                     row("r", false, false, "apple", 1), row("u", false, false, "apple", 2), row("t", false, true, "apple", 2),
                     row("c", false, false, "apple", 7), row("u", true, false, "green apple", 7));
             assertThat(q.query(lineVersions.formatted(3)).rows()).containsExactly(row("c", false, false, "kiwi", 1), row("t", false, true, "kiwi", 1));
-            assertThat(q.query(lineVersions.formatted(5)).rows()).containsExactly(row("c", false, false, "plum", 1), row("d", false, true, null, null));
+            assertThat(q.query(lineVersions.formatted(5)).rows()).containsExactly(row("c", false, false, "plum", 1), row("d", false, true, "plum", 1));
             // The truncate tombstoned every key that was current, once, at its commit time.
             assertThat(q.query("SELECT order_id, line FROM silver.lines_history WHERE _op = 't' ORDER BY 1, 2").rows())
                     .containsExactly(row(1, 1), row(1, 2), row(2, 1), row(3, 1));
@@ -248,6 +249,32 @@ class HistoryIT {
                                         // The last instant is before the new snapshot read the change.
                                         : source(db, "SELECT id, owner, balance FROM snap" + (i - 1) + "_accounts ORDER BY id"));
             }
+        }
+    }
+
+    /**
+     * Regression: under REPLICA IDENTITY DEFAULT a delete carries only the key, and Debezium fills the
+     * NOT NULL columns it does not carry with 0, '' and 1970-01-01; those reached bronze and the
+     * history tombstone as if they were the deleted row's values.
+     */
+    @Test
+    void aDeleteUnderReplicaIdentityDefaultIsNullBeyondTheKeyInBronzeAndItsTombstoneHoldsTheLastValues() {
+        String db = database();
+        postgres.execute(db, "CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL, ordered_on date NOT NULL)",
+                "CREATE TABLE kept (id int PRIMARY KEY, qty int NOT NULL)", "ALTER TABLE kept REPLICA IDENTITY FULL",
+                "INSERT INTO orders VALUES (1, 7, 'paid', '2026-11-20'), (2, 8, 'new', '2026-11-21')", "INSERT INTO kept VALUES (1, 0), (2, 5)");
+        PipelineConfig config = config(db, 100_000, "orders", "kept");
+        run(config);
+        postgres.execute(db, "UPDATE orders SET status = 'shipped' WHERE id = 1", "DELETE FROM orders WHERE id = 1", "DELETE FROM kept");
+        run(config);
+        try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor); QueryEngine q = QueryEngine.open(lake.tables())) {
+            assertThat(q.query("SELECT id, customer_id, status, ordered_on FROM bronze.orders WHERE _op = 'd'").rows())
+                    .containsExactly(row(1, null, null, null));
+            assertThat(q.query("SELECT id, customer_id, status, ordered_on::varchar FROM silver.orders_history WHERE _is_deleted").rows())
+                    .containsExactly(row(1, 7, "shipped", "2026-11-20"));
+            // REPLICA IDENTITY FULL: the delete carries the whole row, a real 0 included.
+            assertThat(q.query("SELECT id, qty FROM bronze.kept WHERE _op = 'd' ORDER BY id").rows()).containsExactly(row(1, 0), row(2, 5));
+            assertThat(q.query("SELECT id, qty FROM silver.kept_history WHERE _is_deleted ORDER BY id").rows()).containsExactly(row(1, 0), row(2, 5));
         }
     }
 

@@ -246,14 +246,14 @@ final class HistoryBatch {
                 if (e.before() != null) {
                     List<Object> oldKey = key(e, e.before());
                     if (!oldKey.equals(key) && !oldKey.contains(null)) {
-                        add(oldKey, image(e, e.before()), e, close(oldKey, at), true);
+                        add(oldKey, lastKnown(oldKey, image(e, e.before())), e, close(oldKey, at), true);
                     }
                 }
                 add(key, image(e, e.after()), e, close(key, at), false);
             }
             case DELETE -> {
                 List<Object> key = key(e, e.before());
-                add(key, image(e, e.before()), e, close(key, at), true);
+                add(key, lastKnown(key, image(e, e.before())), e, close(key, at), true);
             }
             case TRUNCATE -> {
                 // A reset before a restarted initial snapshot shares its position with the first
@@ -308,6 +308,23 @@ final class HistoryBatch {
         }
         open.remove(key);
         return end;
+    }
+
+    /**
+     * A tombstone's image: the deleted row's values as the delete carries them, and where it carries
+     * none (under REPLICA IDENTITY DEFAULT only the key) those of the key's open version, which the
+     * delete closes: the row's last known values.
+     */
+    private Record lastKnown(List<Object> key, Record image) {
+        Version v = version(key);
+        if (v != null && !Boolean.TRUE.equals(v.row.get(isDeletedAt))) {
+            for (int i = 0; i < image.size(); i++) {
+                if (image.get(i) == null) {
+                    image.set(i, v.row.get(i));
+                }
+            }
+        }
+        return image;
     }
 
     /** Opens a version of the key with the columns of {@code image} (a history record whose metadata is overwritten here). */

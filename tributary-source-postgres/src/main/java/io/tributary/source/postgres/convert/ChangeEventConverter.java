@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -30,9 +31,21 @@ public final class ChangeEventConverter {
     // per-event look-up goes by identity first.
     private final Map<Schema, TableSchema> byIdentity = new java.util.IdentityHashMap<>();
     private final boolean keepRaw;
+    private final Set<TableId> keyOnlyIdentity;
 
     public ChangeEventConverter(boolean keepRaw) {
+        this(keepRaw, Set.of());
+    }
+
+    /**
+     * @param keyOnlyIdentity tables whose old row images carry only their identity columns
+     *                        (REPLICA IDENTITY DEFAULT or USING INDEX): pgoutput sends the other
+     *                        columns as null, and Debezium fills a NOT NULL column with a
+     *                        placeholder (0, '', 1970-01-01), which must not reach the lake
+     */
+    public ChangeEventConverter(boolean keepRaw, Set<TableId> keyOnlyIdentity) {
         this.keepRaw = keepRaw;
+        this.keyOnlyIdentity = Set.copyOf(keyOnlyIdentity);
     }
 
     /** The table a data change record belongs to, from its {@code source} block. */
@@ -71,6 +84,9 @@ public final class ChangeEventConverter {
             }
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
+        if (before != null && keyOnlyIdentity.contains(table)) {
+            before = identityOnly(schema, before);
+        }
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
         // Only the value is captured: the record's key and offset maps need not live until the commit.
         Schema valueSchema = record.valueSchema();
@@ -91,6 +107,18 @@ public final class ChangeEventConverter {
             }
         }
         return new TableSchema(table, columns, key);
+    }
+
+    /** The old row image with every column outside the table's identity (its key) set to null. */
+    private static Row identityOnly(TableSchema schema, Row before) {
+        List<Column> columns = schema.columns();
+        Object[] values = new Object[columns.size()];
+        for (int i = 0; i < values.length; i++) {
+            if (schema.keyColumns().contains(columns.get(i).name())) {
+                values[i] = before.get(i);
+            }
+        }
+        return Row.of(values);
     }
 
     private static Row row(TableSchema schema, Schema rowSchema, Struct struct, SourcePosition position) {

@@ -10,8 +10,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -26,11 +28,21 @@ final class ReplicaIdentities {
     }
 
     /**
-     * @return the key columns of every table identified by a replica identity index, in index order
+     * What the check found.
+     *
+     * @param indexKeys the key columns of every table identified by a replica identity index, in index order
+     * @param keyOnly   the tables whose old row images (of deletes and key changes) carry only their
+     *                  identity columns: REPLICA IDENTITY DEFAULT or USING INDEX, as opposed to FULL
+     */
+    record Found(Map<TableId, List<String>> indexKeys, Set<TableId> keyOnly) {
+    }
+
+    /**
      * @throws TributaryException NO_PRIMARY_KEY naming every table without a usable identity and the fix
      */
-    static Map<TableId, List<String>> check(Connection c, List<TableId> tables, String database) throws SQLException {
+    static Found check(Connection c, List<TableId> tables, String database) throws SQLException {
         Map<TableId, List<String>> indexKeys = new LinkedHashMap<>();
+        Set<TableId> keyOnly = new LinkedHashSet<>();
         List<TableId> unusable = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT c.relreplident::text, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
@@ -55,12 +67,14 @@ final class ReplicaIdentities {
                             if (!primaryKey) {
                                 unusable.add(t);
                             }
+                            keyOnly.add(t);
                         }
                         case "i" -> {
                             if (index == null) {
                                 unusable.add(t);
                             } else {
                                 indexKeys.put(t, List.of((String[]) index.getArray()));
+                                keyOnly.add(t);
                             }
                         }
                         default -> {
@@ -78,6 +92,6 @@ final class ReplicaIdentities {
                             + unusable.stream().map(t -> "ALTER TABLE " + ReplicationSetup.quoted(t) + " REPLICA IDENTITY FULL;").collect(Collectors.joining(" "))
                             + " (or REPLICA IDENTITY USING INDEX on a unique index of NOT NULL columns), or leave the table out of source.tables");
         }
-        return indexKeys;
+        return new Found(indexKeys, keyOnly);
     }
 }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,12 +40,13 @@ public final class ReplicationSetup {
     }
 
     /**
-     * What the checks found: the captured tables with their estimated row counts, and the key
-     * columns of tables identified by a replica identity index rather than their primary key.
+     * What the checks found: the captured tables with their estimated row counts, the key columns
+     * of tables identified by a replica identity index rather than their primary key, and the
+     * tables whose deletes carry only their identity columns (not REPLICA IDENTITY FULL).
      */
-    public record Prepared(Map<TableId, Long> estimatedRows, Map<TableId, List<String>> identityKeys) {
+    public record Prepared(Map<TableId, Long> estimatedRows, Map<TableId, List<String>> identityKeys, Set<TableId> keyOnlyIdentity) {
         public Prepared(Map<TableId, Long> estimatedRows) {
-            this(estimatedRows, Map.of());
+            this(estimatedRows, Map.of(), Set.of());
         }
 
         public List<TableId> tables() {
@@ -64,13 +66,13 @@ public final class ReplicationSetup {
                 tables = allUserTables(c);
             }
             checkTablesExist(c, tables);
-            Map<TableId, List<String>> identityKeys = ReplicaIdentities.check(c, tables, config.database());
+            ReplicaIdentities.Found identities = ReplicaIdentities.check(c, tables, config.database());
             ensurePublication(c, tables);
             Map<TableId, Long> estimates = new LinkedHashMap<>();
             for (TableId t : tables) {
                 estimates.put(t, estimate(c, t));
             }
-            return new Prepared(estimates, identityKeys);
+            return new Prepared(estimates, identities.indexKeys(), identities.keyOnly());
         } catch (SQLException e) {
             throw connector.translate(e);
         }
