@@ -17,6 +17,11 @@ final class ConfigOption {
         return new ConfigLoader().load(config);
     }
 
+    /** Loads what reading the lake needs: the source's secrets and references are not resolved (see {@link ConfigLoader#loadLakeSettings}). */
+    PipelineConfig loadLakeSettings() {
+        return new ConfigLoader().loadLakeSettings(config);
+    }
+
     /**
      * Loads the configuration of a lake that must already hold tables.
      *
@@ -24,7 +29,7 @@ final class ConfigOption {
      * @throws io.tributary.spi.TributaryException TABLE_NOT_FOUND when no pipeline has written the lake yet
      */
     PipelineConfig loadWrittenLake(String cannot) {
-        PipelineConfig loaded = load();
+        PipelineConfig loaded = loadLakeSettings();
         if (!java.nio.file.Files.exists(loaded.lake().warehouse().resolve(io.tributary.lake.catalog.LakeCatalog.CATALOG_FILE))) {
             throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.TABLE_NOT_FOUND, cannot + ": the lake at "
                     + loaded.lake().warehouse() + " has no tables yet. Run 'tributary run -c " + config + "' first");

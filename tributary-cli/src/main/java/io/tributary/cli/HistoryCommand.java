@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
         "Example: tributary history -c pipeline.yaml orders --key 42"})
 final class HistoryCommand implements Callable<Integer> {
     private static final String HISTORY = "_history";
+    /** What {@code --key <name>=…} must look like to be read as a column name rather than a value. */
+    private static final java.util.regex.Pattern COLUMN_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     @Mixin
     ConfigOption options;
@@ -31,7 +33,8 @@ final class HistoryCommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--key", required = true, paramLabel = "<value>",
-            description = "A value of the row's primary key, or column=value; repeat it for each key column (plain values in the order of the table's columns).")
+            description = "A value of the row's primary key, or column=value; repeat it for each key column (plain values in the order of the table's columns; "
+                    + "a value that itself looks like name=... is given as column=value).")
     List<String> key;
 
     @Parameters(index = "0", paramLabel = "<table>", description = "The silver table, e.g. orders or silver.orders.")
@@ -84,6 +87,12 @@ final class HistoryCommand implements Callable<Integer> {
         java.util.Map<String, String> named = new java.util.LinkedHashMap<>();
         for (String k : key) {
             int eq = k.indexOf('=');
+            if (eq > 0 && !keyColumns.contains(k.substring(0, eq)) && COLUMN_NAME.matcher(k.substring(0, eq)).matches()) {
+                // A misspelled key column, not a value: a value holding '=' after such a name is given named.
+                throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": --key " + k.substring(0, eq)
+                        + "=… names no key column; its primary key is (" + String.join(", ", keyColumns) + "). Give --key <column>=<value> for each of "
+                        + "them, or plain values in that order");
+            }
             if (eq > 0 && keyColumns.contains(k.substring(0, eq))) {
                 if (named.put(k.substring(0, eq), k.substring(eq + 1)) != null) {
                     throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot show the history of silver." + name + ": --key " + k.substring(0, eq)

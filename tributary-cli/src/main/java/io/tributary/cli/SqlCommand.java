@@ -9,7 +9,14 @@ import io.tributary.models.ModelGraph;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.TributaryException;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +58,26 @@ final class SqlCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The bronze and silver tables a query names, directly or through the gold models it reads (an
+     * as-of query evaluates those from their files), as {@code <layer>.<table>}.
+     */
+    static Set<String> lakeTablesRead(String sql, List<Model> models) {
+        Set<String> tables = new TreeSet<>(ModelGraph.lakeReferences(sql));
+        Map<String, Model> byName = new HashMap<>();
+        models.forEach(m -> byName.put(m.name(), m));
+        Deque<String> gold = new ArrayDeque<>(ModelGraph.goldReferences(sql));
+        Set<String> seen = new HashSet<>();
+        while (!gold.isEmpty()) {
+            Model model = byName.get(gold.pop());
+            if (model != null && seen.add(model.name())) {
+                tables.addAll(model.lakeReferences());
+                gold.addAll(model.dependencies());
+            }
+        }
+        return tables;
+    }
+
     /** An engine as of {@link #asOf}, with the gold models evaluated as views in dependency order. */
     private QueryEngine openAsOf(LakeView view, PipelineConfig config) {
         QueryEngine engine = QueryEngine.openAsOf(view.tables(), asOf);
@@ -59,6 +86,11 @@ final class SqlCommand implements Callable<Integer> {
                     + "changes committed up to " + latest + " (its consistent position " + view.consistent().map(Object::toString).orElse("-")
                     + "): the answer is as of " + latest));
             List<Model> models = config.models().directory().map(ModelGraph::load).orElse(List.of());
+            for (String table : lakeTablesRead(sql, models)) {
+                engine.firstCommitTime(table).filter(asOf::isBefore).ifPresent(first -> spec.commandLine().getErr().println("note: the lake's history of "
+                        + table + " starts at " + first + " (the first change or initial snapshot read it holds): as of " + asOf
+                        + " the answer holds none of its rows"));
+            }
             for (Model model : models) {
                 try {
                     engine.defineView(Layer.GOLD, model.name(), model.sql());

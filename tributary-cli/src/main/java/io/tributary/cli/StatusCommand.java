@@ -3,6 +3,7 @@ package io.tributary.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tributary.config.InvalidConfigException;
 import io.tributary.config.PipelineConfig;
 import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommittedState;
@@ -55,23 +56,33 @@ final class StatusCommand implements Callable<Integer> {
         }
     }
 
-    static Report report(PipelineConfig config) {
+    /**
+     * @param sourceUnusable why the source cannot be asked for its position (e.g. its password is
+     *                       not set), or empty when {@code config} holds the source's settings
+     */
+    static Report report(PipelineConfig config, Optional<String> sourceUnusable) {
         try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
             List<LakeTable> tables = lake.tables();
             try (QueryEngine q = QueryEngine.open(tables)) {
-                return report(config, lake, tables, q);
+                return report(config, sourceUnusable, lake, tables, q);
             }
         }
     }
 
     /** The report over a lake already open, with {@code q} over its {@code tables}. */
     static Report report(PipelineConfig config, Lake lake, List<LakeTable> tables, QueryEngine q) {
+        return report(config, Optional.empty(), lake, tables, q);
+    }
+
+    private static Report report(PipelineConfig config, Optional<String> sourceUnusable, Lake lake, List<LakeTable> tables, QueryEngine q) {
         Optional<Lsn> lsn = Optional.empty();
-        String error = null;
-        try {
-            lsn = Optional.of(new ReplicationSetup(new PostgresConnector(config.source())).currentWalLsn());
-        } catch (TributaryException e) {
-            error = e.getMessage();
+        String error = sourceUnusable.orElse(null);
+        if (sourceUnusable.isEmpty()) {
+            try {
+                lsn = Optional.of(new ReplicationSetup(new PostgresConnector(config.source())).currentWalLsn());
+            } catch (TributaryException e) {
+                error = e.getMessage();
+            }
         }
         // Row counts come from a scan with deletes applied: snapshot summaries cannot tell live rows.
         Map<String, Long> rows = new java.util.HashMap<>();
@@ -110,8 +121,16 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PipelineConfig config = options.load();
-        print(report(config), json, spec.commandLine().getOut());
+        // The lake's part needs only the lake's settings; the source's lag needs the source's secrets too.
+        PipelineConfig config = options.loadLakeSettings();
+        Optional<String> sourceUnusable = Optional.empty();
+        try {
+            config = options.load();
+        } catch (InvalidConfigException e) {
+            sourceUnusable = Optional.of("Cannot connect to the source: " + e.problems().stream().map(Object::toString)
+                    .collect(java.util.stream.Collectors.joining("; ")));
+        }
+        print(report(config, sourceUnusable), json, spec.commandLine().getOut());
         return 0;
     }
 

@@ -111,6 +111,48 @@ class TimeTravelCommandsTest {
         assertThat(later.err()).contains("changes committed up to 2026-11-22T13:00:00Z", "the answer is as of 2026-11-22T13:00:00Z");
     }
 
+    /** Regression: an instant before the lake's history of a table read answered with no rows and said nothing. */
+    @Test
+    void sqlAsOfAnInstantBeforeTheHistorySaysFromWhenEachTableReadIsKnown() {
+        CliRun before = CliRun.tributary("sql", "-c", config, "--format", "csv", "--as-of", "2026-11-22T09:00:00Z", "SELECT count(*) AS n FROM silver.orders");
+        assertThat(before.exitCode()).as(before.err()).isZero();
+        assertThat(before.out()).isEqualTo(lines("n", "0"));
+        assertThat(before.err()).contains("the lake's history of silver.orders starts at 2026-11-22T10:00:00Z",
+                "as of 2026-11-22T09:00:00Z the answer holds none of its rows");
+
+        // Through a gold model, evaluated from its file over silver.orders.
+        CliRun gold = CliRun.tributary("sql", "-c", config, "--format", "csv", "--as-of", "2026-11-22T09:00:00Z", "SELECT n2 FROM gold.doubled");
+        assertThat(gold.out()).as(gold.err()).isEqualTo(lines("n2", "0"));
+        assertThat(gold.err()).contains("the lake's history of silver.orders starts at 2026-11-22T10:00:00Z");
+
+        CliRun within = CliRun.tributary("sql", "-c", config, "--format", "csv", "--as-of", "2026-11-22T10:00:00Z", "SELECT count(*) AS n FROM silver.orders");
+        assertThat(within.out()).isEqualTo(lines("n", "2"));
+        assertThat(within.err()).isEmpty();
+    }
+
+    /** Regression: sql, history and status resolved the source's password, which reading the lake never uses, and failed without it. */
+    @Test
+    void sqlHistoryAndStatusReadTheLakeWithoutTheSourcePassword() throws Exception {
+        Path file = dir.resolve("no-password.yaml");
+        Files.writeString(file, Files.readString(Path.of(config)).replace("${file:pg.secret}", "${env:TRIBUTARY_TEST_VARIABLE_NEVER_SET}"));
+        String noPassword = file.toString();
+
+        CliRun sql = CliRun.tributary("sql", "-c", noPassword, "--format", "csv", "SELECT count(*) AS n FROM silver.orders");
+        assertThat(sql.exitCode()).as(sql.err()).isZero();
+        assertThat(sql.out()).isEqualTo(lines("n", "2"));
+        CliRun history = CliRun.tributary("history", "-c", noPassword, "orders", "--key", "2", "--format", "csv");
+        assertThat(history.exitCode()).as(history.err()).isZero();
+        assertThat(history.out()).contains("2,x,");
+        CliRun status = CliRun.tributary("status", "-c", noPassword);
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        assertThat(status.out()).contains("source:     unreachable: Cannot connect to the source: source.password: environment variable "
+                + "TRIBUTARY_TEST_VARIABLE_NEVER_SET is not set").contains("orders");
+
+        CliRun run = CliRun.tributary("run", "-c", noPassword, "--once");
+        assertThat(run.exitCode()).as("capture still needs it").isEqualTo(3);
+        assertThat(run.err()).contains("environment variable TRIBUTARY_TEST_VARIABLE_NEVER_SET is not set");
+    }
+
     @Test
     void sqlAsOfRejectsTextThatIsNotAnInstant() {
         for (String bad : List.of("yesterday", "2026-11-22 10:15", "2026-11-22T10:15:00", "2026-13-01T00:00:00Z")) {
@@ -167,6 +209,11 @@ class TimeTravelCommandsTest {
         CliRun noHistory = CliRun.tributary("history", "-c", config, "customers", "--key", "1");
         assertThat(noHistory.exitCode()).isEqualTo(3);
         assertThat(noHistory.err()).contains("silver.customers: it has no history table silver.customers_history");
+
+        // Regression: a misspelled key column reached DuckDB as a value and failed with its conversion error.
+        CliRun misspelled = CliRun.tributary("history", "-c", config, "orders", "--key", "nme=1");
+        assertThat(misspelled.exitCode()).isEqualTo(3);
+        assertThat(misspelled.err()).contains("--key nme=… names no key column; its primary key is (id)").doesNotContain("Conversion", "\tat ");
 
         CliRun badValue = CliRun.tributary("history", "-c", config, "orders", "--key", "one");
         assertThat(badValue.exitCode()).isEqualTo(3);

@@ -52,6 +52,27 @@ public final class ConfigLoader {
      * @throws TributaryException INVALID_CONFIG when the file cannot be read or is not YAML
      */
     public PipelineConfig load(Path file) {
+        return load(file, SourceReferences.RESOLVE);
+    }
+
+    /**
+     * Loads a configuration to read the lake with ({@code sql}, {@code history}, the lake part of
+     * {@code status}): everything is validated as by {@link #load}, but the {@code ${env:…}} and
+     * {@code ${file:…}} references under {@code source} are not looked up, so reading the lake needs
+     * no source password. In the result, a source value given by a reference is absent (its
+     * default, or empty) and the source has no password.
+     *
+     * @throws InvalidConfigException listing every problem
+     * @throws TributaryException INVALID_CONFIG when the file cannot be read or is not YAML
+     */
+    public PipelineConfig loadLakeSettings(Path file) {
+        return load(file, SourceReferences.LEAVE);
+    }
+
+    /** Whether the references of the source's settings are looked up. */
+    private enum SourceReferences { RESOLVE, LEAVE }
+
+    private PipelineConfig load(Path file, SourceReferences sourceReferences) {
         String text;
         try {
             text = Files.readString(file);
@@ -61,11 +82,20 @@ public final class ConfigLoader {
             throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot load configuration " + file + ": " + e.getMessage(), e);
         }
         Path base = file.toAbsolutePath().getParent();
-        return parse(text, file.toString(), base);
+        return parse(text, file.toString(), base, sourceReferences);
     }
 
     /** Parses YAML text; relative paths resolve against {@code baseDirectory}. */
     public PipelineConfig parse(String yaml, String sourceName, Path baseDirectory) {
+        return parse(yaml, sourceName, baseDirectory, SourceReferences.RESOLVE);
+    }
+
+    /** As {@link #parse}, leaving the source's references unresolved (see {@link #loadLakeSettings}). */
+    public PipelineConfig parseLakeSettings(String yaml, String sourceName, Path baseDirectory) {
+        return parse(yaml, sourceName, baseDirectory, SourceReferences.LEAVE);
+    }
+
+    private PipelineConfig parse(String yaml, String sourceName, Path baseDirectory, SourceReferences sourceReferences) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -89,7 +119,8 @@ public final class ConfigLoader {
         if (!top.has("source")) {
             top.problem("source", "is required");
         }
-        PostgresSourceConfig source = source(top.object("source"), name);
+        PostgresSourceConfig source = source(sourceReferences == SourceReferences.RESOLVE ? top.object("source")
+                : top.object("source", secrets.unresolving()), name);
         if (!top.has("lake")) {
             top.problem("lake", "is required");
         }

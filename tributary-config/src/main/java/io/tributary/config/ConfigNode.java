@@ -198,6 +198,11 @@ final class ConfigNode {
 
     /** A nested mapping; a missing key yields an empty mapping so its defaults apply. */
     ConfigNode object(String key) {
+        return object(key, secrets);
+    }
+
+    /** A nested mapping whose references are resolved by {@code secrets}. */
+    ConfigNode object(String key, SecretResolver secrets) {
         Optional<JsonNode> value = raw(key);
         if (value.isPresent() && !value.get().isObject()) {
             problem(key, "expected a mapping, found " + describe(value.get()));

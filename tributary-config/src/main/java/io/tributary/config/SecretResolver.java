@@ -19,10 +19,25 @@ final class SecretResolver {
 
     private final Function<String, String> environment;
     private final Path baseDirectory;
+    private final boolean lookUp;
 
     SecretResolver(Function<String, String> environment, Path baseDirectory) {
+        this(environment, baseDirectory, true);
+    }
+
+    private SecretResolver(Function<String, String> environment, Path baseDirectory, boolean lookUp) {
         this.environment = environment;
         this.baseDirectory = baseDirectory;
+        this.lookUp = lookUp;
+    }
+
+    /**
+     * A resolver for settings a command does not use: references are still checked for their form,
+     * but never looked up, so an unset variable or a missing file is no problem; a value with a
+     * reference reads as absent, and a secret as none.
+     */
+    SecretResolver unresolving() {
+        return new SecretResolver(environment, baseDirectory, false);
     }
 
     static SecretResolver system(Path baseDirectory) {
@@ -34,6 +49,9 @@ final class SecretResolver {
     Optional<String> resolvePlain(String text, String path, List<ConfigProblem> problems) {
         if (!text.contains("${")) {
             return Optional.of(text);
+        }
+        if (!lookUp) {
+            return Optional.empty();
         }
         Matcher m = REFERENCE.matcher(text);
         StringBuilder out = new StringBuilder();
@@ -51,6 +69,9 @@ final class SecretResolver {
         Matcher m = REFERENCE.matcher(text.trim());
         if (!m.matches()) {
             problems.add(new ConfigProblem(path, "secrets must be a reference such as ${env:PGPASSWORD} or ${file:/run/secrets/pg}, not a literal value"));
+            return Optional.empty();
+        }
+        if (!lookUp) {
             return Optional.empty();
         }
         return lookup(m.group(1), m.group(2), path, problems).map(value -> new Secret(value, text.trim()));

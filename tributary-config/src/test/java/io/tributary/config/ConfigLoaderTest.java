@@ -47,6 +47,37 @@ class ConfigLoaderTest {
         assertThat(config.mask("password=s3cret-canary")).isEqualTo("password=****");
     }
 
+    /** Regression: {@code sql} and {@code history} failed without the source password, which reading the lake never uses. */
+    @Test
+    void lakeSettingsLoadWithoutTheSourcesSecretsButStillCheckEverything() {
+        String yaml = """
+                name: shop
+                source:
+                  host: ${env:PGHOST}
+                  port: ${env:PGPORT}
+                  database: shop
+                  user: replicator
+                  password: ${env:PGPASSWORD}
+                lake:
+                  warehouse: ./lake
+                """;
+        ConfigLoader withoutEnvironment = new ConfigLoader(Map.<String, String>of()::get);
+        assertThatThrownBy(() -> withoutEnvironment.parse(yaml, "test.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("source.password").hasMessageContaining("environment variable PGPASSWORD is not set");
+
+        PipelineConfig lake = withoutEnvironment.parseLakeSettings(yaml, "test.yaml", dir);
+        assertThat(lake.name()).isEqualTo("shop");
+        assertThat(lake.lake().warehouse()).isEqualTo(dir.resolve("lake"));
+        assertThat(lake.source().password()).isEmpty();
+        assertThat(lake.source().port()).isEqualTo(5432);
+
+        // The lake's own settings, and every other mistake, are still reported.
+        assertThatThrownBy(() -> withoutEnvironment.parseLakeSettings(yaml.replace("warehouse: ./lake", "warehouse: ${env:LAKE}")
+                .replace("password: ${env:PGPASSWORD}", "password: literal"), "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("environment variable LAKE is not set")
+                .hasMessageContaining("source.password");
+    }
+
     @Test
     void parsesReconnectBackoff() {
         PipelineConfig defaults = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);

@@ -84,11 +84,21 @@ public final class ModelGraph {
      * as {@code <layer>.<table>} in lowercase, comments left out. A name inside a string literal
      * counts too: the result only defers a build until such a table exists.
      */
-    static Set<String> lakeReferences(String sql) {
+    public static Set<String> lakeReferences(String sql) {
         Set<String> out = new java.util.TreeSet<>();
         Matcher m = LAKE_REFERENCE.matcher(COMMENT.matcher(sql).replaceAll(" "));
         while (m.find()) {
             out.add(m.group(1).toLowerCase(java.util.Locale.ROOT) + "." + m.group(2).toLowerCase(java.util.Locale.ROOT));
+        }
+        return out;
+    }
+
+    /** The gold models a query names ({@code gold.revenue}), in lowercase, comments left out. */
+    public static Set<String> goldReferences(String sql) {
+        Set<String> out = new java.util.TreeSet<>();
+        Matcher m = GOLD_REFERENCE.matcher(COMMENT.matcher(sql).replaceAll(" "));
+        while (m.find()) {
+            out.add(m.group(1).toLowerCase(java.util.Locale.ROOT));
         }
         return out;
     }

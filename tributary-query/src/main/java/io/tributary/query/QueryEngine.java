@@ -47,6 +47,8 @@ public final class QueryEngine implements Closeable {
     private final Connection connection;
     private final Optional<Instant> asOf;
     private final List<String> commitTimes = new ArrayList<>();
+    /** In an engine opened as of an instant: per table as named in queries, the SELECT of the first source commit time the lake holds of it. */
+    private final Map<String, String> firstCommitTimes = new HashMap<>();
 
     private QueryEngine(Connection connection, Optional<Instant> asOf) {
         this.connection = connection;
@@ -99,6 +101,15 @@ public final class QueryEngine implements Closeable {
                 }
             }
             String at = HistorySql.instant(asOf);
+            for (LakeTable t : tables) {
+                if (HistorySql.isHistory(t)) {
+                    String first = "SELECT min(_valid_from) AS t FROM " + stored(t);
+                    engine.firstCommitTimes.put(t.qualifiedName(), first);
+                    engine.firstCommitTimes.put(Layer.SILVER.namespace() + "." + HistorySql.silverName(t), first);
+                } else if (t.layer() == Layer.BRONZE && t.columns().stream().anyMatch(c -> c.name().equals("_commit_ts"))) {
+                    engine.firstCommitTimes.put(t.qualifiedName(), "SELECT min(_commit_ts) AS t FROM " + stored(t));
+                }
+            }
             for (LakeTable t : tables) {
                 String ns = t.layer().namespace();
                 String viewSql = switch (t.layer()) {
@@ -194,7 +205,23 @@ public final class QueryEngine implements Closeable {
         if (commitTimes.isEmpty()) {
             return Optional.empty();
         }
-        QueryResult r = query("SELECT epoch_us(max(t)) FROM (" + String.join(" UNION ALL ", commitTimes) + ")");
+        return instant("SELECT epoch_us(max(t)) FROM (" + String.join(" UNION ALL ", commitTimes) + ")");
+    }
+
+    /**
+     * In an engine opened {@link #openAsOf as of} an instant: the earliest source commit time the
+     * lake holds of a table, named as in queries ({@code silver.orders}: the first version of its
+     * history; {@code bronze.orders}: its first change). Before it the lake knows nothing of the
+     * table. Empty for other engines and tables, and for a table without rows.
+     */
+    public Optional<Instant> firstCommitTime(String qualifiedName) {
+        String sql = firstCommitTimes.get(qualifiedName);
+        return sql == null ? Optional.empty() : instant("SELECT epoch_us(t) FROM (" + sql + ")");
+    }
+
+    /** The instant of the single microsecond value {@code sql} selects, if not null. */
+    private Optional<Instant> instant(String sql) {
+        QueryResult r = query(sql);
         Object micros = r.rows().get(0).get(0);
         if (micros == null) {
             return Optional.empty();
