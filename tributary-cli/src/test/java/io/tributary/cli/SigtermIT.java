@@ -129,6 +129,69 @@ class SigtermIT {
     }
 
     /**
+     * Regression: a stop waited for the gold build in progress and built gold again in full (about
+     * 24 s in the demo), and logged an ERROR with a stack trace for the replication connection it had
+     * ended itself. Now SIGTERM cancels the build, gold keeps its previous state, and the log (with
+     * the logging configuration users get) has no ERROR.
+     */
+    @Test
+    void sigtermDuringAGoldBuildCancelsItAndStopsQuicklyWithoutAnError() throws Exception {
+        try (TestingPostgres postgres = new TestingPostgres()) {
+            String db = postgres.createDatabase("goldstop");
+            postgres.execute(db, "CREATE TABLE events (id bigint PRIMARY KEY, payload text)",
+                    "INSERT INTO events SELECT g, 'p' || g FROM generate_series(1, 5000) g");
+            Path models = Files.createDirectories(dir.resolve("models/gold"));
+            Files.writeString(models.resolve("summary.sql"), "SELECT count(*) AS n FROM silver.events\n");
+            Path config = dir.resolve("goldstop.yaml");
+            Files.writeString(config, """
+                    name: goldstop
+                    source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable}
+                    lake: {warehouse: ./goldstop-lake}
+                    models: ./models
+                    commit: {interval: 300ms}
+                    """.formatted(postgres.port(), db));
+            assertThat(Main.execute("run", "-c", config.toString(), "--once")).isZero();
+            assertThat(sql(config, "SELECT n FROM gold.summary").out().trim()).isEqualTo("n\n5000");
+            // The same model, now taking minutes: the build after the first commit is still running at the signal.
+            Files.writeString(models.resolve("summary.sql"),
+                    "SELECT count(*) AS n FROM silver.events e, range(1000000000) r WHERE (e.id * r.range) % 1000003 = 17\n");
+
+            Path log = dir.resolve("goldstop.log");
+            Path logging = Path.of("target", "classes", "logback.xml").toAbsolutePath();
+            Process run = new ProcessBuilder(java(), "-Dlogback.configurationFile=" + logging, "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "run", "-c", config.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Duration stopped;
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                int next = 5001;
+                while (!Files.readString(log).contains("Committed") && System.nanoTime() < deadline && run.isAlive()) {
+                    postgres.execute(db, "INSERT INTO events VALUES (" + next++ + ", 'live')");
+                }
+                assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
+                assertThat(Files.readString(log)).contains("Committed");
+                long start = System.nanoTime();
+                run.destroy();
+                assertThat(run.waitFor(GOLD_STOP_BOUND.toSeconds(), TimeUnit.SECONDS)).as("exited within %s: %s", GOLD_STOP_BOUND, Files.readString(log))
+                        .isTrue();
+                stopped = Duration.ofNanos(System.nanoTime() - start);
+            } finally {
+                run.destroyForcibly();
+            }
+            String output = Files.readString(log);
+            System.out.printf("SigtermIT: stopped in %d ms during a gold build%n", stopped.toMillis());
+            assertThat(run.exitValue()).as(output).isZero();
+            assertThat(output.lines().filter(l -> l.contains(" ERROR ") || l.startsWith("\tat "))).as(output).isEmpty();
+            assertThat(output).doesNotContain("Built gold.summary");
+            assertThat(sql(config, "SELECT n FROM gold.summary").out().trim()).as("gold keeps its previous state").isEqualTo("n\n5000");
+            postgres.dropInactiveSlots();
+            postgres.execute(db, "DROP PUBLICATION tributary_goldstop");
+        }
+    }
+
+    /** A stop during a gold build: the build is cancelled, not awaited. */
+    private static final Duration GOLD_STOP_BOUND = Duration.ofSeconds(10);
+
+    /**
      * The stop bound: capture waits for the handler's current call (at most one micro-batch commit),
      * Debezium's engine is given 30 s to stop, then the buffered events (at most commit.max-events)
      * commit. Measured: a few seconds.

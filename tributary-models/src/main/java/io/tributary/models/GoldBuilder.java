@@ -87,6 +87,9 @@ public final class GoldBuilder {
     private final Lake lake;
     private final String pipeline;
     private volatile boolean fullRefresh;
+    private volatile boolean cancelled;
+    /** The engine of the build in progress, for {@link #cancel()}. */
+    private volatile QueryEngine building;
 
     public GoldBuilder(Lake lake, String pipeline) {
         this.lake = lake;
@@ -96,6 +99,19 @@ public final class GoldBuilder {
     /** Makes the next {@link #build} rebuild every model in full, incremental ones included. */
     public void requestFullRefresh() {
         fullRefresh = true;
+    }
+
+    /**
+     * Stops the build in progress, from any thread, and makes every later {@link #build} return
+     * at once: for a pipeline that stops. The model being built is not committed, so its table keeps
+     * its previous state; the models not reached yet are left as they are.
+     */
+    public void cancel() {
+        cancelled = true;
+        QueryEngine engine = building;
+        if (engine != null) {
+            engine.cancel();
+        }
     }
 
     /**
@@ -133,8 +149,16 @@ public final class GoldBuilder {
         Set<String> present = new HashSet<>();
         tables.forEach(t -> present.add(t.layer().namespace() + "." + t.name().toLowerCase(java.util.Locale.ROOT)));
         try (QueryEngine engine = QueryEngine.open(tables)) {
+            building = engine;
+            // Set before reading the flag, as cancel() sets the flag before reading the engine.
+            if (cancelled) {
+                engine.cancel();
+            }
             Optional<Instant> builtAt = models.stream().anyMatch(m -> m.header().incremental()) ? latestCommitTime(engine, tables) : Optional.empty();
             for (Model model : models) {
+                if (engine.cancelled()) {
+                    break;
+                }
                 Set<String> missing = new java.util.TreeSet<>(model.lakeReferences());
                 missing.removeAll(present);
                 model.dependencies().stream().filter(waiting::containsKey).forEach(d -> missing.add(Layer.GOLD.namespace() + "." + d));
@@ -159,14 +183,20 @@ public final class GoldBuilder {
                         Duration.between(start, Instant.now()).toMillis());
                 built.add(model.name());
             }
-            if (full && waiting.isEmpty()) {
+            if (full && waiting.isEmpty() && !engine.cancelled()) {
                 fullRefresh = false;
             }
         } catch (TributaryException e) {
+            if (cancelled) {
+                LOG.info("Stopped the gold build: gold tables not rebuilt yet keep their previous state (built: {})", built.isEmpty() ? "none" : built);
+                return new Outcome(built, waiting);
+            }
             if (e.errorCode() == ErrorCode.INVALID_SQL) {
                 throw new TributaryException(ErrorCode.MODEL_ERROR, "Cannot build gold models: " + e.getMessage(), e);
             }
             throw e;
+        } finally {
+            building = null;
         }
         return new Outcome(built, waiting);
     }

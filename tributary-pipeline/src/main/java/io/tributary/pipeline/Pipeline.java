@@ -178,6 +178,10 @@ public final class Pipeline implements ChangeHandler, Closeable {
         Optional<CommittedState> state = lake.committedState();
         committed = state.map(CommittedState::watermark).orElse(SourcePosition.BEGINNING);
         submitted = committed;
+        if (mode == ChangeSource.RunMode.CONTINUOUS) {
+            // A stop does not wait for gold (see close()): the first commit builds what it left behind.
+            goldPending = true;
+        }
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
         Reconnects reconnects = new Reconnects(config.source(), clock);
         try {
@@ -235,7 +239,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.
         drain();
-        if (goldPending || mode == ChangeSource.RunMode.CATCH_UP) {
+        if (!closed && (goldPending || mode == ChangeSource.RunMode.CATCH_UP)) {
             buildGold(true);
         }
         committer.shutdown();
@@ -363,7 +367,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     }
 
     private void buildGold(boolean force) {
-        if (models.isEmpty() || !goldPending) {
+        if (models.isEmpty() || !goldPending || closed) {
             return;
         }
         Instant now = clock.instant();
@@ -436,10 +440,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
     }
 
-    /** Stops capture; {@link #run} then commits what was delivered and returns. Idempotent. */
+    /**
+     * Stops capture; {@link #run} then commits what was delivered and returns. A gold build in
+     * progress is cancelled, not awaited (its table keeps its previous state), and no gold build
+     * follows: the next run builds gold after its first commit. Idempotent.
+     */
     @Override
     public void close() {
         closed = true;
+        // First: the commit thread may be in a long build, and capture may be waiting for it.
+        gold.cancel();
         closing.countDown();
         PostgresChangeSource s = source.get();
         if (s != null) {

@@ -46,6 +46,9 @@ public final class QueryEngine implements Closeable {
 
     private final Connection connection;
     private final Optional<Instant> asOf;
+    /** The statement {@link #stream} is running, for {@link #cancel()} from another thread. */
+    private volatile Statement running;
+    private volatile boolean cancelled;
     private final List<String> commitTimes = new ArrayList<>();
     /** In an engine opened as of an instant: per table as named in queries, the SELECT of the first source commit time the lake holds of it. */
     private final Map<String, String> firstCommitTimes = new HashMap<>();
@@ -417,13 +420,49 @@ public final class QueryEngine implements Closeable {
         return message.startsWith("java.sql.SQLException: ") ? message.substring("java.sql.SQLException: ".length()) : message;
     }
 
-    /** Runs {@code sql} and hands the open result set to {@code reader}, for streaming large results. */
+    /**
+     * Runs {@code sql} and hands the open result set to {@code reader}, for streaming large results.
+     *
+     * @throws TributaryException INVALID_SQL with DuckDB's message when the query is wrong, or when
+     *                            {@link #cancel()} interrupted it (then {@link #cancelled()} is true)
+     */
     public <T> T stream(String sql, ResultReader<T> reader) {
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            return reader.read(rs);
+        try (Statement s = connection.createStatement()) {
+            running = s;
+            // Set before reading the flag, as cancel() sets the flag before reading the statement:
+            // one of the two sees the other.
+            if (cancelled) {
+                throw new SQLException("the query was cancelled before it started");
+            }
+            try (ResultSet rs = s.executeQuery(sql)) {
+                return reader.read(rs);
+            }
         } catch (SQLException e) {
             throw new TributaryException(ErrorCode.INVALID_SQL, "Cannot run query: " + duckDbMessage(e), e);
+        } finally {
+            running = null;
         }
+    }
+
+    /**
+     * Interrupts the query {@link #stream} is running, from any thread, and makes every later
+     * {@code stream} call fail at once: for a stop that must not wait for a long query.
+     */
+    public void cancel() {
+        cancelled = true;
+        Statement s = running;
+        if (s != null) {
+            try {
+                s.cancel();
+            } catch (SQLException e) {
+                // The statement finished or closed meanwhile: nothing left to interrupt.
+            }
+        }
+    }
+
+    /** Whether {@link #cancel()} was called. */
+    public boolean cancelled() {
+        return cancelled;
     }
 
     /** Reads an open JDBC result set. */
