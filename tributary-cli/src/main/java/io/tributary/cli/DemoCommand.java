@@ -92,7 +92,9 @@ final class DemoCommand implements Callable<Integer> {
         workload.start();
         Instant end = duration == null ? Instant.MAX : Instant.now().plusSeconds(duration);
         // Ctrl-C or SIGTERM: stop the workload and capture; the last batch is committed below.
+        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         try (StopSignals signals = new StopSignals(() -> {
+            signalled.set(true);
             stopWorkload.countDown();
             pipeline.close();
         })) {
@@ -109,7 +111,10 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             pipeline.lake().close();
         }
-        report(config, out);
+        if (!signalled.get()) {
+            // After Ctrl-C the status printed every few seconds stands: a last one (a scan of every table) would only delay the exit.
+            report(config, out);
+        }
         out.println("Stopped. Run './tributary demo' again to resume, or query the lake:");
         out.println("  ./tributary sql -c " + dir.resolve("pipeline.yaml") + " \"SELECT * FROM gold.top_products LIMIT 5\"");
         out.flush();

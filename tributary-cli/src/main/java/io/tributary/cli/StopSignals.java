@@ -21,10 +21,27 @@ final class StopSignals implements AutoCloseable {
             signals.add(signal);
             previous.add(Signal.handle(signal, s -> {
                 LOG.info("Received SIG{}: stopping capture, committing what was delivered, then exiting", s.getName());
+                silenceExpectedCloseErrors();
                 stop.run();
             }));
         }
     }
+
+    /**
+     * A stop ends the replication slot's walsender itself (so Debezium's streaming thread need not
+     * drain its queue), and Debezium's close of that connection afterwards may fail on the broken
+     * socket: PostgresReplicationConnection logs "Unexpected error while closing Postgres connection"
+     * at ERROR, with pgjdbc's "Unable to close connection properly … Broken pipe" and a stack trace.
+     * That is the expected end of the connection, so from the signal on, in this process, that one
+     * logger is off; every other logger, Debezium's included, keeps its level.
+     */
+    static void silenceExpectedCloseErrors() {
+        if (org.slf4j.LoggerFactory.getLogger(REPLICATION_CONNECTION) instanceof ch.qos.logback.classic.Logger logger) {
+            logger.setLevel(ch.qos.logback.classic.Level.OFF);
+        }
+    }
+
+    static final String REPLICATION_CONNECTION = "io.debezium.connector.postgresql.connection.PostgresReplicationConnection";
 
     @Override
     public void close() {
