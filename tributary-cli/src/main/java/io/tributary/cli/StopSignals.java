@@ -30,18 +30,23 @@ final class StopSignals implements AutoCloseable {
     /**
      * A stop ends the replication slot's walsender itself (so Debezium's streaming thread need not
      * drain its queue), and Debezium's close of that connection afterwards may fail on the broken
-     * socket: PostgresReplicationConnection logs "Unexpected error while closing Postgres connection"
-     * at ERROR, with pgjdbc's "Unable to close connection properly … Broken pipe" and a stack trace.
-     * That is the expected end of the connection, so from the signal on, in this process, that one
-     * logger is off; every other logger, Debezium's included, keeps its level.
+     * socket with pgjdbc's "Unable to close connection properly … Broken pipe", which Debezium logs
+     * at ERROR with a stack trace: Debezium 3.x from {@code io.debezium.util.Threads} ("Operation
+     * jdbc-connection-close failed", its close runs with a timeout), 2.x from
+     * PostgresReplicationConnection. That is the expected end of the connection, so from the signal
+     * on, in this process, those loggers are off; every other logger keeps its level.
      */
     static void silenceExpectedCloseErrors() {
-        if (org.slf4j.LoggerFactory.getLogger(REPLICATION_CONNECTION) instanceof ch.qos.logback.classic.Logger logger) {
-            logger.setLevel(ch.qos.logback.classic.Level.OFF);
+        for (String name : CLOSE_ERROR_LOGGERS) {
+            if (org.slf4j.LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
+                logger.setLevel(ch.qos.logback.classic.Level.OFF);
+            }
         }
     }
 
-    static final String REPLICATION_CONNECTION = "io.debezium.connector.postgresql.connection.PostgresReplicationConnection";
+    /** The loggers through which Debezium reports the failed close of the replication connection. */
+    static final List<String> CLOSE_ERROR_LOGGERS = List.of("io.debezium.util.Threads",
+            "io.debezium.connector.postgresql.connection.PostgresReplicationConnection");
 
     @Override
     public void close() {

@@ -13,12 +13,16 @@ import org.slf4j.LoggerFactory;
 class StopSignalsTest {
     @Test
     void aStopSilencesOnlyTheReplicationConnectionsCloseErrors() {
-        Logger replication = LoggerFactory.getLogger(StopSignals.REPLICATION_CONNECTION);
+        // Debezium 3.6: "ERROR Threads - Operation jdbc-connection-close failed", caused by "Broken pipe".
+        Logger threads = LoggerFactory.getLogger("io.debezium.util.Threads");
+        Logger replication = LoggerFactory.getLogger("io.debezium.connector.postgresql.connection.PostgresReplicationConnection");
         Logger other = LoggerFactory.getLogger("io.debezium.connector.postgresql.PostgresStreamingChangeEventSource");
+        assertThat(threads.isErrorEnabled()).isTrue();
         assertThat(replication.isErrorEnabled()).isTrue();
 
         StopSignals.silenceExpectedCloseErrors();
 
+        assertThat(threads.isErrorEnabled()).isFalse();
         assertThat(replication.isErrorEnabled()).isFalse();
         assertThat(other.isErrorEnabled()).isTrue();
         assertThat(LoggerFactory.getLogger("io.tributary.pipeline.Pipeline").isInfoEnabled()).isTrue();
