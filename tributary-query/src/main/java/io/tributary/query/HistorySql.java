@@ -77,8 +77,8 @@ final class HistorySql {
 
     /** {@code CREATE MACRO silver.<t>_as_of(ts)}: the silver columns as of {@code ts} (TIMESTAMPTZ, or text DuckDB casts to it). */
     static String asOfMacro(LakeTable history, String source, String projection) {
-        return "CREATE OR REPLACE MACRO " + ident(Layer.SILVER.namespace()) + "." + ident(silverName(history) + AS_OF_SUFFIX) + "(ts) AS TABLE "
-                + asOf(source, projection, "CAST(ts AS TIMESTAMPTZ)");
+        return "CREATE OR REPLACE MACRO " + ident(Layer.SILVER.namespace()) + "." + ident(silverName(history) + AS_OF_SUFFIX) + "(__tributary_as_of) AS TABLE "
+                + asOf(source, projection, "CAST(__tributary_as_of AS TIMESTAMPTZ)");
     }
 
     /**
