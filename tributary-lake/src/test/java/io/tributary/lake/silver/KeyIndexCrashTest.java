@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A process that dies while updating the open-version index leaves some of the micro-batch's
+ * A process that dies while updating the key index leaves some of the micro-batch's
  * versions in the file (the index commits every few thousand puts, and MVStore's background thread
  * writes changed pages at any time). When the history table is then rolled back to the watermark,
  * it is back at the index's previous position: the index must not pass for up to date then.
