@@ -63,7 +63,15 @@ public final class EqualityDeleteConversion {
     public static boolean needed(Table table) {
         table.refresh();
         Snapshot current = table.currentSnapshot();
-        return current != null && Compaction.liveDeleteFiles(table, current).stream().anyMatch(d -> d.content() == FileContent.EQUALITY_DELETES);
+        if (current == null) {
+            return false;
+        }
+        // The snapshot summary's totals answer without reading manifests (Iceberg keeps them when every ancestor had them).
+        String total = current.summary().get("total-equality-deletes");
+        if (total != null) {
+            return !"0".equals(total);
+        }
+        return Compaction.liveDeleteFiles(table, current).stream().anyMatch(d -> d.content() == FileContent.EQUALITY_DELETES);
     }
 
     /**
