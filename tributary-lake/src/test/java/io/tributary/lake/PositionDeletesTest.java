@@ -37,12 +37,13 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.OutputFileFactory;
+import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,10 +138,11 @@ class PositionDeletesTest {
         }
     }
 
+    /** An equality delete file on {@code keySchema}'s columns, written as the previous release did. */
     private static DeleteFile equalityDeletes(Table table, Schema keySchema, List<Long> keys) throws IOException {
-        GenericAppenderFactory factory = new GenericAppenderFactory(table.schema(), table.spec(), new int[] {1}, keySchema, null);
-        EqualityDeleteWriter<Record> writer = factory.newEqDeleteWriter(OutputFileFactory.builderFor(table, 1, 1).format(FileFormat.PARQUET).build().newOutputFile(),
-                FileFormat.PARQUET, null);
+        EqualityDeleteWriter<Record> writer = Parquet.writeDeletes(OutputFileFactory.builderFor(table, 1, 1).format(FileFormat.PARQUET).build().newOutputFile())
+                .rowSchema(keySchema).withSpec(table.spec()).equalityFieldIds(new int[] {1}).createWriterFunc(GenericParquetWriter::create).overwrite()
+                .buildEqualityWriter();
         try (writer) {
             for (long k : keys) {
                 GenericRecord r = GenericRecord.create(keySchema);

@@ -7,15 +7,20 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
@@ -42,19 +47,37 @@ public final class DataFiles {
      * columns holding very large values keep counts only ({@link LargeValueMetrics}).
      */
     public DataFile write(List<Record> records, PartitionKey partition) {
-        GenericAppenderFactory factory = new GenericAppenderFactory(table.schema(), table.spec());
-        factory.setAll(table.properties());
-        factory.setAll(LargeValueMetrics.forRecords(table.schema(), records));
         EncryptedOutputFile out = partition == null ? files.newOutputFile() : files.newOutputFile(table.spec(), partition);
-        DataWriter<Record> writer = factory.newDataWriter(out, FileFormat.PARQUET, partition);
-        try (writer) {
-            for (Record r : records) {
-                writer.write(r);
+        DataWriter<Record> writer = null;
+        try {
+            writer = dataWriter(table.schema(), table.spec(), partition, out, properties(table, LargeValueMetrics.forRecords(table.schema(), records)));
+            try (DataWriter<Record> w = writer) {
+                for (Record r : records) {
+                    w.write(r);
+                }
             }
         } catch (IOException e) {
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write a data file of table " + table.name() + ": " + e.getMessage(), e);
         }
         return writer.toDataFile();
+    }
+
+    /**
+     * Opens a Parquet writer of generic records for one data file: the table's write properties
+     * plus {@code properties} (metrics modes among them, read as Iceberg's
+     * {@code write.metadata.metrics.*} keys).
+     */
+    public static DataWriter<Record> dataWriter(Schema schema, PartitionSpec spec, StructLike partition, EncryptedOutputFile out, Map<String, String> properties)
+            throws IOException {
+        return Parquet.writeData(out).schema(schema).withSpec(spec).withPartition(partition).setAll(properties).metricsConfig(MetricsConfig.fromProperties(properties))
+                .createWriterFunc(GenericParquetWriter::create).overwrite().build();
+    }
+
+    /** The table's properties with {@code extra} laid over them. */
+    public static Map<String, String> properties(Table table, Map<String, String> extra) {
+        Map<String, String> all = new HashMap<>(table.properties());
+        all.putAll(extra);
+        return all;
     }
 
     /**
@@ -67,7 +90,7 @@ public final class DataFiles {
         Collections.sort(sorted);
         try {
             PositionDeleteWriter<Record> writer = Parquet.writeDeletes(files.newOutputFile()).withSpec(table.spec())
-                    .setAll(table.properties()).metricsConfig(MetricsConfig.forPositionDelete(table)).overwrite().buildPositionWriter();
+                    .setAll(table.properties()).metricsConfig(MetricsConfig.forPositionDelete()).overwrite().buildPositionWriter();
             PositionDelete<Record> delete = PositionDelete.create();
             try (writer) {
                 for (RowLocation r : sorted) {

@@ -2,7 +2,6 @@ package io.tributary.lake.silver;
 
 import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
-import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Row;
@@ -211,20 +210,10 @@ final class HistoryBatch {
                 KeyIndex.Entry previous = before.get(key);
                 String position = (String) r.getField("_position");
                 if (previous == null || previous.position().compareTo(position) < 0) {
-                    before.put(key, new KeyIndex.Entry(location, position, toWritable(r)));
+                    before.put(key, new KeyIndex.Entry(location, position, r));
                 }
             }
         });
-    }
-
-    /** Turns a record's values into the classes the writers take, in place: readers give UUIDs as UUIDs. */
-    static Record toWritable(Record r) {
-        for (int i = 0; i < r.size(); i++) {
-            if (r.get(i) instanceof java.util.UUID) {
-                r.set(i, IcebergTypes.toIcebergValue(r.get(i)));
-            }
-        }
-        return r;
     }
 
     void apply(ChangeEvent e, ChangeEvent next) {

@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
@@ -28,10 +27,9 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.avro.AvroSchemaUtil;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.avro.DataReader;
+import org.apache.iceberg.data.avro.PlannedDataReader;
 import org.apache.iceberg.data.avro.DataWriter;
 import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 import org.h2.mvstore.MVMap;
@@ -118,7 +116,7 @@ final class KeyIndex implements Closeable {
     private final Schema schema;
     private final List<Types.NestedField> keyFields;
     private final DataWriter<Record> writer;
-    private final DataReader<Record> reader;
+    private final PlannedDataReader<Record> reader;
     private long snapshotId = -1;
     private BinaryEncoder encoder;
     /** The buffer values are encoded into, reset for each; replaced after a large value so its size is not held. */
@@ -137,7 +135,7 @@ final class KeyIndex implements Closeable {
         this.keyFields = keyFields;
         org.apache.avro.Schema avro = AvroSchemaUtil.convert(schema, "version");
         this.writer = DataWriter.create(avro);
-        this.reader = DataReader.create(schema, avro);
+        this.reader = PlannedDataReader.create(schema);
         // The schema the values were written with: the same.
         this.reader.setSchema(avro);
         loadFiles();
@@ -238,7 +236,7 @@ final class KeyIndex implements Closeable {
                 // A key's versions are closed in position order: of two open ones the later is its open version.
                 if (existing == null || position(existing).compareTo(position) < 0) {
                     keys[0] += existing == null ? 1 : 0;
-                    Record row = HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? HistoryBatch.toWritable(r) : null;
+                    Record row = HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? r : null;
                     entries.put(key, encode(new Entry(location, position, row)));
                     if (++puts[0] % COMMIT_EVERY == 0) {
                         store.commit();
@@ -430,19 +428,10 @@ final class KeyIndex implements Closeable {
         out.write(numbers, 0, n);
         Record r = entry.row();
         if (r != null) {
-            Record avro = r;
-            for (int i = 0; i < schema.columns().size(); i++) {
-                if (schema.columns().get(i).type().typeId() == Type.TypeID.UUID && r.get(i) instanceof byte[] bytes) {
-                    // The writers' form of a UUID is its 16 bytes; Avro's datum writer takes a UUID.
-                    avro = avro == r ? r.copy() : avro;
-                    ByteBuffer b = ByteBuffer.wrap(bytes);
-                    avro.set(i, new UUID(b.getLong(), b.getLong()));
-                }
-            }
             // Avro's buffered encoder hands its output over in blocks (the direct one writes byte by byte).
             encoder = EncoderFactory.get().binaryEncoder(out, encoder);
             try {
-                writer.write(avro, encoder);
+                writer.write(r, encoder);
                 encoder.flush();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -501,7 +490,7 @@ final class KeyIndex implements Closeable {
         }
         decoder = DecoderFactory.get().binaryDecoder(value, at, value.length - at, decoder);
         try {
-            return new Entry(location, position, HistoryBatch.toWritable(reader.read(null, decoder)));
+            return new Entry(location, position, reader.read(null, decoder));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -88,7 +88,7 @@ final class KeylessHistory {
             table.refresh();
             Snapshot snapshot = table.currentSnapshot();
             base = snapshot.snapshotId();
-            LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> committed.add(new Located(HistoryBatch.toWritable(r), location)));
+            LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> committed.add(new Located(r, location)));
             committed.sort(Comparator.comparing(l -> (String) l.row().getField("_position")));
             for (Located l : committed) {
                 open.computeIfAbsent(values(l.row(), columns), v -> new ArrayDeque<>()).addLast(new Instance(l.row(), l.location()));
