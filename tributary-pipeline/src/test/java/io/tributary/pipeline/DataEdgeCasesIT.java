@@ -217,9 +217,9 @@ class DataEdgeCasesIT {
         // money at its limits is exact when streamed (the initial snapshot reads money as a double).
         postgres.execute(db, "INSERT INTO v (id, m) VALUES (21, '-92233720368547758.08'), (22, '92233720368547758.07')");
         run(config);
-        String text = java.util.Arrays.stream(EDGE_COLUMNS.split(", ")).map(c -> "CAST(" + c + " AS VARCHAR)").collect(java.util.stream.Collectors.joining(", "));
+        String text = java.util.Arrays.stream(EDGE_COLUMNS.split(", ")).map(c -> "CAST(\"" + c + "\" AS VARCHAR)").collect(java.util.stream.Collectors.joining(", "));
         List<List<Object>> snapshot = lake(config, "SELECT " + text + " FROM silver.v WHERE id < 10 ORDER BY id");
-        List<List<Object>> streamed = lake(config, "SELECT " + text.replace("CAST(id AS VARCHAR)", "CAST(id - 10 AS VARCHAR)") + " FROM silver.v WHERE id BETWEEN 10 AND 20 ORDER BY id");
+        List<List<Object>> streamed = lake(config, "SELECT " + text.replace("CAST(\"id\" AS VARCHAR)", "CAST(id - 10 AS VARCHAR)") + " FROM silver.v WHERE id BETWEEN 10 AND 20 ORDER BY id");
         assertThat(streamed).as("streamed rows equal the initial snapshot's").isEqualTo(snapshot);
         List<Object> none = java.util.Collections.nCopies(20, null);
         assertThat(snapshot).containsExactly(
