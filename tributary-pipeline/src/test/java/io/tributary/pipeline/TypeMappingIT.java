@@ -70,8 +70,8 @@ class TypeMappingIT {
                         + "CAST(c_boolean AS VARCHAR), CAST(c_date AS VARCHAR), CAST(c_time AS VARCHAR), CAST(c_timestamp AS VARCHAR), "
                         + "strftime(c_timestamptz, '%Y-%m-%d %H:%M:%S.%f'), CAST(c_uuid AS VARCHAR), c_json, c_jsonb, hex(c_bytea), "
                         // DuckDB's array_to_string of an empty list is NULL where PostgreSQL's is ''.
-                        + "CASE len(c_int_array) WHEN 0 THEN '' ELSE array_to_string(list_transform(c_int_array, x -> coalesce(CAST(x AS VARCHAR), 'NULL')), ',') END, "
-                        + "CASE len(c_text_array) WHEN 0 THEN '' ELSE array_to_string(list_transform(c_text_array, x -> coalesce(x, 'NULL')), ',') END, "
+                        + "CASE len(c_int_array) WHEN 0 THEN '' ELSE array_to_string(list_transform(c_int_array, lambda x: coalesce(CAST(x AS VARCHAR), 'NULL')), ',') END, "
+                        + "CASE len(c_text_array) WHEN 0 THEN '' ELSE array_to_string(list_transform(c_text_array, lambda x: coalesce(x, 'NULL')), ',') END, "
                         + "c_mood FROM silver.t ORDER BY id";
                 List<List<Object>> actual = q.query(lakeSql).rows();
                 assertThat(actual).hasSize(3);

@@ -75,16 +75,10 @@ final class HistorySql {
                 + ") AND NOT h._is_deleted";
     }
 
-    /**
-     * The as-of macros' parameter, named so no table column shadows it: DuckDB 2 refuses a macro
-     * whose parameter shares its name with a column it reads ("Conflicting column names").
-     */
-    private static final String AS_OF_PARAMETER = "__tributary_as_of";
-
     /** {@code CREATE MACRO silver.<t>_as_of(ts)}: the silver columns as of {@code ts} (TIMESTAMPTZ, or text DuckDB casts to it). */
     static String asOfMacro(LakeTable history, String source, String projection) {
-        return "CREATE OR REPLACE MACRO " + ident(Layer.SILVER.namespace()) + "." + ident(silverName(history) + AS_OF_SUFFIX) + "(" + AS_OF_PARAMETER + ") AS TABLE "
-                + asOf(source, projection, "CAST(" + AS_OF_PARAMETER + " AS TIMESTAMPTZ)");
+        return "CREATE OR REPLACE MACRO " + ident(Layer.SILVER.namespace()) + "." + ident(silverName(history) + AS_OF_SUFFIX) + "(__tributary_as_of) AS TABLE "
+                + asOf(source, projection, "CAST(__tributary_as_of AS TIMESTAMPTZ)");
     }
 
     /**

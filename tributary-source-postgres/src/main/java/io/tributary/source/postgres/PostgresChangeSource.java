@@ -6,6 +6,7 @@ import io.tributary.config.PostgresSourceConfig;
 import io.tributary.source.postgres.convert.ChangeEventConverter;
 import io.tributary.source.postgres.engine.AddedTables;
 import io.tributary.source.postgres.engine.BatchAssembler;
+import io.tributary.source.postgres.engine.Fence;
 import io.tributary.source.postgres.engine.DebeziumProperties;
 import io.tributary.source.postgres.engine.InProcessSignalChannel;
 import io.tributary.source.postgres.engine.SnapshotProgress;
@@ -110,15 +111,14 @@ public final class PostgresChangeSource implements ChangeSource {
     }
 
     /**
-     * Commits a transaction holding only a logical decoding message (the fence) and returns the
-     * message's id. Once the source sees it, every transaction committed before it has been
-     * delivered. Transactional, because Debezium locates its resume point by commits: a stream
-     * with no transaction past the stored offset delivers nothing at all.
+     * Commits a transaction holding only a logical decoding message (the fence) and returns it.
+     * Once the stream passes it, every transaction committed before it has been delivered.
+     * Transactional, because Debezium locates its resume point by commits: a stream with no
+     * transaction past the stored offset delivers nothing at all.
      */
-    public String emitFence() {
+    public Fence emitFence() {
         String id = UUID.randomUUID().toString();
-        emitMessage(DebeziumProperties.FENCE_PREFIX, id);
-        return id;
+        return new Fence(id, emitMessage(DebeziumProperties.FENCE_PREFIX, id));
     }
 
     /**
@@ -202,13 +202,15 @@ public final class PostgresChangeSource implements ChangeSource {
         }
     }
 
-    private void emitMessage(String prefix, String content) {
+    /** Commits a transaction holding one logical decoding message; returns the message's WAL position. */
+    private Lsn emitMessage(String prefix, String content) {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)::text")) {
             ps.setString(1, prefix);
             ps.setString(2, content);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
+                return Lsn.parse(rs.getString(1));
             }
         } catch (SQLException e) {
             throw connector.translate(e);
@@ -339,9 +341,6 @@ public final class PostgresChangeSource implements ChangeSource {
 
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
-        if (mode == RunMode.CATCH_UP) {
-            setup().requireLogicalDecodingMessages();
-        }
         ReplicationSetup.Prepared prepared = prepare();
         refuseSlotInUse();
         List<TableId> tables = prepared.tables();
@@ -363,7 +362,7 @@ public final class PostgresChangeSource implements ChangeSource {
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw), new SnapshotProgress(prepared.estimatedRows()), resumePosition, seedOffset, maxBatchEvents);
         LOG.info("Capturing {} table(s) from {} through slot {} and publication {}{}", tables.size(), config.jdbcUrl(), config.slotName(),
                 config.publicationName(), seedOffset.isPresent() ? ", resuming after " + resumePosition : ", starting with an initial snapshot");
-        AtomicReference<String> fence = new AtomicReference<>();
+        AtomicReference<Fence> fence = new AtomicReference<>();
         AddedTables addedTables = added;
         java.util.concurrent.atomic.AtomicBoolean snapshotsRequested = new java.util.concurrent.atomic.AtomicBoolean(added.toRequest().isEmpty());
         java.util.Properties properties = DebeziumProperties.build(config, tables, seedId, heartbeat, prepared.identityKeys());
@@ -456,7 +455,7 @@ public final class PostgresChangeSource implements ChangeSource {
                             emitHeartbeat(lastSeen.get());
                         }
                         Optional<SourcePosition> committed = accepted.get();
-                        boolean caughtUp = fence.get() != null && assembler.fenceSeen(fence.get()) && !addedTables.snapshotting();
+                        boolean caughtUp = fence.get() != null && assembler.fencePassed(fence.get()) && !addedTables.snapshotting();
                         if (caughtUp) {
                             committed = handler.drain();
                         }

@@ -352,9 +352,13 @@ public final class BatchAssembler<R> {
         return streaming;
     }
 
-    /** Whether the fence message with this id has passed: every transaction committed before it was delivered. */
-    public boolean fenceSeen(String fenceId) {
-        return fencesSeen.contains(fenceId);
+    /**
+     * Whether the stream has passed the fence: its message arrived, or a commit or keepalive
+     * position after the message's LSN did (see {@link Fence}). Every transaction committed before
+     * the fence was then delivered.
+     */
+    public boolean fencePassed(Fence fence) {
+        return fencesSeen.contains(fence.id()) || fence.messageLsn().isBefore(lastDelivered.commitLsn());
     }
 
     /** The highest LSN in a record's offset ({@code lsn}, {@code lsn_proc}, {@code lsn_commit}). */
