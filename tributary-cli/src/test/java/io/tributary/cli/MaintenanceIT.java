@@ -136,7 +136,7 @@ class MaintenanceIT {
             assertThat(silver.deleteFiles()).isEmpty();
             assertThat(table(lake, "silver.ledger").dataFiles()).hasSize(1);
             assertThat(table(lake, "silver.ledger").deleteFiles()).isEmpty();
-            assertThat(table(lake, "silver.accounts_history").deleteFiles()).as("equality deletes of the history compacted away").isEmpty();
+            assertThat(table(lake, "silver.accounts_history").deleteFiles()).as("position deletes of the history compacted away").isEmpty();
             for (String bronze : List.of("bronze.accounts", "bronze.ledger")) {
                 // One compacted file per day of commit; files of the initial snapshot's reads stay as written
                 // (a restarted snapshot replaces them by a row filter).

@@ -202,6 +202,17 @@ public final class Lake implements Closeable {
         return done;
     }
 
+    /**
+     * Converts every table an earlier release wrote with equality delete files (see
+     * {@link io.tributary.lake.maintenance.EqualityDeleteConversion}), one INFO line per table; call it
+     * while holding the lease, before the first commit.
+     *
+     * @return the tables converted
+     */
+    public List<TableIdentifier> convertEqualityDeletes() {
+        return new io.tributary.lake.maintenance.EqualityDeleteConversion(catalog).convertAll();
+    }
+
     /** Where to resume: the last recorded watermark and source offset, empty for a new lake. */
     public Optional<CommittedState> committedState() {
         return state.read();
@@ -536,6 +547,7 @@ public final class Lake implements Closeable {
         if (history != null) {
             history.close();
         }
+        silver.close();
         catalog.close();
     }
 }

@@ -2,6 +2,9 @@ package io.tributary.models;
 
 import io.tributary.lake.Lake;
 import io.tributary.lake.catalog.DataFiles;
+import io.tributary.lake.catalog.LiveRows;
+import io.tributary.lake.catalog.RowDeltas;
+import io.tributary.lake.scan.RowLocation;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.lake.layout.Layer;
@@ -31,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionSpec;
@@ -58,11 +63,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A full build replaces the table's contents (an overwrite). An incremental build (a model with
  * {@code -- materialized: incremental}, see {@link ModelHeader}) runs the SELECT rendered for the
- * last build ({@link ModelTemplate}) and upserts its rows by the unique key in one row delta: an
- * equality delete file on the unique-key columns holding every result key, and a data file with the
- * result rows; rows added in the same commit are not deleted (Iceberg spec, "Row-level Deletes":
- * an equality delete applies to data files with a strictly smaller data sequence number). Rows
- * whose key is not in the result are kept, as in dbt. An incremental model is built in full the
+ * last build ({@link ModelTemplate}) and upserts its rows by the unique key in one row delta: a
+ * position delete file naming the current row of every result key the table holds (found by one
+ * read of the table's unique-key columns with each row's location, {@link LiveRows}: gold tables
+ * are small next to silver, and rebuilt from it), and a data file with the result rows, validated
+ * from the snapshot read ({@link RowDeltas}). Rows whose key is not in the result are kept, as in dbt. An incremental model is built in full the
  * first time, after its file changed (its SHA-256 is kept in the snapshot summary under
  * {@value #MODEL_HASH}), when its result columns changed, and after {@link #requestFullRefresh()}.
  */
@@ -306,24 +311,46 @@ public final class GoldBuilder {
         }
         Table table = loaded.get();
         List<Record> records = read(model, rs, table.schema());
-        Schema keySchema = table.schema().select(model.header().uniqueKey().stream()
-                .map(c -> table.schema().caseInsensitiveFindField(c).name()).toList());
-        List<Record> keys = new ArrayList<>(records.size());
+        List<String> keyNames = model.header().uniqueKey().stream().map(c -> table.schema().caseInsensitiveFindField(c).name()).toList();
+        Schema keySchema = table.schema().select(keyNames);
+        Set<List<Object>> keys = new HashSet<>();
         for (Record r : records) {
-            GenericRecord k = GenericRecord.create(keySchema);
-            for (var f : keySchema.columns()) {
-                k.setField(f.name(), r.getField(f.name()));
-            }
-            keys.add(k);
+            keys.add(key(r, keyNames));
+        }
+        table.refresh();
+        Snapshot snapshot = table.currentSnapshot();
+        List<RowLocation> replaced = new ArrayList<>();
+        if (!keys.isEmpty()) {
+            LiveRows.read(table, snapshot, keySchema, Expressions.alwaysTrue(), (r, location) -> {
+                if (keys.contains(key(r, keyNames))) {
+                    replaced.add(location);
+                }
+            });
         }
         RowDelta delta = table.newRowDelta();
-        if (!records.isEmpty()) {
-            DataFiles files = new DataFiles(table);
-            delta.addDeletes(files.writeEqualityDeletes(keySchema, keys));
-            delta.addRows(files.write(records, null));
+        DataFiles files = new DataFiles(table);
+        DataFile written = records.isEmpty() ? null : files.write(records, null);
+        if (written != null) {
+            delta.addRows(written);
         }
-        lake.catalog().commit(stamp(delta, model, BuildKind.INCREMENTAL, watermark, builtAt));
+        DeleteFile deletes = RowDeltas.removeRows(delta, files, replaced, snapshot == null ? null : snapshot.snapshotId());
+        RowDeltas.commit(lake.catalog(), table, stamp(delta, model, BuildKind.INCREMENTAL, watermark, builtAt), written, deletes);
         return Optional.of((long) records.size());
+    }
+
+    /** A row's unique key, in one form whether built from DuckDB's result or read from the table (bytes as buffers, UUIDs as UUIDs). */
+    private static List<Object> key(Record r, List<String> keyNames) {
+        List<Object> key = new ArrayList<>(keyNames.size());
+        for (String name : keyNames) {
+            Object v = r.getField(name);
+            if (v instanceof byte[] b) {
+                v = ByteBuffer.wrap(b);
+            } else if (v instanceof java.util.UUID u) {
+                v = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).flip();
+            }
+            key.add(v);
+        }
+        return key;
     }
 
     private <T extends SnapshotUpdate<T>> T stamp(T update, Model model, BuildKind kind, SourcePosition watermark, Optional<Instant> builtAt) {

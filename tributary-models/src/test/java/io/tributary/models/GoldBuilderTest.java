@@ -92,6 +92,11 @@ class GoldBuilderTest {
             List<List<Object>> full = engine.query("SELECT * FROM (" + model.sql() + "\n) ORDER BY id").rows();
             assertThat(gold).isEqualTo(full).isNotEmpty();
         }
+        Table table = lake.load(Layer.GOLD, "m").orElseThrow();
+        table.refresh();
+        for (org.apache.iceberg.Snapshot s : table.snapshots()) {
+            s.addedDeleteFiles(table.io()).forEach(d -> assertThat(d.content()).as("a delete file of gold.m").isEqualTo(org.apache.iceberg.FileContent.POSITION_DELETES));
+        }
     }
 
     @Test
@@ -108,13 +113,14 @@ class GoldBuilderTest {
         writeCsv("id,v,pos", "1,a," + p1, "2,b2," + p2, "3,c," + p1, "4,d," + p1, "5,e," + p2);
         Map<String, String> second = build(at(200));
         assertThat(second).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry(SnapshotPositions.POSITION, p2)
-                .containsEntry("added-records", "2").containsEntry("added-equality-deletes", "2")
+                .containsEntry("added-records", "2").containsEntry("added-position-deletes", "1").doesNotContainKey("added-equality-deletes")
                 .containsEntry(GoldBuilder.MODEL_HASH, first.get(GoldBuilder.MODEL_HASH));
         assertGoldEqualsFullBuild();
 
-        // Key 2 changes again: the equality delete of this build removes the row the last one added.
+        // Key 2 changes again: the position delete of this build removes the row the last one added.
         writeCsv("id,v,pos", "1,a," + p1, "2,b3," + p3, "3,c," + p1, "4,d," + p1, "5,e," + p2);
-        assertThat(build(at(300))).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry("added-records", "1");
+        assertThat(build(at(300))).containsEntry(GoldBuilder.BUILD, "incremental").containsEntry("added-records", "1")
+                .containsEntry("added-position-deletes", "1");
         assertGoldEqualsFullBuild();
         try (QueryEngine engine = QueryEngine.open(lake.tables())) {
             assertThat(engine.query("SELECT v FROM gold.m WHERE id = 2").rows()).containsExactly(List.of("b3"));

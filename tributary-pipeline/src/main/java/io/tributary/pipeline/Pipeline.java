@@ -143,6 +143,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
         try {
             // Before maintenance and capture start: tables a dead run committed past the watermark go back to it.
             lake.rollBackToWatermark();
+            // A lake of an earlier release holds equality deletes, which many readers refuse: rewritten once.
+            lake.convertEqualityDeletes();
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);

@@ -2,8 +2,6 @@ package io.tributary.query;
 
 import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
-import io.tributary.lake.scan.LakeTable.DataFileRef;
-import io.tributary.lake.scan.LakeTable.DeleteFileRef;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.Closeable;
@@ -17,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,9 +26,9 @@ import java.util.stream.Collectors;
  * SQL over the lake with DuckDB in-process. Every lake table becomes a view named
  * {@code <layer>.<table>} over the Parquet files of the Iceberg snapshot its {@link LakeTable}
  * describes (pass {@code Lake#consistentView()}'s tables for a transaction-consistent read), with
- * Iceberg's row-level deletes applied (Iceberg spec, "Scan Planning": an equality delete removes
- * rows of data files with a strictly smaller data sequence number; a position delete removes one
- * row of one file).
+ * its position deletes applied as {@code LiveFiles} defines a live row: the data files are read with
+ * {@code filename} and {@code file_row_number}, and anti-joined with the {@code (file_path, pos)}
+ * rows of the position delete files planned for them (Iceberg spec, "Position Delete Files").
  *
  * <p>For every SCD2 table {@code silver.<t>_history} ({@link HistorySql}) a table macro
  * {@code silver.<t>_as_of(ts)} returns the columns of {@code silver.<t>} as they stood at
@@ -290,47 +287,13 @@ public final class QueryEngine implements Closeable {
         if (table.deleteFiles().isEmpty()) {
             return "SELECT " + projection + " FROM read_parquet([" + dataList + "], " + columnMatching(table) + ")";
         }
-        StringBuilder sql = new StringBuilder("WITH __seq(__file, __seq) AS (VALUES ");
-        List<String> seqRows = new ArrayList<>();
-        for (DataFileRef f : table.dataFiles()) {
-            seqRows.add("(" + literal(localPath(f.path())) + ", " + f.dataSequenceNumber() + ")");
-        }
-        for (DeleteFileRef f : table.deleteFiles()) {
-            seqRows.add("(" + literal(localPath(f.path())) + ", " + f.dataSequenceNumber() + ")");
-        }
-        sql.append(String.join(", ", seqRows)).append("), __data AS (SELECT __d.*, __seq.__seq FROM read_parquet([").append(dataList)
-                .append("], ").append(columnMatching(table)).append(", filename = true, file_row_number = true) __d JOIN __seq ON __d.filename = __seq.__file)");
-        Map<List<String>, List<DeleteFileRef>> equality = new LinkedHashMap<>();
-        List<DeleteFileRef> positional = new ArrayList<>();
-        for (DeleteFileRef f : table.deleteFiles()) {
-            if (f.kind() == DeleteFileRef.Kind.EQUALITY) {
-                equality.computeIfAbsent(f.equalityColumns(), k -> new ArrayList<>()).add(f);
-            } else {
-                positional.add(f);
-            }
-        }
-        List<String> conditions = new ArrayList<>();
-        int n = 0;
-        for (Map.Entry<List<String>, List<DeleteFileRef>> group : equality.entrySet()) {
-            String alias = "__eq" + n++;
-            String files = group.getValue().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
-            sql.append(", ").append(alias).append(" AS (SELECT __e.*, __seq.__seq FROM read_parquet([").append(files)
-                    .append("], union_by_name = true, filename = true) __e JOIN __seq ON __e.filename = __seq.__file)");
-            String match = group.getKey().stream().map(k -> alias + "." + ident(k) + " IS NOT DISTINCT FROM __data." + ident(k))
-                    .collect(Collectors.joining(" AND "));
-            conditions.add("NOT EXISTS (SELECT 1 FROM " + alias + " WHERE " + match + " AND " + alias + ".__seq > __data.__seq)");
-        }
-        if (!positional.isEmpty()) {
-            String files = positional.stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
-            sql.append(", __pos AS (SELECT file_path, pos FROM read_parquet([").append(files).append("]))");
-            conditions.add("NOT EXISTS (SELECT 1 FROM __pos WHERE __pos.pos = __data.file_row_number AND "
-                    + "(__pos.file_path = __data.filename OR __pos.file_path = 'file:' || __data.filename))");
-        }
-        sql.append(" SELECT ").append(projection).append(" FROM __data");
-        if (!conditions.isEmpty()) {
-            sql.append(" WHERE ").append(String.join(" AND ", conditions));
-        }
-        return sql.toString();
+        // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given.
+        String deleted = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
+                + "THEN substr(file_path, 6) ELSE file_path END";
+        String deleteList = table.deleteFiles().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
+        return "WITH __pos AS (SELECT " + deleted + " AS __file, pos AS __row FROM read_parquet([" + deleteList + "])), "
+                + "__data AS (SELECT * FROM read_parquet([" + dataList + "], " + columnMatching(table) + ", filename = true, file_row_number = true)) "
+                + "SELECT " + projection + " FROM __data ANTI JOIN __pos ON __pos.__file = __data.filename AND __pos.__row = __data.file_row_number";
     }
 
     /**

@@ -1,8 +1,12 @@
 package io.tributary.lake.catalog;
 
+import io.tributary.lake.scan.RowLocation;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,13 +21,18 @@ import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
-import org.apache.iceberg.deletes.EqualityDeleteWriter;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.parquet.Parquet;
 
-/** Writes Parquet data files and equality delete files for one table, with the table's write properties. */
+/**
+ * Writes Parquet data files and position delete files for one table, with the table's write
+ * properties. The rows of a data file are at the ordinals of the list they were given in, which is
+ * how the writers know the {@link RowLocation} of every row they add.
+ */
 public final class DataFiles {
     private final Table table;
     private final OutputFileFactory files;
@@ -71,21 +80,33 @@ public final class DataFiles {
         return all;
     }
 
-    /** Writes an equality delete file on the columns of {@code deleteSchema} (Iceberg spec, "Equality Delete Files"). */
-    public DeleteFile writeEqualityDeletes(Schema deleteSchema, List<Record> keys) {
-        int[] ids = deleteSchema.columns().stream().mapToInt(f -> f.fieldId()).toArray();
-        EqualityDeleteWriter<Record> writer = null;
+    /**
+     * Writes a position delete file naming {@code rows} (Iceberg spec, "Position Delete Files"), sorted
+     * by file and position as the spec requires; the caller validates, in the commit that adds it,
+     * that the data files it names still exist ({@link #referencedFiles}).
+     */
+    public DeleteFile writePositionDeletes(Collection<RowLocation> rows) {
+        List<RowLocation> sorted = new ArrayList<>(rows);
+        Collections.sort(sorted);
         try {
-            writer = Parquet.writeDeletes(files.newOutputFile()).rowSchema(deleteSchema).withSpec(table.spec()).equalityFieldIds(ids).setAll(table.properties())
-                    .metricsConfig(MetricsConfig.fromProperties(table.properties())).createWriterFunc(GenericParquetWriter::create).overwrite().buildEqualityWriter();
-            try (EqualityDeleteWriter<Record> w = writer) {
-                for (Record r : keys) {
-                    w.write(r);
+            PositionDeleteWriter<Record> writer = Parquet.writeDeletes(files.newOutputFile()).withSpec(table.spec())
+                    .setAll(table.properties()).metricsConfig(MetricsConfig.forPositionDelete()).overwrite().buildPositionWriter();
+            PositionDelete<Record> delete = PositionDelete.create();
+            try (writer) {
+                for (RowLocation r : sorted) {
+                    delete.set(0, r.file());
+                    delete.set(1, r.position());
+                    writer.write(delete);
                 }
             }
+            return writer.toDeleteFile();
         } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write an equality delete file of table " + table.name() + ": " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write a position delete file of table " + table.name() + ": " + e.getMessage(), e);
         }
-        return writer.toDeleteFile();
+    }
+
+    /** The data files {@code rows} name. */
+    public static List<String> referencedFiles(Collection<RowLocation> rows) {
+        return rows.stream().map(RowLocation::file).distinct().toList();
     }
 }

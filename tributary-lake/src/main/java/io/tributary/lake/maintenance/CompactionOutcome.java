@@ -14,6 +14,8 @@ public enum CompactionOutcome {
     SKIPPED_UNKNOWN_STATE,
     /** Maintenance of the table failed (see the report's failure); the table is unchanged or compacted consistently. */
     FAILED,
-    /** The table has position delete files, which compaction does not apply; it was left as it was. */
-    SKIPPED_POSITION_DELETES
+    /** The table held equality delete files of an earlier release: its live rows were rewritten without them ({@link EqualityDeleteConversion}). */
+    CONVERTED,
+    /** Dry run: the table holds equality delete files and would be converted. */
+    WOULD_CONVERT
 }

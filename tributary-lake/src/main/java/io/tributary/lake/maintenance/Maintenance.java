@@ -112,7 +112,17 @@ public final class Maintenance {
                     "Cannot maintain table " + id + ": it does not exist in the lake in " + catalog.warehouse(), null));
             boolean compacted = id.namespace().toString().equals(Layer.BRONZE.namespace()) || id.namespace().toString().equals(Layer.SILVER.namespace());
             Compaction.Result c;
-            if (compacted) {
+            if (EqualityDeleteConversion.needed(table)) {
+                Compaction.Counts before = Compaction.Counts.of(table);
+                Compaction.Counts after = before;
+                CompactionOutcome outcome = CompactionOutcome.WOULD_CONVERT;
+                if (mode == Mode.APPLY) {
+                    new EqualityDeleteConversion(catalog).convert(id, table);
+                    after = Compaction.Counts.of(table);
+                    outcome = CompactionOutcome.CONVERTED;
+                }
+                c = new Compaction.Result(outcome, before.dataFiles(), after.dataFiles(), before.deleteFiles(), after.deleteFiles());
+            } else if (compacted) {
                 c = compaction.compact(id, table, mode);
             } else {
                 table.refresh();

@@ -4,24 +4,23 @@ import io.tributary.lake.layout.Layer;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
-import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileContent;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.types.Types;
 
 /**
  * A lake table at one of its snapshots (the current one, or one chosen by
  * {@link ConsistentSnapshots}), described without Iceberg types so query engines can read it:
  * columns (of the table's current schema), the live data files of that snapshot with their data
- * sequence numbers, and the delete files that apply to them (Iceberg spec, "Scan Planning").
+ * sequence numbers, each with the position delete files that apply to it, as {@link LiveFiles}
+ * plans them (the one definition of a live row: a row is live unless a position delete of its file
+ * names its ordinal).
  * {@code position} is the snapshot's effective source position ({@link ConsistentSnapshots#effectivePosition}).
  */
 public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
@@ -38,12 +37,15 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         }
     }
 
-    public record DataFileRef(String path, long dataSequenceNumber, long records) {
+    /** A data file and the paths of the position delete files that apply to it. */
+    public record DataFileRef(String path, long dataSequenceNumber, long records, List<String> deletes) {
+        public DataFileRef {
+            deletes = List.copyOf(deletes);
+        }
     }
 
-    /** A delete file: positional, or equality on {@code equalityColumns}. */
-    public record DeleteFileRef(String path, long dataSequenceNumber, Kind kind, List<String> equalityColumns) {
-        public enum Kind { POSITION, EQUALITY }
+    /** A position delete file (Iceberg spec, "Position Delete Files": {@code file_path}, {@code pos}). */
+    public record DeleteFileRef(String path, long dataSequenceNumber) {
     }
 
     public String qualifiedName() {
@@ -60,7 +62,8 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
      * The table at snapshot {@code snapshotId}, or empty (no rows) when absent.
      *
      * @throws TributaryException TABLE_NOT_FOUND when the table has no such snapshot (e.g. expired),
-     *                            LAKE_IO_FAILED when its manifests cannot be read
+     *                            LAKE_IO_FAILED when its manifests cannot be read or the snapshot
+     *                            holds equality deletes (a lake of an earlier release, not converted yet)
      */
     public static LakeTable of(Layer layer, Table table, Optional<Long> snapshotId) {
         List<LakeColumn> columns = new ArrayList<>();
@@ -76,24 +79,13 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         }
         List<DataFileRef> data = new ArrayList<>();
         java.util.Map<String, DeleteFileRef> deletes = new java.util.LinkedHashMap<>();
-        if (current != null) {
-            try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(current.snapshotId()).planFiles()) {
-                for (FileScanTask task : tasks) {
-                    data.add(new DataFileRef(task.file().path().toString(), task.file().dataSequenceNumber(), task.file().recordCount()));
-                    for (DeleteFile d : task.deletes()) {
-                        List<String> eq = new ArrayList<>();
-                        if (d.content() == FileContent.EQUALITY_DELETES) {
-                            for (int id : d.equalityFieldIds()) {
-                                eq.add(table.schema().findColumnName(id));
-                            }
-                        }
-                        deletes.putIfAbsent(d.path().toString(), new DeleteFileRef(d.path().toString(), d.dataSequenceNumber(),
-                                d.content() == FileContent.EQUALITY_DELETES ? DeleteFileRef.Kind.EQUALITY : DeleteFileRef.Kind.POSITION, eq));
-                    }
-                }
-            } catch (IOException e) {
-                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot plan a scan of " + table.name() + ": " + e.getMessage(), e);
+        for (LiveFiles.LiveFile f : LiveFiles.plan(table, current, Expressions.alwaysTrue())) {
+            List<String> applying = new ArrayList<>();
+            for (DeleteFile d : f.deletes()) {
+                applying.add(d.path().toString());
+                deletes.putIfAbsent(d.path().toString(), new DeleteFileRef(d.path().toString(), d.dataSequenceNumber()));
             }
+            data.add(new DataFileRef(f.path(), f.file().dataSequenceNumber(), f.file().recordCount(), applying));
         }
         return new LakeTable(layer, table.name().substring(table.name().lastIndexOf('.') + 1), columns,
                 Optional.ofNullable(current).map(Snapshot::snapshotId),

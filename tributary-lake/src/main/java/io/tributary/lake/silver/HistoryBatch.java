@@ -4,11 +4,8 @@ import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
-import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Row;
 import io.tributary.spi.TableSchema;
-import io.tributary.spi.TributaryException;
-import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -18,32 +15,50 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.tributary.lake.scan.RowLocation;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
  * The versions one micro-batch writes to a keyed table's history (see {@link HistoryWriter}): the
- * open versions of the keys it touches before it, the versions it opens and closes, and the
- * equality deletes of the committed versions it closes.
+ * open versions of the keys it touches before it (with their row locations), the versions it opens
+ * and closes, and the locations of the committed versions it closes, which the micro-batch's
+ * position delete file names.
  */
 final class HistoryBatch {
-    /** A key's open version, and whether it was committed before this micro-batch (closing it then needs a delete). */
+    /**
+     * A key's open version: committed before this micro-batch at {@code location} (closing it then
+     * needs a position delete), or written by it as row {@code ordinal} of the micro-batch's data file.
+     */
     static final class Version {
         final Record row;
-        final boolean committed;
+        final RowLocation location;
+        final int ordinal;
 
         private long valueBytes = -1;
 
-        Version(Record row, boolean committed) {
+        private Version(Record row, RowLocation location, int ordinal) {
             this.row = row;
-            this.committed = committed;
+            this.location = location;
+            this.ordinal = ordinal;
+        }
+
+        static Version committed(Record row, RowLocation location) {
+            return new Version(row, location, -1);
+        }
+
+        static Version written(Record row, int ordinal) {
+            return new Version(row, null, ordinal);
+        }
+
+        boolean committed() {
+            return location != null;
         }
 
         /** Whether the version is small enough to hold in the writer's cache and index ({@link HistoryWriter#MAX_CACHED_VALUE_BYTES}). */
@@ -59,13 +74,15 @@ final class HistoryBatch {
     final Schema schema;
     final TableOptions options;
     final List<String> keyNames;
-    final Schema deleteSchema;
     /** The open version of each key before this batch, for keys the batch touches (every key for a batch with a truncate). */
-    final Map<List<Object>, Record> before = new HashMap<>();
+    final Map<List<Object>, KeyIndex.Entry> before = new HashMap<>();
     /** The open version of each key the batch has touched so far. */
     final Map<List<Object>, Version> open = new LinkedHashMap<>();
     final List<Record> rows = new ArrayList<>();
-    final List<Record> deletes = new ArrayList<>();
+    /** The locations of the committed versions this batch closes. */
+    final List<RowLocation> deletes = new ArrayList<>();
+    /** The snapshot the open versions read from the table were read at, when any were. */
+    Long readAt;
     int read;
     private TableSchema projected;
     private ColumnPlacement placement;
@@ -78,20 +95,12 @@ final class HistoryBatch {
     private final int opAt;
     private final int positionAt;
     private final int txIdAt;
-    private final GenericRecord deleteTemplate;
-    /** Positions in {@link #deleteSchema} of the key columns (in {@link #keyNames} order) and of {@code _position}. */
-    private final int[] deleteKeyAt;
-    private final int deletePositionAt;
 
     HistoryBatch(Table table, Schema schema, Table silver, TableOptions options) {
         this.table = table;
         this.schema = schema;
         this.options = options;
         this.keyNames = keyNames(silver);
-        List<String> deleteColumns = new ArrayList<>(keyNames);
-        deleteColumns.add("_position");
-        this.deleteSchema = schema.select(deleteColumns);
-        this.deleteTemplate = GenericRecord.create(deleteSchema);
         this.keyAt = keyNames.stream().mapToInt(k -> ColumnPlacement.position(schema, k)).toArray();
         this.validFromAt = ColumnPlacement.position(schema, "_valid_from");
         this.validToAt = ColumnPlacement.position(schema, "_valid_to");
@@ -100,8 +109,6 @@ final class HistoryBatch {
         this.opAt = ColumnPlacement.position(schema, "_op");
         this.positionAt = ColumnPlacement.position(schema, "_position");
         this.txIdAt = ColumnPlacement.position(schema, "_tx_id");
-        this.deleteKeyAt = keyNames.stream().mapToInt(k -> ColumnPlacement.position(deleteSchema, k)).toArray();
-        this.deletePositionAt = ColumnPlacement.position(deleteSchema, "_position");
     }
 
     /**
@@ -126,7 +133,7 @@ final class HistoryBatch {
         return keyNames.stream().map(schema::findField).toList();
     }
 
-    void loadOpenVersions(List<ChangeEvent> events, HistoryWriter.OpenVersions cached, OpenVersionIndex index) {
+    void loadOpenVersions(List<ChangeEvent> events, HistoryWriter.OpenVersions cached, KeyIndex index) {
         boolean truncates = false;
         Set<List<Object>> touched = new LinkedHashSet<>();
         for (ChangeEvent e : events) {
@@ -154,10 +161,10 @@ final class HistoryBatch {
         }
         List<List<Object>> missing = new ArrayList<>();
         for (List<Object> key : touched) {
-            Record r = cached.get(key);
-            if (r != null) {
-                before.put(key, r);
-            } else if (index == null || index.lookup(key, held -> before.put(key, held)) == OpenVersionIndex.Found.IN_TABLE_ONLY) {
+            KeyIndex.Entry e = cached.get(key);
+            if (e != null) {
+                before.put(key, e);
+            } else if (index == null || index.lookup(key, held -> before.put(key, held)) == KeyIndex.Found.IN_TABLE_ONLY) {
                 missing.add(key);
             }
         }
@@ -192,30 +199,21 @@ final class HistoryBatch {
 
     private void readOpen(Expression keys, Set<List<Object>> wanted) {
         List<Types.NestedField> keyFields = keyFields();
-        java.util.function.Consumer<Record> take = r -> {
+        table.refresh();
+        Snapshot snapshot = table.currentSnapshot();
+        readAt = snapshot == null ? null : snapshot.snapshotId();
+        LiveRows.read(table, snapshot, schema, Expressions.and(Expressions.isNull("_valid_to"), keys), (r, location) -> {
             read++;
-            List<Object> key = OpenVersionReader.key(r, keyFields);
+            List<Object> key = KeyIndex.key(r, keyFields);
             if (wanted == null || wanted.contains(key)) {
-                // Iceberg's generic reader does not apply equality deletes on UUID columns (it
-                // reads them as byte arrays, equal only to themselves), so a version closed by an
-                // earlier commit may still show as open there: the open version is the key's
-                // latest, as a key's versions are closed in position order.
-                Record previous = before.get(key);
-                if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
-                    before.put(key, r.copy());
+                // A key's versions are closed in position order: of two open ones the later is its open version.
+                KeyIndex.Entry previous = before.get(key);
+                String position = (String) r.getField("_position");
+                if (previous == null || previous.position().compareTo(position) < 0) {
+                    before.put(key, new KeyIndex.Entry(location, position, r));
                 }
             }
-        };
-        try {
-            if (OpenVersionReader.read(table, schema, keyFields, keys, wanted, take)) {
-                return;
-            }
-            try (CloseableIterable<Record> open = LiveRows.of(table, Expressions.and(Expressions.isNull("_valid_to"), keys))) {
-                open.forEach(take);
-            }
-        } catch (IOException | java.io.UncheckedIOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     void apply(ChangeEvent e, ChangeEvent next) {
@@ -261,9 +259,9 @@ final class HistoryBatch {
     private Version version(List<Object> key) {
         Version v = open.get(key);
         if (v == null) {
-            Record r = before.get(key);
-            if (r != null) {
-                v = new Version(r, true);
+            KeyIndex.Entry e = before.get(key);
+            if (e != null) {
+                v = Version.committed(e.row(), e.location());
                 open.put(key, v);
             }
         }
@@ -278,16 +276,11 @@ final class HistoryBatch {
         }
         OffsetDateTime from = (OffsetDateTime) v.row.get(validFromAt);
         OffsetDateTime end = at.isBefore(from) ? from : at;
-        Record closed = v.committed ? v.row.copy() : v.row;
+        Record closed = v.committed() ? v.row.copy() : v.row;
         closed.set(validToAt, end);
         closed.set(isCurrentAt, false);
-        if (v.committed) {
-            Record delete = deleteTemplate.copy();
-            for (int i = 0; i < keyAt.length; i++) {
-                delete.set(deleteKeyAt[i], closed.get(keyAt[i]));
-            }
-            delete.set(deletePositionAt, closed.get(positionAt));
-            deletes.add(delete);
+        if (v.committed()) {
+            deletes.add(v.location);
             rows.add(closed);
         }
         open.remove(key);
@@ -320,8 +313,8 @@ final class HistoryBatch {
         image.set(opAt, e.operation().code());
         image.set(positionAt, e.position().encoded());
         image.set(txIdAt, e.transactionId());
+        open.put(key, Version.written(image, rows.size()));
         rows.add(image);
-        open.put(key, new Version(image, false));
     }
 
     /** A history record with the silver columns of {@code row}. */

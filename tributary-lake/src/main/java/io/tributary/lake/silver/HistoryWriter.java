@@ -18,7 +18,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.tributary.lake.scan.RowLocation;
+import io.tributary.spi.SourcePosition;
+import io.tributary.lake.catalog.RowDeltas;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -47,14 +54,16 @@ import org.slf4j.LoggerFactory;
  * commit time is before its key's open version's {@code _valid_from} (a change committed while an
  * initial snapshot was reading) takes that {@code _valid_from}, so versions never run backwards.
  *
- * <p>Per micro-batch, one Iceberg row delta: an equality delete on (key columns, {@code _position})
- * for every version committed earlier that the batch closes, and one data file with those versions
- * re-written closed plus every version the batch opens (Iceberg spec, "Row-level Deletes": an equality
- * delete applies only to data files of lower data sequence numbers, so the rows of the same commit
- * survive). The open versions of keys the batch touches come from a bounded cache of the versions
- * this writer committed, else from one read of the table per micro-batch filtered on the keys
- * (a batch with a truncate reads every open version); an empty table needs no read. Not thread-safe
- * per table: one writer thread per table at a time.
+ * <p>Per micro-batch, one Iceberg row delta: a position delete file naming the row of every version
+ * committed earlier that the batch closes, and one data file with those versions re-written closed
+ * plus every version the batch opens. The open versions of keys the batch touches, with their row
+ * locations, come from a bounded cache of the versions this writer committed, else from the
+ * table's {@link KeyIndex} (a cache of the table on local disk), else from one read of the table
+ * per micro-batch filtered on the keys (a batch with a truncate reads every open version); an
+ * empty table needs no read. The row delta is validated from the snapshot those locations were
+ * valid at: when a compaction committed meanwhile removed a file a delete names, the writer drops
+ * its cache and index, reads the table again and redoes the micro-batch. Not thread-safe per
+ * table: one writer thread per table at a time.
  *
  * <p>The silver reset before a (re)started initial snapshot reaches the history as a truncate at
  * the first read's position: every current version is closed and tombstoned ({@code _op = t}),
@@ -75,12 +84,12 @@ public final class HistoryWriter {
     private final LakeCatalog catalog;
     private final String pipeline;
     private final Map<TableIdentifier, OpenVersions> cache = new ConcurrentHashMap<>();
-    private final Map<TableIdentifier, OpenVersionIndex> indexes = new ConcurrentHashMap<>();
-    private final java.util.Set<TableIdentifier> withoutIndex = ConcurrentHashMap.newKeySet();
+    private final KeyIndexes indexes;
 
     public HistoryWriter(LakeCatalog catalog, String pipeline) {
         this.catalog = catalog;
         this.pipeline = pipeline;
+        this.indexes = new KeyIndexes(indexFolder(catalog.warehouse()), KeyIndex.Kind.OPEN_VERSIONS);
     }
 
     /** The history table of a silver table. */
@@ -115,82 +124,36 @@ public final class HistoryWriter {
      */
     public int apply(TableIdentifier silverId, List<ChangeEvent> events, TableOptions options) {
         TableIdentifier id = historyOf(silverId);
-        try {
-            return write(silverId, id, events, options);
-        } catch (RuntimeException e) {
-            // The cache and the index may now be ahead of the table (or behind): the next batch
-            // reads the table, and the index is checked against it when opened again.
-            cache.remove(id);
-            OpenVersionIndex index = indexes.remove(id);
-            if (index != null) {
-                closeQuietly(index);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return write(silverId, id, events, options);
+            } catch (ValidationException e) {
+                // A commit (a compaction) removed a data file holding a version this batch closes:
+                // the locations came from a cache of the table that it made stale.
+                cache.remove(id);
+                indexes.release(id);
+                if (attempt == RowDeltas.ATTEMPTS) {
+                    throw e;
+                }
+                LOG.info("History {}: a concurrent commit moved rows this micro-batch closes ({}); reading their locations again", id, e.getMessage());
+            } catch (RuntimeException e) {
+                // The cache and the index may now be ahead of the table (or behind): the next batch
+                // reads the table, and the index is checked against it when opened again.
+                cache.remove(id);
+                indexes.release(id);
+                throw e;
             }
-            throw e;
         }
     }
 
-    /** The folder of the open-version indexes of a warehouse. */
+    /** The folder of the key indexes of a warehouse (silver and history tables). */
     public static java.nio.file.Path indexFolder(java.nio.file.Path warehouse) {
-        return warehouse.resolve("tributary").resolve("history-index");
+        return warehouse.resolve("tributary").resolve("key-index");
     }
 
-    /**
-     * The open-version index of a history table, opened (and checked against the table, or built
-     * again from it) on first use; null when it cannot be opened (another process holds it), and
-     * the table is then read instead.
-     */
-    private OpenVersionIndex index(TableIdentifier id, Table table, Schema schema, List<Types.NestedField> keyFields) {
-        OpenVersionIndex index = indexes.get(id);
-        if (index != null && index.schemaId() != schema.schemaId()) {
-            indexes.remove(id);
-            closeQuietly(index);
-            index = null;
-        }
-        if (index == null && !withoutIndex.contains(id)) {
-            try {
-                index = OpenVersionIndex.open(indexFile(id), table, schema, keyFields);
-                indexes.put(id, index);
-            } catch (RuntimeException | AssertionError e) {
-                LOG.warn("Cannot use the open-version index of {} ({}); reading the open versions from the table instead", id, e.getMessage());
-                withoutIndex.add(id);
-            }
-        }
-        return index;
-    }
-
-    private java.nio.file.Path indexFile(TableIdentifier id) {
-        return indexFolder(catalog.warehouse()).resolve(id + ".mv.db");
-    }
-
-    /**
-     * Stops using a history table's index after it failed, and removes its file: the next micro-batch
-     * opens it again, built from the table.
-     */
-    private void dropIndex(TableIdentifier id, Throwable failure) {
-        LOG.warn("The open-version index of {} failed ({}); it is built again from the table", id, failure.toString());
-        OpenVersionIndex index = indexes.remove(id);
-        if (index != null) {
-            try {
-                index.closeImmediately();
-            } catch (RuntimeException | AssertionError e) {
-                LOG.debug("Cannot close the failed index of {}", id, e);
-            }
-        }
-        OpenVersionIndex.delete(indexFile(id));
-    }
-
-    /** Closes the open-version indexes. */
+    /** Closes the key indexes. */
     public void close() {
-        indexes.values().forEach(HistoryWriter::closeQuietly);
-        indexes.clear();
-    }
-
-    private static void closeQuietly(OpenVersionIndex index) {
-        try {
-            index.close();
-        } catch (RuntimeException e) {
-            LOG.debug("Cannot close an open-version index", e);
-        }
+        indexes.closeAll();
     }
 
     private int write(TableIdentifier silverId, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
@@ -221,14 +184,14 @@ public final class HistoryWriter {
             return KeylessHistory.apply(catalog, pipeline, table, events, options);
         }
         HistoryBatch batch = new HistoryBatch(table, schema, silver, options);
-        OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
-        cached.follow(schema.schemaId());
         long started = System.nanoTime();
-        OpenVersionIndex index = index(id, table, schema, batch.keyFields());
+        KeyIndex index = indexes.get(id, table, schema, batch.keyFields());
+        OpenVersions cached = cache.computeIfAbsent(id, t -> new OpenVersions());
+        cached.follow(schema.schemaId(), index == null ? cached.snapshotId : index.snapshotId());
         try {
             batch.loadOpenVersions(events, cached, index);
-        } catch (OpenVersionIndex.Failure e) {
-            dropIndex(id, e.getCause());
+        } catch (KeyIndex.Failure e) {
+            indexes.drop(id, e.getCause());
             index = null;
             batch = new HistoryBatch(table, schema, silver, options);
             batch.loadOpenVersions(events, cached, null);
@@ -240,29 +203,44 @@ public final class HistoryWriter {
         if (batch.rows.isEmpty()) {
             return 0;
         }
+        // The locations of the cache and the index are valid at their snapshot; those read now at a later one.
+        Long base = index != null ? Long.valueOf(index.snapshotId()) : cached.snapshotId >= 0 ? Long.valueOf(cached.snapshotId) : batch.readAt;
         DataFiles files = new DataFiles(table);
-        RowDelta delta = table.newRowDelta();
-        if (!batch.deletes.isEmpty()) {
-            delta.addDeletes(files.writeEqualityDeletes(batch.deleteSchema, batch.deletes));
-        }
-        delta.addRows(files.write(batch.rows, null));
-        catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
-        if (index != null) {
-            try {
-                index.update(batch.open, events.get(events.size() - 1).position());
-            } catch (RuntimeException | AssertionError e) {
-                // The history table has the micro-batch; only the index is behind.
-                dropIndex(id, e);
-            }
-        }
+        DataFile written = files.write(batch.rows, null);
+        RowDelta delta = table.newRowDelta().addRows(written);
+        DeleteFile deletes = RowDeltas.removeRows(delta, files, batch.deletes, base);
+        SourcePosition position = events.get(events.size() - 1).position();
+        Snapshot committed = RowDeltas.commit(catalog, table, SnapshotPositions.stamp(delta, pipeline, position), written, deletes);
+        String path = written.path().toString();
+        Map<List<Object>, KeyIndex.Entry> changed = new LinkedHashMap<>();
         batch.open.forEach((key, version) -> {
-            if (version.cacheable()) {
-                cached.put(key, version.row);
-            } else {
-                // A huge row (a 100 MB text) is looked up again rather than held: the heap is bounded.
-                cached.remove(key);
-            }
+            RowLocation location = version.committed() ? version.location : new RowLocation(path, version.ordinal);
+            changed.put(key, new KeyIndex.Entry(location, (String) version.row.getField("_position"), version.cacheable() ? version.row : null));
         });
+        if (!RowDeltas.follows(committed, base)) {
+            // Another commit (a compaction) landed between the locations' snapshot and this one:
+            // other keys' rows may have moved, so the cache and the index are read again.
+            cache.remove(id);
+            indexes.release(id);
+        } else {
+            if (index != null) {
+                try {
+                    index.update(changed, false, position, committed.snapshotId());
+                } catch (RuntimeException | AssertionError e) {
+                    // The history table has the micro-batch; only the index is behind.
+                    indexes.drop(id, e);
+                }
+            }
+            cached.snapshotId = committed.snapshotId();
+            changed.forEach((key, entry) -> {
+                if (entry.row() != null) {
+                    cached.put(key, entry);
+                } else {
+                    // A huge row (a 100 MB text) is looked up again rather than held: the heap is bounded.
+                    cached.remove(key);
+                }
+            });
+        }
         LOG.debug("History {}: {} version(s) written, {} committed ones closed, {} open version(s) read in {} ms, {} ms in all", id, batch.rows.size(),
                 batch.deletes.size(), batch.read, (lookedUp - started) / 1_000_000, (System.nanoTime() - started) / 1_000_000);
         return 1;
@@ -280,24 +258,26 @@ public final class HistoryWriter {
         return bytes;
     }
 
-    /** The open versions this writer committed, most recently used last, bounded. */
-    static final class OpenVersions extends LinkedHashMap<List<Object>, Record> {
+    /** The open versions this writer committed, with their locations as of snapshot {@link #snapshotId}, most recently used last, bounded. */
+    static final class OpenVersions extends LinkedHashMap<List<Object>, KeyIndex.Entry> {
         private int schemaId = -1;
+        long snapshotId = -1;
 
         OpenVersions() {
             super(1024, 0.75f, true);
         }
 
-        /** Drops the versions built for an older schema of the table. */
-        void follow(int tableSchemaId) {
-            if (tableSchemaId != schemaId) {
+        /** Drops the versions built for an older schema of the table, or located in another snapshot than the index's. */
+        void follow(int tableSchemaId, long indexSnapshotId) {
+            if (tableSchemaId != schemaId || indexSnapshotId != snapshotId) {
                 clear();
                 schemaId = tableSchemaId;
+                snapshotId = indexSnapshotId;
             }
         }
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<List<Object>, Record> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<List<Object>, KeyIndex.Entry> eldest) {
             return size() > CACHED_VERSIONS;
         }
     }

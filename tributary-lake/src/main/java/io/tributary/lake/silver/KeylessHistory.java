@@ -11,7 +11,6 @@ import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Row;
 import io.tributary.spi.TableSchema;
 import io.tributary.spi.TributaryException;
-import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
@@ -21,13 +20,17 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.tributary.lake.catalog.RowDeltas;
+import io.tributary.lake.scan.RowLocation;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +42,11 @@ import org.slf4j.LoggerFactory;
  * instance has no identity a later insert could continue); an update closes one instance of the
  * old image and opens one of the new ({@code _op = u}); a truncate closes every open instance.
  * {@code _is_deleted} is always false, {@code _is_current} means open. An instance is identified
- * by its {@code _position}, unique in the table, so closing one is an equality delete on
- * {@code _position}. A micro-batch that deletes, updates or truncates reads every open instance
- * of the table first (one scan, like silver's count of copies); inserts cost none.
+ * by its {@code _position}, unique in the table; closing one removes its row by position (a
+ * position delete file) and writes it again closed. A micro-batch that deletes, updates or
+ * truncates reads every open instance of the table with its location first (one scan, like
+ * silver's search for copies); inserts cost none. The row delta is validated from the snapshot
+ * read, and redone when a concurrent compaction removed a file it deletes from ({@link RowDeltas}).
  */
 final class KeylessHistory {
     private static final Logger LOG = LoggerFactory.getLogger(KeylessHistory.class);
@@ -49,31 +54,48 @@ final class KeylessHistory {
     private KeylessHistory() {
     }
 
-    /** An open instance, and whether it was committed before this micro-batch (closing it then needs a delete). */
-    private record Instance(Record row, boolean committed) {
+    /** An open instance, and where it is when it was committed before this micro-batch (closing it then needs a delete). */
+    private record Instance(Record row, RowLocation location) {
+        boolean committed() {
+            return location != null;
+        }
+    }
+
+    private record Located(Record row, RowLocation location) {
     }
 
     static int apply(LakeCatalog catalog, String pipeline, Table table, List<ChangeEvent> events, TableOptions options) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return applyOnce(catalog, pipeline, table, events, options);
+            } catch (ValidationException e) {
+                if (attempt == RowDeltas.ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static int applyOnce(LakeCatalog catalog, String pipeline, Table table, List<ChangeEvent> events, TableOptions options) {
         Schema schema = table.schema();
         List<Types.NestedField> columns = schema.columns().stream().filter(f -> !HistoryWriter.METADATA.contains(f.name())).toList();
         Map<List<Object>, Deque<Instance>> open = new HashMap<>();
         boolean closes = events.stream().anyMatch(e -> e.operation() != ChangeOperation.READ && e.operation() != ChangeOperation.CREATE);
         boolean empty = table.currentSnapshot() == null || "0".equals(table.currentSnapshot().summary().getOrDefault("total-records", "0"));
+        Long base = null;
         if (closes && !empty) {
-            List<Record> committed = new ArrayList<>();
-            try (CloseableIterable<Record> rows = LiveRows.of(table, Expressions.isNull("_valid_to"))) {
-                rows.forEach(r -> committed.add(r.copy()));
-            } catch (IOException e) {
-                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
-            }
-            committed.sort(Comparator.comparing(r -> (String) r.getField("_position")));
-            for (Record r : committed) {
-                open.computeIfAbsent(values(r, columns), v -> new ArrayDeque<>()).addLast(new Instance(r, true));
+            List<Located> committed = new ArrayList<>();
+            table.refresh();
+            Snapshot snapshot = table.currentSnapshot();
+            base = snapshot.snapshotId();
+            LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> committed.add(new Located(r, location)));
+            committed.sort(Comparator.comparing(l -> (String) l.row().getField("_position")));
+            for (Located l : committed) {
+                open.computeIfAbsent(values(l.row(), columns), v -> new ArrayDeque<>()).addLast(new Instance(l.row(), l.location()));
             }
         }
         List<Record> rows = new ArrayList<>();
-        List<Record> deletes = new ArrayList<>();
-        Schema deleteSchema = schema.select("_position");
+        List<RowLocation> deletes = new ArrayList<>();
         TableSchema projected = null;
         ColumnPlacement placement = null;
         for (ChangeEvent e : events) {
@@ -85,14 +107,14 @@ final class KeylessHistory {
             switch (e.operation()) {
                 case READ, CREATE -> open(open, rows, columns, placement.record(e.after()), e, at);
                 case UPDATE -> {
-                    OffsetDateTime from = close(open, rows, deletes, deleteSchema, columns, image(placement, e, e.before()), at);
+                    OffsetDateTime from = close(open, rows, deletes, columns, image(placement, e, e.before()), at);
                     open(open, rows, columns, placement.record(e.after()), e, from);
                 }
-                case DELETE -> close(open, rows, deletes, deleteSchema, columns, image(placement, e, e.before()), at);
+                case DELETE -> close(open, rows, deletes, columns, image(placement, e, e.before()), at);
                 case TRUNCATE -> {
                     for (Deque<Instance> instances : open.values()) {
                         while (!instances.isEmpty()) {
-                            closeFirst(instances, rows, deletes, deleteSchema, at);
+                            closeFirst(instances, rows, deletes, at);
                         }
                     }
                 }
@@ -102,12 +124,10 @@ final class KeylessHistory {
             return 0;
         }
         DataFiles files = new DataFiles(table);
-        RowDelta delta = table.newRowDelta();
-        if (!deletes.isEmpty()) {
-            delta.addDeletes(files.writeEqualityDeletes(deleteSchema, deletes));
-        }
-        delta.addRows(files.write(rows, null));
-        catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
+        DataFile written = files.write(rows, null);
+        RowDelta delta = table.newRowDelta().addRows(written);
+        DeleteFile deleteFile = RowDeltas.removeRows(delta, files, deletes, base);
+        RowDeltas.commit(catalog, table, SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()), written, deleteFile);
         return 1;
     }
 
@@ -130,11 +150,11 @@ final class KeylessHistory {
         r.setField("_position", e.position().encoded());
         r.setField("_tx_id", e.transactionId());
         rows.add(r);
-        open.computeIfAbsent(values(r, columns), v -> new ArrayDeque<>()).addLast(new Instance(r, false));
+        open.computeIfAbsent(values(r, columns), v -> new ArrayDeque<>()).addLast(new Instance(r, null));
     }
 
     /** Closes the oldest open instance of the image; returns when the next version starts. */
-    private static OffsetDateTime close(Map<List<Object>, Deque<Instance>> open, List<Record> rows, List<Record> deletes, Schema deleteSchema,
+    private static OffsetDateTime close(Map<List<Object>, Deque<Instance>> open, List<Record> rows, List<RowLocation> deletes,
                                         List<Types.NestedField> columns, Record image, OffsetDateTime at) {
         Deque<Instance> instances = open.get(values(image, columns));
         if (instances == null || instances.isEmpty()) {
@@ -142,10 +162,10 @@ final class KeylessHistory {
             LOG.debug("No open version of a deleted row in the history; nothing closed");
             return at;
         }
-        return closeFirst(instances, rows, deletes, deleteSchema, at);
+        return closeFirst(instances, rows, deletes, at);
     }
 
-    private static OffsetDateTime closeFirst(Deque<Instance> instances, List<Record> rows, List<Record> deletes, Schema deleteSchema, OffsetDateTime at) {
+    private static OffsetDateTime closeFirst(Deque<Instance> instances, List<Record> rows, List<RowLocation> deletes, OffsetDateTime at) {
         Instance instance = instances.removeFirst();
         OffsetDateTime from = (OffsetDateTime) instance.row().getField("_valid_from");
         OffsetDateTime end = at.isBefore(from) ? from : at;
@@ -153,9 +173,7 @@ final class KeylessHistory {
         closed.setField("_valid_to", end);
         closed.setField("_is_current", false);
         if (instance.committed()) {
-            GenericRecord delete = GenericRecord.create(deleteSchema);
-            delete.setField("_position", closed.getField("_position"));
-            deletes.add(delete);
+            deletes.add(instance.location());
             rows.add(closed);
         }
         return end;

@@ -10,7 +10,6 @@ import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Row;
 import io.tributary.spi.TableSchema;
 import io.tributary.spi.TributaryException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -18,24 +17,31 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.tributary.lake.catalog.RowDeltas;
+import io.tributary.lake.scan.RowLocation;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * Applies the changes of a table without a key (REPLICA IDENTITY FULL, no primary key) to silver,
  * where identical rows are counted exactly: silver holds as many copies of a row as the source.
  * Per micro-batch, each distinct silver row gets its net change (+1 per insert, -1 per delete, an
- * update is both). A gain appends that many copies. A loss counts the row's current copies n in
- * silver and, in the same row delta, replaces every copy (an equality delete on all columns) with
- * n - loss copies, which carry the {@code _position} and {@code _commit_ts} of the last change.
- * Counting reads silver, so a micro-batch that deletes or updates rows costs a scan of the table;
- * inserts (and the initial snapshot) cost none.
+ * update is both). A gain appends that many copies. A loss of k copies removes exactly k of the
+ * row's current copies by position (a position delete file in the same row delta); the copies left
+ * keep their {@code _position} and {@code _commit_ts}. Finding the copies reads silver's live rows
+ * ({@link LiveRows}), so a micro-batch that deletes or updates rows costs a scan of the table;
+ * inserts (and the initial snapshot) cost none. The row delta is validated from the snapshot read,
+ * and redone when a concurrent compaction removed a file it deletes from ({@link RowDeltas}).
  */
 final class KeylessUpsert {
     private KeylessUpsert() {
@@ -48,6 +54,18 @@ final class KeylessUpsert {
     }
 
     static int apply(LakeCatalog catalog, String pipeline, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return applyOnce(catalog, pipeline, id, events, options);
+            } catch (ValidationException e) {
+                if (attempt == RowDeltas.ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static int applyOnce(LakeCatalog catalog, String pipeline, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
         Table table = null;
         SilverProjection projection = null;
         TableSchema last = null;
@@ -76,10 +94,9 @@ final class KeylessUpsert {
                 losing.put(values, c);
             }
         });
-        Map<List<Object>, Integer> copies = count(table, projection, losing);
-        Schema schema = table.schema();
-        Schema rowSchema = schema.select(projection.outputs().stream().map(SilverProjection.Output::name).toList());
-        List<Record> deletes = new ArrayList<>();
+        Map<List<Object>, List<RowLocation>> copies = new HashMap<>();
+        Long base = locate(table, projection, losing, copies);
+        List<RowLocation> deletes = new ArrayList<>();
         List<Record> rows = new ArrayList<>();
         for (Map.Entry<List<Object>, Change> entry : changes.entrySet()) {
             if (entry.getValue().delta > 0) {
@@ -88,33 +105,24 @@ final class KeylessUpsert {
                 }
                 continue;
             }
-            int now = copies.getOrDefault(entry.getKey(), 0);
+            List<RowLocation> held = copies.getOrDefault(entry.getKey(), List.of());
+            int now = held.size();
             int after = now + entry.getValue().delta;
             if (after < 0) {
                 throw new TributaryException(ErrorCode.LAKE_COMMIT_FAILED, "Cannot apply the changes of " + id + " through position "
                         + events.get(events.size() - 1).position() + ": the source deletes " + -entry.getValue().delta + " copies of a row silver holds "
                         + now + " of. Silver no longer matches the source; snapshot the table again");
             }
-            if (now > 0) {
-                GenericRecord key = GenericRecord.create(rowSchema);
-                for (SilverProjection.Output o : projection.outputs()) {
-                    key.setField(o.name(), entry.getValue().image.getField(o.name()));
-                }
-                deletes.add(key);
-            }
-            for (int i = 0; i < after; i++) {
-                rows.add(entry.getValue().image.copy());
-            }
+            deletes.addAll(held.subList(0, -entry.getValue().delta));
         }
         DataFiles files = new DataFiles(table);
         RowDelta delta = table.newRowDelta();
-        if (!deletes.isEmpty()) {
-            delta.addDeletes(files.writeEqualityDeletes(rowSchema, deletes));
+        DataFile written = rows.isEmpty() ? null : files.write(rows, null);
+        if (written != null) {
+            delta.addRows(written);
         }
-        if (!rows.isEmpty()) {
-            delta.addRows(files.write(rows, null));
-        }
-        catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
+        DeleteFile deleteFile = RowDeltas.removeRows(delta, files, deletes, base);
+        RowDeltas.commit(catalog, table, SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()), written, deleteFile);
         return 1;
     }
 
@@ -142,26 +150,27 @@ final class KeylessUpsert {
         }
     }
 
-    /** How many copies of each changed row silver holds now. */
-    private static Map<List<Object>, Integer> count(Table table, SilverProjection projection, Map<List<Object>, Change> changes) {
-        Map<List<Object>, Integer> out = new HashMap<>();
-        if (changes.isEmpty() || table.currentSnapshot() == null) {
-            return out;
+    /** Where the copies of each changed row are in silver now; returns the snapshot read (null when nothing was read). */
+    private static Long locate(Table table, SilverProjection projection, Map<List<Object>, Change> changes, Map<List<Object>, List<RowLocation>> out) {
+        if (changes.isEmpty()) {
+            return null;
         }
-        try (CloseableIterable<Record> live = LiveRows.of(table)) {
-            for (Record r : live) {
-                List<Object> values = new ArrayList<>(projection.outputs().size());
-                for (SilverProjection.Output o : projection.outputs()) {
-                    values.add(comparable(r.getField(o.name())));
-                }
-                if (changes.containsKey(values)) {
-                    out.merge(values, 1, Integer::sum);
-                }
+        table.refresh();
+        Snapshot snapshot = table.currentSnapshot();
+        if (snapshot == null) {
+            return null;
+        }
+        Schema rowSchema = table.schema().select(projection.outputs().stream().map(SilverProjection.Output::name).toList());
+        LiveRows.read(table, snapshot, rowSchema, Expressions.alwaysTrue(), (r, location) -> {
+            List<Object> values = new ArrayList<>(projection.outputs().size());
+            for (SilverProjection.Output o : projection.outputs()) {
+                values.add(comparable(r.getField(o.name())));
             }
-        } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot count the rows of " + table.name() + ": " + e.getMessage(), e);
-        }
-        return out;
+            if (changes.containsKey(values)) {
+                out.computeIfAbsent(values, v -> new ArrayList<>()).add(location);
+            }
+        });
+        return snapshot.snapshotId();
     }
 
     /** A value read back from Iceberg, in the form {@link SilverProjection#keyValue} gives (bytes as buffers). */

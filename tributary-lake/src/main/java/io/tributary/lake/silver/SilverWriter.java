@@ -17,30 +17,55 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.tributary.lake.catalog.LiveRows;
+import io.tributary.lake.catalog.RowDeltas;
+import io.tributary.lake.scan.RowLocation;
+import io.tributary.spi.SourcePosition;
+import java.util.HashMap;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.types.TypeUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.types.Types;
 
 /**
  * Applies change events to {@code silver.<table>}, the current state per primary key, as upserts:
- * per micro-batch the last image of every touched key, one equality delete file on the key columns
- * for every touched key, and one data file with the surviving rows, committed as one row delta
- * (Iceberg spec, "Row-level Deletes": an equality delete applies to data files of lower sequence
- * numbers, so the new rows of the same commit survive). A TRUNCATE ends a segment and deletes every row.
+ * per micro-batch the last image of every touched key, one position delete file naming the current
+ * row of every touched key that has one, and one data file with the surviving rows, committed as
+ * one row delta (Iceberg spec, "Position Delete Files"). Where each key's row lives comes from the
+ * table's {@link KeyIndex} (a cache of the table on local disk, looked up once per key per
+ * micro-batch and updated after the commit: row {@code i} of the new data file is at position
+ * {@code i}); without an index, from one read of the table filtered on the batch's keys. A commit
+ * that a concurrent compaction invalidated is redone with the locations read again
+ * ({@link RowDeltas}). A TRUNCATE ends a segment and removes every data file. Tables without a key:
+ * {@link KeylessUpsert}.
  */
 public final class SilverWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(SilverWriter.class);
+
     private final LakeCatalog catalog;
     private final String pipeline;
+    private final KeyIndexes indexes;
 
     public SilverWriter(LakeCatalog catalog, String pipeline) {
         this.catalog = catalog;
         this.pipeline = pipeline;
+        this.indexes = new KeyIndexes(HistoryWriter.indexFolder(catalog.warehouse()), KeyIndex.Kind.ROWS);
+    }
+
+    /** Closes the key indexes. */
+    public void close() {
+        indexes.closeAll();
     }
 
     public static Schema schema(SilverProjection projection) {
@@ -87,6 +112,8 @@ public final class SilverWriter {
         }
         Table table = loaded.get();
         catalog.commit(SnapshotPositions.stamp(table.newDelete().deleteFromRowFilter(Expressions.alwaysTrue()), pipeline, e.position()));
+        // Built again, empty, from the table on next use.
+        indexes.release(id);
         return 1;
     }
 
@@ -94,6 +121,24 @@ public final class SilverWriter {
         if (!events.get(0).schema().hasKey()) {
             return KeylessUpsert.apply(catalog, pipeline, id, events, options);
         }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return upsertKeyed(id, events, options);
+            } catch (ValidationException e) {
+                // A commit (a compaction) removed a data file holding a row this batch replaces.
+                indexes.release(id);
+                if (attempt == RowDeltas.ATTEMPTS) {
+                    throw e;
+                }
+                LOG.info("Silver {}: a concurrent commit moved rows this micro-batch replaces ({}); reading their locations again", id, e.getMessage());
+            } catch (RuntimeException e) {
+                indexes.release(id);
+                throw e;
+            }
+        }
+    }
+
+    private int upsertKeyed(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
         Table table = null;
         SilverProjection projection = null;
         TableSchema last = null;
@@ -134,36 +179,100 @@ public final class SilverWriter {
             }
         }
         Schema schema = table.schema();
-        Schema keySchema = schema.select(projection.keyNames());
-        boolean empty = table.currentSnapshot() == null
-                || "0".equals(table.currentSnapshot().summary().getOrDefault("total-records", "0"))
-                && "0".equals(table.currentSnapshot().summary().getOrDefault("total-equality-deletes", "0"));
-        List<Record> rows = new ArrayList<>();
-        List<Record> deletes = new ArrayList<>();
-        GenericRecord keyTemplate = GenericRecord.create(keySchema);
-        int[] keyAt = projection.keyNames().stream().mapToInt(k -> ColumnPlacement.position(keySchema, k)).toArray();
-        for (Map.Entry<List<Object>, Record> entry : latest.entrySet()) {
-            if (!empty || entry.getValue() == null) {
-                Record k = keyTemplate.copy();
-                for (int i = 0; i < keyAt.length; i++) {
-                    k.set(keyAt[i], io.tributary.lake.layout.IcebergTypes.toIcebergValue(entry.getKey().get(i)));
+        List<Types.NestedField> keyFields = projection.keyNames().stream().map(schema::findField).toList();
+        boolean empty = table.currentSnapshot() == null || "0".equals(table.currentSnapshot().summary().getOrDefault("total-records", "0"));
+        KeyIndex index = empty ? null : indexes.get(id, table, schema, keyFields);
+        Map<List<Object>, RowLocation> current = new HashMap<>();
+        Long base = null;
+        if (!empty) {
+            List<List<Object>> keys = new ArrayList<>(latest.size());
+            latest.keySet().forEach(k -> keys.add(normalized(k, keyFields)));
+            if (index != null) {
+                try {
+                    for (List<Object> key : keys) {
+                        index.lookup(key, entry -> current.put(key, entry.location()));
+                    }
+                    base = index.snapshotId();
+                } catch (KeyIndex.Failure f) {
+                    indexes.drop(id, f.getCause());
+                    index = null;
+                    current.clear();
                 }
-                deletes.add(k);
+            }
+            if (index == null) {
+                base = readLocations(table, schema, keyFields, keys, current);
+            }
+        }
+        List<Record> rows = new ArrayList<>();
+        List<List<Object>> rowKeys = new ArrayList<>();
+        Map<List<Object>, KeyIndex.Entry> changed = new LinkedHashMap<>();
+        List<RowLocation> deletes = new ArrayList<>();
+        for (Map.Entry<List<Object>, Record> entry : latest.entrySet()) {
+            List<Object> key = normalized(entry.getKey(), keyFields);
+            RowLocation old = current.get(key);
+            if (old != null) {
+                deletes.add(old);
             }
             if (entry.getValue() != null) {
+                rowKeys.add(key);
                 rows.add(entry.getValue());
+            } else {
+                changed.put(key, null);
             }
         }
         DataFiles files = new DataFiles(table);
         RowDelta delta = table.newRowDelta();
-        if (!deletes.isEmpty() && !empty) {
-            delta.addDeletes(files.writeEqualityDeletes(keySchema, deletes));
+        DataFile written = rows.isEmpty() ? null : files.write(rows, null);
+        if (written != null) {
+            delta.addRows(written);
         }
-        if (!rows.isEmpty()) {
-            delta.addRows(files.write(rows, null));
+        DeleteFile deleteFile = RowDeltas.removeRows(delta, files, deletes, base);
+        SourcePosition position = events.get(events.size() - 1).position();
+        Snapshot committed = RowDeltas.commit(catalog, table, SnapshotPositions.stamp(delta, pipeline, position), written, deleteFile);
+        for (int i = 0; i < rowKeys.size(); i++) {
+            changed.put(rowKeys.get(i), new KeyIndex.Entry(new RowLocation(written.path().toString(), i), null, null));
         }
-        catalog.commit(SnapshotPositions.stamp(delta, pipeline, events.get(events.size() - 1).position()));
+        if (index != null) {
+            if (!RowDeltas.follows(committed, base)) {
+                // Another commit (a compaction) landed in between: other keys' rows may have moved.
+                indexes.release(id);
+            } else {
+                try {
+                    index.update(changed, false, position, committed.snapshotId());
+                } catch (RuntimeException | AssertionError e) {
+                    indexes.drop(id, e);
+                }
+            }
+        }
         return 1;
+    }
+
+    /**
+     * Reads the locations of the rows of {@code keys} from the table (without an index); returns
+     * the snapshot read.
+     */
+    private static Long readLocations(Table table, Schema schema, List<Types.NestedField> keyFields, List<List<Object>> keys,
+                                      Map<List<Object>, RowLocation> out) {
+        table.refresh();
+        Snapshot snapshot = table.currentSnapshot();
+        java.util.Set<List<Object>> wanted = new java.util.HashSet<>(keys);
+        Schema keySchema = TypeUtil.select(schema, new java.util.HashSet<>(keyFields.stream().map(Types.NestedField::fieldId).toList()));
+        LiveRows.read(table, snapshot, keySchema, Expressions.alwaysTrue(), (r, location) -> {
+            List<Object> key = KeyIndex.key(r, keyFields);
+            if (wanted.contains(key)) {
+                out.put(key, location);
+            }
+        });
+        return snapshot == null ? -1L : snapshot.snapshotId();
+    }
+
+    /** A key as the index holds it ({@link HistoryWriter#normalized}). */
+    private static List<Object> normalized(List<Object> key, List<Types.NestedField> keyFields) {
+        List<Object> out = new ArrayList<>(key.size());
+        for (int i = 0; i < key.size(); i++) {
+            out.add(HistoryWriter.normalized(key.get(i), keyFields.get(i).type()));
+        }
+        return out;
     }
 
     private static List<Object> key(SilverProjection projection, Row row) {

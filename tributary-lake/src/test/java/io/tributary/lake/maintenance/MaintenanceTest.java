@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Maintenance on a local lake written by the real writer: compaction keeps every table's content
- * and the resume position, equality deletes committed during a compaction still apply, a truncate
+ * and the resume position, a writer commit during a compaction makes the compaction re-plan, a truncate
  * during a compaction makes it re-plan, expiry keeps what a resume needs, orphans go by age.
  */
 class MaintenanceTest {
@@ -166,7 +166,7 @@ class MaintenanceTest {
     }
 
     @Test
-    void compactionMarkingDeletedRowsInSeveralKeyPassesKeepsSilverAndHistory() throws IOException {
+    void compactionApplyingPositionDeletesKeepsSilverAndHistory() throws IOException {
         try (Lake lake = open()) {
             for (int batch = 0; batch < 30; batch++) {
                 commitRandomBatch(lake, 20);
@@ -176,13 +176,11 @@ class MaintenanceTest {
             for (TableIdentifier id : List.of(SILVER, history)) {
                 Table table = lake.catalog().load(id).orElseThrow();
                 long deleteKeys = Compaction.liveDeleteFiles(table, table.currentSnapshot()).stream().mapToLong(d -> d.recordCount()).sum();
-                assertThat(deleteKeys).as("equality deletes of %s", id).isGreaterThan(100);
+                assertThat(deleteKeys).as("position deletes of %s", id).isGreaterThan(100);
                 before.put(id, rows(table));
             }
 
             Compaction compaction = new Compaction(lake.catalog(), config());
-            // Every compaction below takes more than ten passes over its delete keys.
-            compaction.deleteKeysPerPass(10);
             for (TableIdentifier id : before.keySet()) {
                 Compaction.Result result = compaction.compact(id, lake.catalog().load(id).orElseThrow(), Maintenance.Mode.APPLY);
                 assertThat(result.outcome()).isEqualTo(CompactionOutcome.COMPACTED);
@@ -206,14 +204,20 @@ class MaintenanceTest {
     }
 
     @Test
-    void equalityDeletesCommittedDuringCompactionStillApply() {
+    void aWriterCommitDuringCompactionMakesTheCompactionRePlanNotTheWriterFail() {
         try (Lake lake = open()) {
             for (int batch = 0; batch < 10; batch++) {
                 commitRandomBatch(lake, 20);
             }
             Compaction compaction = new Compaction(lake.catalog(), config());
-            // The writer updates and deletes rows whose files are being rewritten, after they were read.
+            // The writer updates and deletes rows whose files are being rewritten, after they were read:
+            // its position deletes name files the compaction replaces, so the compaction's commit fails
+            // validation and is planned again; the writer's commit stands.
+            int[] attempts = {0};
             compaction.beforeCommit(() -> {
+                if (attempts[0]++ > 0) {
+                    return;
+                }
                 List<ChangeEvent> events = new ArrayList<>();
                 int index = 0;
                 for (Integer id : List.copyOf(source.keySet()).subList(0, 6)) {
@@ -233,7 +237,8 @@ class MaintenanceTest {
             Compaction.Result result = compaction.compact(SILVER, lake.catalog().load(SILVER).orElseThrow(), Maintenance.Mode.APPLY);
 
             assertThat(result.outcome()).isEqualTo(CompactionOutcome.COMPACTED);
-            assertThat(result.deleteFilesAfter()).as("only the writer's new delete file").isEqualTo(1);
+            assertThat(attempts[0]).as("compaction attempts").isEqualTo(2);
+            assertThat(result.deleteFilesAfter()).as("the writer's delete file was compacted with its rows").isZero();
             assertThat(silverRows(lake.catalog())).isEqualTo(expected());
         }
     }
@@ -393,6 +398,85 @@ class MaintenanceTest {
             tasks.forEach(t -> out.add(t.file()));
         }
         return out;
+    }
+
+    @Test
+    void aCompactionBetweenTheIndexUpdateAndTheNextUpsertNeitherLosesNorDuplicatesARow() {
+        TableIdentifier history = TableIdentifier.of("silver", "items_history");
+        try (Lake lake = open()) {
+            for (int batch = 0; batch < 12; batch++) {
+                commitRandomBatch(lake, 20);
+            }
+            // The writers' key indexes are up to date with the tables; the compaction moves every row.
+            Compaction compaction = new Compaction(lake.catalog(), config());
+            for (TableIdentifier id : List.of(SILVER, history)) {
+                assertThat(compaction.compact(id, lake.catalog().load(id).orElseThrow(), Maintenance.Mode.APPLY).outcome())
+                        .isEqualTo(CompactionOutcome.COMPACTED);
+            }
+            for (int batch = 0; batch < 6; batch++) {
+                commitRandomBatch(lake, 40);
+            }
+            assertThat(silverRows(lake.catalog())).isEqualTo(expected());
+            assertThat(openVersions(lake.catalog())).isEqualTo(expected());
+            assertNoEqualityDeletes(lake.catalog(), SILVER, history);
+        }
+    }
+
+    @Test
+    void aCompactionCommittedRightBeforeTheWritersCommitMakesTheWriterRedoItsMicroBatch() {
+        TableIdentifier history = TableIdentifier.of("silver", "items_history");
+        InterposingCatalog interposing = new InterposingCatalog();
+        try (LakeCatalog catalog = LakeCatalog.open(dir, interposing); LakeCatalog other = LakeCatalog.open(dir);
+             Lake lake = Lake.open(catalog, new LakeConfig(dir, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
+            for (int batch = 0; batch < 12; batch++) {
+                commitRandomBatch(lake, 20);
+            }
+            Compaction compaction = new Compaction(other, config());
+            for (TableIdentifier id : List.of(SILVER, history)) {
+                // Another process compacts the table after the writer located the rows it replaces
+                // and right before its commit: the writer's deletes would name removed files.
+                interposing.before(id, () -> assertThat(compaction.compact(id, other.load(id).orElseThrow(), Maintenance.Mode.APPLY).outcome())
+                        .isEqualTo(CompactionOutcome.COMPACTED));
+                commitRandomBatch(lake, 40);
+                assertThat(interposing.fired()).as("compaction of %s before the writer's commit", id).isTrue();
+                assertThat(silverRows(lake.catalog())).isEqualTo(expected());
+                assertThat(openVersions(lake.catalog())).isEqualTo(expected());
+            }
+            commitRandomBatch(lake, 40);
+            assertThat(silverRows(lake.catalog())).isEqualTo(expected());
+            assertThat(openVersions(lake.catalog())).isEqualTo(expected());
+            assertNoEqualityDeletes(lake.catalog(), SILVER, history);
+        }
+    }
+
+    /** The open, not deleted versions of the history, by key: what silver holds. */
+    private static Map<Integer, List<Object>> openVersions(LakeCatalog catalog) {
+        Map<Integer, List<Object>> out = new TreeMap<>();
+        try (CloseableIterable<Record> rows = LiveRows.of(catalog.load(TableIdentifier.of("silver", "items_history")).orElseThrow())) {
+            for (Record r : rows) {
+                if (r.getField("_valid_to") == null && !(Boolean) r.getField("_is_deleted")) {
+                    List<Object> previous = out.put((Integer) r.getField("id"), java.util.Arrays.asList(r.getField("n"), r.getField("body")));
+                    assertThat(previous).as("one open version per key").isNull();
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** No snapshot of the tables added an equality delete file. */
+    static void assertNoEqualityDeletes(LakeCatalog catalog, TableIdentifier... ids) {
+        for (TableIdentifier id : ids) {
+            Table table = catalog.load(id).orElseThrow();
+            table.refresh();
+            for (Snapshot s : table.snapshots()) {
+                for (org.apache.iceberg.DeleteFile d : s.addedDeleteFiles(table.io())) {
+                    assertThat(d.content()).as("delete file %s of %s at snapshot %d", d.path(), id, s.snapshotId())
+                            .isEqualTo(org.apache.iceberg.FileContent.POSITION_DELETES);
+                }
+            }
+        }
     }
 
     private Lake open() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
+import io.tributary.lake.scan.RowLocation;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
@@ -32,12 +33,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A process that dies while updating the open-version index leaves some of the micro-batch's
+ * A process that dies while updating the key index leaves some of the micro-batch's
  * versions in the file (the index commits every few thousand puts, and MVStore's background thread
  * writes changed pages at any time). When the history table is then rolled back to the watermark,
  * it is back at the index's previous position: the index must not pass for up to date then.
  */
-class OpenVersionIndexCrashTest {
+class KeyIndexCrashTest {
     private static final TableSchema ITEMS = new TableSchema(new TableId("public", "items"),
             List.of(Column.required("id", ColumnType.Primitive.INT64, "int8"), Column.nullable("n", ColumnType.Primitive.INT32, "int4")), List.of("id"));
     /** More keys than the index puts between two commits of its store. */
@@ -67,9 +68,9 @@ class OpenVersionIndexCrashTest {
 
             // The next micro-batch's versions (as if the table had committed them), the last one
             // unencodable: the update stops after the store's intermediate commit, as a kill would.
-            OpenVersionIndex index = OpenVersionIndex.open(file, table, table.schema(), keyFields);
+            KeyIndex index = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
             assertThat(positionOf(index, 0L)).isEqualTo(committedPosition);
-            Map<List<Object>, HistoryBatch.Version> next = new LinkedHashMap<>();
+            Map<List<Object>, KeyIndex.Entry> next = new LinkedHashMap<>();
             for (long id = 0; id < KEYS; id++) {
                 Record r = org.apache.iceberg.data.GenericRecord.create(table.schema());
                 r.setField("id", id);
@@ -80,13 +81,13 @@ class OpenVersionIndexCrashTest {
                 r.setField("_op", "u");
                 r.setField("_position", new SourcePosition(new Lsn(200), id).encoded());
                 r.setField("_tx_id", id == KEYS - 1 ? (Object) "not a number" : (Object) 2L);
-                next.put(List.of(id), new HistoryBatch.Version(r, false));
+                next.put(List.of(id), new KeyIndex.Entry(new RowLocation("file:/next.parquet", id), (String) r.getField("_position"), r));
             }
-            assertThatThrownBy(() -> index.update(next, new SourcePosition(new Lsn(200), KEYS - 1))).isInstanceOf(ClassCastException.class);
+            assertThatThrownBy(() -> index.update(next, false, new SourcePosition(new Lsn(200), KEYS - 1), table.currentSnapshot().snapshotId() + 1)).isInstanceOf(ClassCastException.class);
             index.closeImmediately();
 
             // The table is where the index was before the update: the index is built again from it.
-            OpenVersionIndex reopened = OpenVersionIndex.open(file, table, table.schema(), keyFields);
+            KeyIndex reopened = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
             try {
                 assertThat(positionOf(reopened, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
                 assertThat(positionOf(reopened, KEYS - 2L)).isEqualTo(new SourcePosition(new Lsn(100), KEYS - 2L).encoded());
@@ -96,9 +97,10 @@ class OpenVersionIndexCrashTest {
         }
     }
 
-    private static String positionOf(OpenVersionIndex index, long id) {
-        AtomicReference<Record> found = new AtomicReference<>();
-        assertThat(index.lookup(List.of(id), found::set)).isEqualTo(OpenVersionIndex.Found.HELD);
-        return (String) found.get().getField("_position");
+    private static String positionOf(KeyIndex index, long id) {
+        AtomicReference<KeyIndex.Entry> found = new AtomicReference<>();
+        assertThat(index.lookup(List.of(id), found::set)).isEqualTo(KeyIndex.Found.HELD);
+        assertThat(found.get().location().file()).as("the location of key %d", id).doesNotContain("next.parquet");
+        return (String) found.get().row().getField("_position");
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The index file's rewrite at close: a sparse file shrinks and keeps every entry; a dense or small one is left as it is. */
-class OpenVersionIndexFileTest {
+class KeyIndexFileTest {
     @TempDir
     Path dir;
 
@@ -37,17 +37,17 @@ class OpenVersionIndexFileTest {
                 }
             }
             store.commit();
-            fillRate = OpenVersionIndex.liveRate(store);
+            fillRate = KeyIndex.liveRate(store);
         }
         long before = Files.size(file);
         assertThat(fillRate).as("%% live of %s bytes", before).isLessThan(50);
 
-        OpenVersionIndex.rewriteIfSparse(file, 100, 0);
+        KeyIndex.rewriteIfSparse(file, 100, 0);
         assertThat(Files.size(file)).as("a dense file is left alone").isEqualTo(before);
-        OpenVersionIndex.rewriteIfSparse(file, fillRate, before);
+        KeyIndex.rewriteIfSparse(file, fillRate, before);
         assertThat(Files.size(file)).as("a small file is left alone").isEqualTo(before);
 
-        OpenVersionIndex.rewriteIfSparse(file, fillRate, 0);
+        KeyIndex.rewriteIfSparse(file, fillRate, 0);
         assertThat(Files.size(file)).isLessThan(before / 2);
         try (MVStore store = new MVStore.Builder().fileName(file.toString()).readOnly().open()) {
             MVMap<String, byte[]> map = store.openMap("versions");
