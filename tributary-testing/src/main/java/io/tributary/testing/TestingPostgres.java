@@ -1,8 +1,10 @@
 package io.tributary.testing;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +13,13 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * A real PostgreSQL server with {@code wal_level=logical}, started from the zonky embedded binaries
@@ -34,6 +40,26 @@ public final class TestingPostgres implements Closeable {
 
     /** @param extraSettings additional {@code name=value} server settings */
     public TestingPostgres(List<String> extraSettings) {
+        this(extraSettings, Optional.empty());
+    }
+
+    /**
+     * A server of another PostgreSQL major version than the binaries on the class path: the zonky
+     * binaries jar of that version, copied by the build to the path held by the system property
+     * {@code tributary.postgres<major>.binaries} (see tributary-pipeline's pom).
+     *
+     * @throws IllegalStateException if the property is not set or names no file
+     */
+    public static TestingPostgres ofMajorVersion(int major) {
+        String property = "tributary.postgres" + major + ".binaries";
+        String jar = System.getProperty(property);
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("Cannot start PostgreSQL " + major + ": system property " + property + " names no binaries jar (" + jar + ")");
+        }
+        return new TestingPostgres(List.of(), Optional.of(Path.of(jar)));
+    }
+
+    private TestingPostgres(List<String> extraSettings, Optional<Path> binariesJar) {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setServerConfig("wal_level", "logical")
@@ -43,15 +69,35 @@ public final class TestingPostgres implements Closeable {
                     .setServerConfig("synchronous_commit", "off")
                     .setServerConfig("full_page_writes", "off")
                     .setServerConfig("listen_addresses", "127.0.0.1")
-                    .setPGStartupWait(java.time.Duration.ofSeconds(60));
+                    .setPGStartupWait(Duration.ofSeconds(60));
             for (String setting : extraSettings) {
                 String[] kv = setting.split("=", 2);
                 builder.setServerConfig(kv[0], kv[1]);
             }
+            binariesJar.ifPresent(jar -> builder.setPgBinaryResolver((system, hardware) -> binaries(jar, system, hardware)));
             this.server = builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start embedded PostgreSQL", e);
         }
+    }
+
+    /** The {@code postgres-<system>-<hardware>.txz} archive inside a zonky binaries jar, read into memory. */
+    private static InputStream binaries(Path jar, String system, String hardware) throws IOException {
+        String entry = "postgres-" + system + "-" + hardware + ".txz";
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry e = zip.stream().filter(z -> z.getName().equalsIgnoreCase(entry)).findFirst().orElse(null);
+            if (e == null) {
+                throw new IOException("Cannot find " + entry + " in " + jar);
+            }
+            try (InputStream in = zip.getInputStream(e)) {
+                return new ByteArrayInputStream(in.readAllBytes());
+            }
+        }
+    }
+
+    /** The server's major version, from {@code server_version_num}. */
+    public int majorVersion() {
+        return Integer.parseInt(queryOne("postgres", "SHOW server_version_num")) / 10000;
     }
 
     public int port() {

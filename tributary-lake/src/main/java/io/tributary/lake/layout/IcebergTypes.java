@@ -65,10 +65,6 @@ public final class IcebergTypes {
         if (value instanceof byte[] bytes) {
             return ByteBuffer.wrap(bytes);
         }
-        if (value instanceof java.util.UUID uuid) {
-            // Iceberg's generic Parquet writer takes UUIDs as their 16 big-endian bytes.
-            return ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array();
-        }
         if (value instanceof List<?> list) {
             List<Object> out = new ArrayList<>(list.size());
             for (Object element : list) {

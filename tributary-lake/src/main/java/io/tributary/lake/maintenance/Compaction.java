@@ -1,6 +1,7 @@
 package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
+import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.catalog.LargeValueMetrics;
 import io.tributary.lake.catalog.LocalFiles;
@@ -31,7 +32,6 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericAppenderFactory;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
@@ -326,8 +326,7 @@ final class Compaction {
                 .operationId("compaction-" + java.util.UUID.randomUUID()).build();
         for (Group g : plan.groups()) {
             PartitionSpec spec = table.specs().get(g.specId());
-            GenericAppenderFactory factory = new GenericAppenderFactory(plan.schema(), spec).setAll(table.properties())
-                    .setAll(LargeValueMetrics.forInputs(plan.schema(), g.tasks().stream().map(FileScanTask::file).toList()));
+            Map<String, String> writeProperties = DataFiles.properties(table, LargeValueMetrics.forInputs(plan.schema(), g.tasks().stream().map(FileScanTask::file).toList()));
             DataWriter<Record> writer = null;
             long rows = 0;
             try {
@@ -343,8 +342,8 @@ final class Compaction {
                                 continue;
                             }
                             if (writer == null) {
-                                writer = factory.newDataWriter(spec.isUnpartitioned() ? files.newOutputFile() : files.newOutputFile(spec, g.partition()),
-                                        FileFormat.PARQUET, spec.isUnpartitioned() ? null : g.partition());
+                                writer = DataFiles.dataWriter(plan.schema(), spec, spec.isUnpartitioned() ? null : g.partition(),
+                                        spec.isUnpartitioned() ? files.newOutputFile() : files.newOutputFile(spec, g.partition()), writeProperties);
                             }
                             writer.write(r);
                             if (++rows % LENGTH_CHECK_EVERY == 0 && writer.length() >= config.targetFileSize().bytes()) {

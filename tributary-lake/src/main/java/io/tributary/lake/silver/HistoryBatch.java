@@ -2,7 +2,6 @@ package io.tributary.lake.silver;
 
 import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
-import io.tributary.lake.layout.IcebergTypes;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.ErrorCode;
@@ -203,7 +202,7 @@ final class HistoryBatch {
                 // latest, as a key's versions are closed in position order.
                 Record previous = before.get(key);
                 if (previous == null || ((String) previous.getField("_position")).compareTo((String) r.getField("_position")) < 0) {
-                    before.put(key, writable(r));
+                    before.put(key, r.copy());
                 }
             }
         };
@@ -217,21 +216,6 @@ final class HistoryBatch {
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read the open versions of " + table.name() + ": " + e.getMessage(), e);
         }
-    }
-
-    /** A copy of a record read from the table, with values in the classes the writers take. */
-    private static Record writable(Record read) {
-        return toWritable(read.copy());
-    }
-
-    /** Turns a record's values into the classes the writers take, in place: readers give UUIDs as UUIDs. */
-    static Record toWritable(Record r) {
-        for (int i = 0; i < r.size(); i++) {
-            if (r.get(i) instanceof java.util.UUID) {
-                r.set(i, IcebergTypes.toIcebergValue(r.get(i)));
-            }
-        }
-        return r;
     }
 
     void apply(ChangeEvent e, ChangeEvent next) {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -22,10 +21,9 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.avro.AvroSchemaUtil;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.avro.DataReader;
+import org.apache.iceberg.data.avro.PlannedDataReader;
 import org.apache.iceberg.data.avro.DataWriter;
 import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -83,7 +81,7 @@ final class OpenVersionIndex implements Closeable {
     private final Schema schema;
     private final List<Types.NestedField> keyFields;
     private final DataWriter<Record> writer;
-    private final DataReader<Record> reader;
+    private final PlannedDataReader<Record> reader;
     private BinaryEncoder encoder;
     /** The buffer values are encoded into, reset for each; replaced after a large value so its size is not held. */
     private ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
@@ -99,7 +97,7 @@ final class OpenVersionIndex implements Closeable {
         this.keyFields = keyFields;
         org.apache.avro.Schema avro = AvroSchemaUtil.convert(schema, "version");
         this.writer = DataWriter.create(avro);
-        this.reader = DataReader.create(schema, avro);
+        this.reader = PlannedDataReader.create(schema);
         // The schema the values were written with: the same.
         this.reader.setSchema(avro);
     }
@@ -339,19 +337,10 @@ final class OpenVersionIndex implements Closeable {
         out.reset();
         // Whole arrays only: ByteArrayOutputStream's methods are synchronized, a lock per call.
         out.writeBytes(marker(position));
-        Record avro = r;
-        for (int i = 0; i < schema.columns().size(); i++) {
-            if (schema.columns().get(i).type().typeId() == Type.TypeID.UUID && r.get(i) instanceof byte[] bytes) {
-                // The writers' form of a UUID is its 16 bytes; Avro's datum writer takes a UUID.
-                avro = avro == r ? r.copy() : avro;
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                avro.set(i, new UUID(b.getLong(), b.getLong()));
-            }
-        }
         // Avro's buffered encoder hands its output over in blocks (the direct one writes byte by byte).
         encoder = EncoderFactory.get().binaryEncoder(out, encoder);
         try {
-            writer.write(avro, encoder);
+            writer.write(r, encoder);
             encoder.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -382,7 +371,7 @@ final class OpenVersionIndex implements Closeable {
         }
         decoder = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, decoder);
         try {
-            return HistoryBatch.toWritable(reader.read(null, decoder));
+            return reader.read(null, decoder);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

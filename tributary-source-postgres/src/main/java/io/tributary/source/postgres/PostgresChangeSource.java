@@ -339,6 +339,9 @@ public final class PostgresChangeSource implements ChangeSource {
 
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
+        if (mode == RunMode.CATCH_UP) {
+            setup().requireLogicalDecodingMessages();
+        }
         ReplicationSetup.Prepared prepared = prepare();
         refuseSlotInUse();
         List<TableId> tables = prepared.tables();
@@ -573,6 +576,11 @@ public final class PostgresChangeSource implements ChangeSource {
                 e.close();
             } catch (IOException ex) {
                 LOG.warn("Debezium engine did not close cleanly: {}. The slot is released when the connection drops", ex.getMessage());
+            } catch (IllegalStateException alreadyStopped) {
+                // Debezium's asynchronous engine refuses a second close ("Engine has been already
+                // shut down"): it stopped on its own (a failure, or the end of --once), or the
+                // stopper thread closed it first. Either way it is closed, which is what was asked.
+                LOG.debug("Debezium engine was already shut down: {}", alreadyStopped.getMessage());
             }
         }
     }

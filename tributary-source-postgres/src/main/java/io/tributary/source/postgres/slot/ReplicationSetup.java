@@ -327,11 +327,7 @@ public final class ReplicationSetup {
     public Map<TableId, String> incrementalSnapshotObstacles(List<TableId> tables) {
         Map<TableId, String> obstacles = new LinkedHashMap<>();
         try (Connection c = connector.open()) {
-            int version;
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version_num")) {
-                rs.next();
-                version = Integer.parseInt(rs.getString(1).trim());
-            }
+            int version = serverVersion(c);
             try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
                     + "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indisprimary AND n.nspname = ? AND t.relname = ?)")) {
                 for (TableId t : tables) {
@@ -351,6 +347,33 @@ public final class ReplicationSetup {
             return obstacles;
         } catch (SQLException e) {
             throw connector.translate(e);
+        }
+    }
+
+    /**
+     * Checks that the server's pgoutput sends logical decoding messages (PostgreSQL 14 or later,
+     * the {@code messages} option of "Logical Streaming Replication Parameters"), which catching up
+     * to a fence ({@code run --once}) waits for.
+     *
+     * @throws TributaryException {@link ErrorCode#SOURCE_MISCONFIGURED} on PostgreSQL 13 or older
+     */
+    public void requireLogicalDecodingMessages() {
+        try (Connection c = connector.open()) {
+            int version = serverVersion(c);
+            if (version < 140000) {
+                throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED, "Cannot catch up with " + config.jdbcUrl() + " and stop (run --once): "
+                        + "the end of catching up is a fence, a logical decoding message, which pgoutput sends from PostgreSQL 14 on; the server runs "
+                        + version + ". Run without --once (SIGTERM commits what was captured, then stops), or upgrade the server");
+            }
+        } catch (SQLException e) {
+            throw connector.translate(e);
+        }
+    }
+
+    private static int serverVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SHOW server_version_num")) {
+            rs.next();
+            return Integer.parseInt(rs.getString(1).trim());
         }
     }
 
