@@ -379,8 +379,8 @@ public final class QueryEngine implements Closeable {
             List<Object> row = new ArrayList<>(n);
             for (int i = 1; i <= n; i++) {
                 Object value = rs.getObject(i);
-                // DuckDB's Blob points into the result's native memory, which later rows reuse:
-                // copy the bytes while the row is current.
+                // DuckDB's Blob may point into the result's native memory, which later rows reused
+                // in 1.1.3: copy the bytes while the row is current.
                 row.add(value instanceof Blob blob ? blob.getBytes(1, (int) blob.length()) : value);
             }
             rows.add(row);

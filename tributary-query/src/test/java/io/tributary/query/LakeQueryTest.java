@@ -51,9 +51,10 @@ class LakeQueryTest {
     }
 
     /**
-     * Regression: DuckDB's JDBC Blob points into native memory that later rows of the result reuse,
-     * so binary values read after the result moved on held other bytes (Spark read the lake's
-     * bytea columns right, {@code sql} did not).
+     * Regression: DuckDB JDBC 1.1.3's Blob pointed into native memory that later rows of the result
+     * reused, so binary values read after the result moved on held other bytes (Spark read the
+     * lake's bytea columns right, {@code sql} did not). 2.0.0.1 keeps them; the copy per row does
+     * not depend on it.
      */
     @Test
     void binaryValuesKeepTheirBytesAfterLaterRowsAreRead() {
