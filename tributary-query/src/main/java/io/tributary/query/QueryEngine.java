@@ -5,6 +5,7 @@ import io.tributary.lake.scan.LakeTable;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.Closeable;
+import java.sql.Blob;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -370,7 +371,10 @@ public final class QueryEngine implements Closeable {
         while (rs.next()) {
             List<Object> row = new ArrayList<>(n);
             for (int i = 1; i <= n; i++) {
-                row.add(rs.getObject(i));
+                Object value = rs.getObject(i);
+                // DuckDB's Blob may point into the result's native memory, which later rows reused
+                // in 1.1.3: copy the bytes while the row is current.
+                row.add(value instanceof Blob blob ? blob.getBytes(1, (int) blob.length()) : value);
             }
             rows.add(row);
         }

@@ -50,6 +50,24 @@ class LakeQueryTest {
         return Row.of(id, new BigDecimal(amount), LocalDate.of(2024, 1, 2), UUID.nameUUIDFromBytes(Long.toString(id).getBytes()), "user" + id + "@example.com");
     }
 
+    /**
+     * Regression: DuckDB JDBC 1.1.3's Blob pointed into native memory that later rows of the result
+     * reused, so binary values read after the result moved on held other bytes (Spark read the
+     * lake's bytea columns right, {@code sql} did not). 2.0.0.1 keeps them; the copy per row does
+     * not depend on it.
+     */
+    @Test
+    void binaryValuesKeepTheirBytesAfterLaterRowsAreRead() {
+        try (QueryEngine engine = QueryEngine.open(List.of())) {
+            QueryResult result = engine.query("SELECT i, unhex(lpad(printf('%x', i), 4, '0')) AS b FROM range(1, 2049) t(i) ORDER BY i");
+            assertThat(result.rows()).hasSize(2048);
+            for (List<Object> row : result.rows()) {
+                long i = ((Number) row.get(0)).longValue();
+                assertThat(row.get(1)).as("row %d", i).isEqualTo(new byte[] {(byte) (i >> 8), (byte) i});
+            }
+        }
+    }
+
     @Test
     void appliesUpsertsDeletesAndTruncatesAndIgnoresReplays() {
         LakeConfig config = new LakeConfig(dir, LakeConfig.RawLayer.DISABLED);
