@@ -87,13 +87,18 @@ public final class OffsetCodec {
     }
 
     /**
-     * Whether the offset was stored during an initial snapshot that had not delivered its last row
-     * (Debezium's {@code snapshot} and {@code last_snapshot_record} offset keys): Debezium then
-     * snapshots again from the start.
+     * Whether the offset was stored during an initial snapshot that had not delivered its last row:
+     * Debezium then snapshots again from the start. Debezium keeps the {@code snapshot} key only
+     * while a snapshot runs: {@code true} up to 2.x, the snapshot's type ({@code "INITIAL"}) from
+     * 3.0 on (PostgresOffsetContext), beside {@code last_snapshot_record} and, from 3.0 on,
+     * {@code snapshot_completed}. Misreading a 3.x offset as streaming made a restarted snapshot
+     * read the rows without the new slot's exported snapshot, so bronze got changes twice.
      */
     public static boolean midSnapshot(SourceOffset token) {
         Map<String, Object> offset = offset(token);
-        return Boolean.TRUE.equals(offset.get("snapshot")) && !Boolean.TRUE.equals(offset.get("last_snapshot_record"));
+        Object snapshot = offset.get("snapshot");
+        boolean snapshotting = Boolean.TRUE.equals(snapshot) || snapshot instanceof String type && !type.isEmpty() && !type.equalsIgnoreCase("false");
+        return snapshotting && !Boolean.TRUE.equals(offset.get("last_snapshot_record")) && !Boolean.TRUE.equals(offset.get("snapshot_completed"));
     }
 
     private static Map<String, Object> parse(SourceOffset token) {
