@@ -76,7 +76,7 @@ class ResumableSnapshotIT {
                         int high = BIG_ROWS - (i * 104_729) % 40_000;
                         // One change per transaction: Debezium emits a chunk inside the transaction whose
                         // change closed its window, and the chunk's progress is committed with that
-                        // transaction's end (see README, Limits).
+                        // transaction's end (see docs/guarantees.md, initial snapshot).
                         postgres.execute(db,
                                 "UPDATE big SET label = 'low " + i + "', amount = amount + 1 WHERE id = " + low,
                                 "UPDATE big SET label = 'high " + i + "', grp = grp + 1 WHERE id = " + high,

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The least-privilege set-up of the README (a role with only LOGIN REPLICATION and SELECT, the
+ * The least-privilege set-up of docs/security.md (a role with only LOGIN REPLICATION and SELECT, the
  * publication created beforehand by the tables' owner), the superuser warning, secrets that never
  * appear in any output or file (a canary password given by {@code ${env:…}} and {@code ${file:…}},
  * in successful and failing runs), and {@code sslmode} reaching the connection. Every command runs
@@ -52,7 +52,7 @@ class SecurityIT {
         postgres.createDatabase("shop");
         postgres.execute("shop", "CREATE TABLE orders (id int PRIMARY KEY, customer text)",
                 "INSERT INTO orders VALUES (1, 'ada'), (2, 'bob'), (3, 'cy')",
-                // As the README's "Least privilege": the owner publishes, the capturing role only reads.
+                // As in docs/security.md: the owner publishes, the capturing role only reads.
                 "CREATE PUBLICATION tributary_least FOR TABLE public.orders",
                 "CREATE ROLE replicator WITH LOGIN REPLICATION PASSWORD '" + CANARY + "'",
                 "GRANT SELECT ON public.orders TO replicator");
