@@ -2,6 +2,7 @@ package io.tributary.lake.catalog;
 
 import io.tributary.lake.scan.RowLocation;
 import java.util.Collection;
+import java.util.function.Supplier;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
@@ -25,6 +26,32 @@ public final class RowDeltas {
     public static final int ATTEMPTS = 4;
 
     private RowDeltas() {
+    }
+
+    /**
+     * Runs one micro-batch's write of {@code table}, again from the start (up to {@link #ATTEMPTS}
+     * times) while its row delta fails validation because a concurrent commit (a compaction)
+     * removed a data file holding rows it removes. {@code forgetLocations} runs after every failed
+     * attempt, a validation failure or any other, so the next one reads the rows' locations from
+     * the table again rather than from a cache it made stale.
+     *
+     * @throws ValidationException when the last attempt fails validation too
+     */
+    public static <T> T redoWhileRowsMove(Object table, Runnable forgetLocations, Supplier<T> microBatch) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return microBatch.get();
+            } catch (ValidationException e) {
+                forgetLocations.run();
+                if (attempt == ATTEMPTS) {
+                    throw e;
+                }
+                LOG.info("{}: a concurrent commit moved rows this micro-batch removes ({}); reading their locations again", table, e.getMessage());
+            } catch (RuntimeException e) {
+                forgetLocations.run();
+                throw e;
+            }
+        }
     }
 
     /**

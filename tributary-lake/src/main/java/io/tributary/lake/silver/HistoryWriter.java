@@ -7,7 +7,6 @@ import io.tributary.lake.catalog.SchemaEvolution;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
-import io.tributary.spi.Row;
 import io.tributary.spi.TableSchema;
 import io.tributary.spi.TributaryException;
 import java.nio.ByteBuffer;
@@ -25,7 +24,6 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -124,26 +122,13 @@ public final class HistoryWriter {
      */
     public int apply(TableIdentifier silverId, List<ChangeEvent> events, TableOptions options) {
         TableIdentifier id = historyOf(silverId);
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return write(silverId, id, events, options);
-            } catch (ValidationException e) {
-                // A commit (a compaction) removed a data file holding a version this batch closes:
-                // the locations came from a cache of the table that it made stale.
-                cache.remove(id);
-                indexes.release(id);
-                if (attempt == RowDeltas.ATTEMPTS) {
-                    throw e;
-                }
-                LOG.info("History {}: a concurrent commit moved rows this micro-batch closes ({}); reading their locations again", id, e.getMessage());
-            } catch (RuntimeException e) {
-                // The cache and the index may now be ahead of the table (or behind): the next batch
-                // reads the table, and the index is checked against it when opened again.
-                cache.remove(id);
-                indexes.release(id);
-                throw e;
-            }
-        }
+        // A commit (a compaction) may remove a data file holding a version this batch closes. After
+        // any failed attempt the cache and the index may be ahead of the table (or behind): they
+        // are dropped, and the index is checked against the table when opened again.
+        return RowDeltas.redoWhileRowsMove(id, () -> {
+            cache.remove(id);
+            indexes.release(id);
+        }, () -> write(silverId, id, events, options));
     }
 
     /** The folder of the key indexes of a warehouse (silver and history tables). */

@@ -26,7 +26,6 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -65,15 +64,7 @@ final class KeylessHistory {
     }
 
     static int apply(LakeCatalog catalog, String pipeline, Table table, List<ChangeEvent> events, TableOptions options) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return applyOnce(catalog, pipeline, table, events, options);
-            } catch (ValidationException e) {
-                if (attempt == RowDeltas.ATTEMPTS) {
-                    throw e;
-                }
-            }
-        }
+        return RowDeltas.redoWhileRowsMove(table.name(), () -> { }, () -> applyOnce(catalog, pipeline, table, events, options));
     }
 
     private static int applyOnce(LakeCatalog catalog, String pipeline, Table table, List<ChangeEvent> events, TableOptions options) {

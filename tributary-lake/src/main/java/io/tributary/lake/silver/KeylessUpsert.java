@@ -23,7 +23,6 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
@@ -54,15 +53,7 @@ final class KeylessUpsert {
     }
 
     static int apply(LakeCatalog catalog, String pipeline, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return applyOnce(catalog, pipeline, id, events, options);
-            } catch (ValidationException e) {
-                if (attempt == RowDeltas.ATTEMPTS) {
-                    throw e;
-                }
-            }
-        }
+        return RowDeltas.redoWhileRowsMove(id.toString(), () -> { }, () -> applyOnce(catalog, pipeline, id, events, options));
     }
 
     private static int applyOnce(LakeCatalog catalog, String pipeline, TableIdentifier id, List<ChangeEvent> events, TableOptions options) {

@@ -26,10 +26,7 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.types.TypeUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -51,7 +48,6 @@ import org.apache.iceberg.types.Types;
  * {@link KeylessUpsert}.
  */
 public final class SilverWriter {
-    private static final Logger LOG = LoggerFactory.getLogger(SilverWriter.class);
 
     private final LakeCatalog catalog;
     private final String pipeline;
@@ -121,21 +117,8 @@ public final class SilverWriter {
         if (!events.get(0).schema().hasKey()) {
             return KeylessUpsert.apply(catalog, pipeline, id, events, options);
         }
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return upsertKeyed(id, events, options);
-            } catch (ValidationException e) {
-                // A commit (a compaction) removed a data file holding a row this batch replaces.
-                indexes.release(id);
-                if (attempt == RowDeltas.ATTEMPTS) {
-                    throw e;
-                }
-                LOG.info("Silver {}: a concurrent commit moved rows this micro-batch replaces ({}); reading their locations again", id, e.getMessage());
-            } catch (RuntimeException e) {
-                indexes.release(id);
-                throw e;
-            }
-        }
+        // A commit (a compaction) may remove a data file holding a row this batch replaces.
+        return RowDeltas.redoWhileRowsMove(id, () -> indexes.release(id), () -> upsertKeyed(id, events, options));
     }
 
     private int upsertKeyed(TableIdentifier id, List<ChangeEvent> events, TableOptions options) {
