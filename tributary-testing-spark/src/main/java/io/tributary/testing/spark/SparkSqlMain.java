@@ -87,8 +87,9 @@ public final class SparkSqlMain {
             }
             lines.add("E\t" + rows.size());
         } catch (Exception e) {
-            // Spark's AnalysisException is a checked exception in Java's terms.
-            e.printStackTrace();
+            // Spark's AnalysisException is a checked exception in Java's terms. The trace goes to
+            // stderr, the log file TestingSpark names in its error; stdout carries the message.
+            e.printStackTrace(System.err);
             lines.clear();
             lines.add("X\t" + json(String.valueOf(e.getMessage())));
         }
