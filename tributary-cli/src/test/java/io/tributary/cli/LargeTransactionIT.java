@@ -93,7 +93,10 @@ class LargeTransactionIT {
                 watermark = lake.committedState().orElseThrow().watermark();
             }
             Lsn confirmed = Lsn.parse(postgres.queryOne(db, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'tributary_bigtx'"));
-            assertThat(watermark.eventIndex()).as("watermark %s inside the insert transaction", watermark).isEqualTo(3 * 5000 - 1);
+            // The third recorded watermark: the insert's third micro-batch, or its second when a
+            // heartbeat's watermark-only commit came before the insert's first (seen once with
+            // Debezium 3.6.1 on a busy machine: watermarks recorded at 0/1BAD958#0, then #4999, #9999).
+            assertThat(watermark.eventIndex()).as("watermark %s inside the insert transaction", watermark).isIn(2 * 5000 - 1, 3 * 5000 - 1);
             assertThat(confirmed).as("slot acknowledged before the partly committed transaction").isLessThan(watermark.commitLsn());
 
             run(config, dir.resolve("run-resume.log"), Duration.ofMinutes(3));
