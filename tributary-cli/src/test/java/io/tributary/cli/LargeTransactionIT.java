@@ -96,7 +96,7 @@ class LargeTransactionIT {
             // The third recorded watermark: the insert's third micro-batch, or its second when a
             // heartbeat's watermark-only commit came before the insert's first (seen once with
             // Debezium 3.6.1 on a busy machine: watermarks recorded at 0/1BAD958#0, then #4999, #9999).
-            assertThat(watermark.eventIndex()).as("watermark %s inside the insert transaction", watermark).isIn(2 * 5000 - 1, 3 * 5000 - 1);
+            assertThat(watermark.eventIndex()).as("watermark %s inside the insert transaction", watermark).isIn(2 * 5000 - 1L, 3 * 5000 - 1L);
             assertThat(confirmed).as("slot acknowledged before the partly committed transaction").isLessThan(watermark.commitLsn());
 
             run(config, dir.resolve("run-resume.log"), Duration.ofMinutes(3));

@@ -93,12 +93,17 @@ public final class OffsetCodec {
      * 3.0 on (PostgresOffsetContext), beside {@code last_snapshot_record} and, from 3.0 on,
      * {@code snapshot_completed}. Misreading a 3.x offset as streaming made a restarted snapshot
      * read the rows without the new slot's exported snapshot, so bronze got changes twice.
+     * An offset with incremental snapshot progress is never mid-snapshot in this sense.
      */
     public static boolean midSnapshot(SourceOffset token) {
         Map<String, Object> offset = offset(token);
         Object snapshot = offset.get("snapshot");
         boolean snapshotting = Boolean.TRUE.equals(snapshot) || snapshot instanceof String type && !type.isEmpty() && !type.equalsIgnoreCase("false");
-        return snapshotting && !Boolean.TRUE.equals(offset.get("last_snapshot_record")) && !Boolean.TRUE.equals(offset.get("snapshot_completed"));
+        // An offset carrying incremental snapshot progress was stored while streaming (the chunked
+        // snapshot runs beside the stream), even where Debezium 3 keeps the blocking snapshot's
+        // keys in it: the stream resumes from it, and the slot must stay.
+        return snapshotting && !Boolean.TRUE.equals(offset.get("last_snapshot_record")) && !Boolean.TRUE.equals(offset.get("snapshot_completed"))
+                && offset.get("incremental_snapshot_collections") == null;
     }
 
     private static Map<String, Object> parse(SourceOffset token) {
