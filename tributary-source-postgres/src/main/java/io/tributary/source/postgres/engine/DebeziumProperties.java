@@ -84,6 +84,11 @@ public final class DebeziumProperties {
         p.setProperty("slot.drop.on.stop", "false");
         p.setProperty("include.unknown.datatypes", "false");
         p.setProperty("errors.max.retries", "0");
+        // Debezium 3 computes lag quantiles (DDSketch) from every streamed event on a thread of its
+        // own; Tributary measures lag and freshness itself (status, commit log lines), so Debezium's
+        // statistics are no-ops. (The events still pass its 1,000-entry queue, which logs a WARN per
+        // event dropped when full: logback.xml quiets that logger.)
+        p.setProperty("statistics.metrics.enabled", "false");
         // Signals come from the process itself (a table added to the pipeline asks for its snapshot).
         p.setProperty("signal.enabled.channels", InProcessSignalChannel.NAME);
         p.setProperty("signal.poll.interval.ms", "200");
