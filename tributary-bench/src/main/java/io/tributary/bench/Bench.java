@@ -161,7 +161,7 @@ public final class Bench {
      * after its connection closes, and a run started before that waits 10 s in Debezium's retry
      * (error "replication slot ... is active for PID"), which would count as streaming time.
      */
-    private static void awaitSlotInactive(TestingPostgres postgres, String db, String slot) throws Exception {
+    static void awaitSlotInactive(TestingPostgres postgres, String db, String slot) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         try (Connection c = postgres.connect(db);
              PreparedStatement active = c.prepareStatement("SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
