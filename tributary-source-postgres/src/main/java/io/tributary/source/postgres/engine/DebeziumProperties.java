@@ -100,10 +100,10 @@ public final class DebeziumProperties {
      * take their chunk windows from {@code pg_current_snapshot()} (PostgreSQL 13 or later) instead of
      * writing watermarks to a signal table, so the capturing role needs no write privilege
      * (Debezium documentation, "Read-only incremental snapshots"). A chunk is fetched in one round
-     * trip, so {@code snapshot.fetch.size} is kept above the chunk size: Debezium 2.7.3 reads a
-     * chunk of at least that many rows through a cursor that the streaming thread's queries on the
-     * same connection close ({@code portal "C_n" does not exist}), then skips the table and emits the
-     * rows it had buffered under the next table's name.
+     * trip, so {@code snapshot.fetch.size} is kept above the chunk size: Debezium (2.7.3, and
+     * 3.6.1 still) reads a chunk of at least that many rows through a cursor that the streaming
+     * thread's queries on the same connection close ({@code portal "C_n" does not exist}), then
+     * skips the table and emits the rows it had buffered under the next table's name.
      *
      * @param chunkSize rows per chunk ({@code incremental.snapshot.chunk.size}), at least 1
      */
