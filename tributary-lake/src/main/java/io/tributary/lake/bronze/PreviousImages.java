@@ -209,9 +209,15 @@ public final class PreviousImages {
         return out;
     }
 
+    /**
+     * Whether a key value may filter the read of bronze. Not a UUID: Iceberg (1.12) compares UUID
+     * literals as Java's {@code UUID.compareTo} does, signed, while data file bounds are in the
+     * spec's unsigned byte order (apache/iceberg#14216), so a file holding keys {@code 00…} and
+     * {@code ff…} is wrongly pruned.
+     */
     private static boolean literal(Object value) {
         return value instanceof Integer || value instanceof Long || value instanceof String || value instanceof java.math.BigDecimal
-                || value instanceof java.util.UUID || value instanceof Boolean;
+                || value instanceof Boolean;
     }
 
     private static Row row(TableSchema schema, org.apache.iceberg.Schema tableSchema, Record r) {

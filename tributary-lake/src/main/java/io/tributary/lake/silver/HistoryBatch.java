@@ -335,9 +335,11 @@ final class HistoryBatch {
 
     /**
      * Key column types whose values are Iceberg expression literals as they are; a key column of
-     * another type is looked up without a filter on it. UUID is left out: Iceberg's Parquet
-     * row-group filter fails on an {@code in} predicate over a UUID column (ClassCastException in
-     * ParquetMetricsRowGroupFilter), so a UUID-keyed table reads all its open versions per lookup.
+     * another type is looked up without a filter on it. UUID is left out: Iceberg 1.6's Parquet
+     * row-group filter failed on an {@code in} predicate over a UUID column (ClassCastException in
+     * ParquetMetricsRowGroupFilter), and Iceberg 1.12 compares UUID literals signed against bounds
+     * in unsigned byte order (apache/iceberg#14216), pruning files that hold the key; so a
+     * UUID-keyed table reads all its open versions per lookup that misses the key index.
      */
     private static final Set<Type.TypeID> FILTERABLE = Set.of(Type.TypeID.INTEGER, Type.TypeID.LONG, Type.TypeID.STRING,
             Type.TypeID.BINARY, Type.TypeID.DECIMAL, Type.TypeID.BOOLEAN);
