@@ -288,26 +288,13 @@ public final class QueryEngine implements Closeable {
         if (table.deleteFiles().isEmpty()) {
             return "SELECT " + projection + " FROM read_parquet([" + dataList + "], " + columnMatching(table) + ")";
         }
+        // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given.
+        String deleted = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
+                + "THEN substr(file_path, 6) ELSE file_path END";
         String deleteList = table.deleteFiles().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
-        // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given:
-        // the scheme is put back on the data side, where filename is one value per chunk of rows and
-        // the concatenation runs once per chunk, rather than taken off every position delete.
-        Set<String> schemes = table.dataFiles().stream().map(f -> f.path().substring(0, f.path().length() - localPath(f.path()).length()))
-                .collect(Collectors.toSet());
-        String deletedFile;
-        String dataFile;
-        if (schemes.size() == 1) {
-            deletedFile = "file_path";
-            String scheme = schemes.iterator().next();
-            dataFile = scheme.isEmpty() ? "__data.filename" : literal(scheme) + " || __data.filename";
-        } else {
-            deletedFile = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
-                    + "THEN substr(file_path, 6) ELSE file_path END";
-            dataFile = "__data.filename";
-        }
-        return "WITH __pos AS (SELECT " + deletedFile + " AS __file, pos AS __row FROM read_parquet([" + deleteList + "])), "
+        return "WITH __pos AS (SELECT " + deleted + " AS __file, pos AS __row FROM read_parquet([" + deleteList + "])), "
                 + "__data AS (SELECT * FROM read_parquet([" + dataList + "], " + columnMatching(table) + ", filename = true, file_row_number = true)) "
-                + "SELECT " + projection + " FROM __data ANTI JOIN __pos ON __pos.__file = " + dataFile + " AND __pos.__row = __data.file_row_number";
+                + "SELECT " + projection + " FROM __data ANTI JOIN __pos ON __pos.__file = __data.filename AND __pos.__row = __data.file_row_number";
     }
 
     /**
