@@ -2,8 +2,6 @@ package io.tributary.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tributary.config.LakeConfig;
-import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -11,7 +9,6 @@ import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
-import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TableSchema;
@@ -20,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
@@ -43,17 +39,17 @@ class DeleteTombstoneTest {
     @Test
     void aTombstoneHoldsTheDeletedRowsLastKnownValuesWhenTheDeleteCarriesOnlyTheKey() throws IOException {
         try (Lake lake = open()) {
-            commit(lake, List.of(
+            TestLakes.commit(lake, List.of(
                     event(ChangeOperation.CREATE, null, Row.of(1L, 7, "paid"), 100, 0),
                     event(ChangeOperation.CREATE, null, Row.of(2L, 8, "new"), 100, 1)));
             // Key 2 is updated and deleted in one micro-batch: its last values are not committed yet.
-            commit(lake, List.of(
+            TestLakes.commit(lake, List.of(
                     event(ChangeOperation.UPDATE, null, Row.of(2L, 9, "shipped"), 200, 0),
                     event(ChangeOperation.DELETE, Row.of(2L, null, null), null, 200, 1)));
         }
         // Key 1 is deleted by a new process: its open version comes from the index, not the writer's cache.
         try (Lake lake = open()) {
-            commit(lake, List.of(event(ChangeOperation.DELETE, Row.of(1L, null, null), null, 300, 0)));
+            TestLakes.commit(lake, List.of(event(ChangeOperation.DELETE, Row.of(1L, null, null), null, 300, 0)));
         }
 
         assertThat(rows("silver", "orders_history", "_is_deleted")).containsExactlyInAnyOrder("1 7 paid d", "2 9 shipped d");
@@ -79,13 +75,7 @@ class DeleteTombstoneTest {
                 null);
     }
 
-    private static void commit(Lake lake, List<ChangeEvent> batch) {
-        lake.acquireLease();
-        lake.commit(batch, batch.get(batch.size() - 1).position(), new SourceOffset("o"), Set.of());
-        lake.releaseLease();
-    }
-
     private Lake open() {
-        return Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT);
+        return TestLakes.open(dir.resolve("lake"));
     }
 }

@@ -2,8 +2,6 @@ package io.tributary.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tributary.config.LakeConfig;
-import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -11,7 +9,6 @@ import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
-import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TableSchema;
@@ -22,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -50,7 +46,7 @@ class HistoryLookupTest {
         Path warm = dir.resolve("warm");
         try (Lake lake = open(warm)) {
             for (List<ChangeEvent> batch : batches) {
-                commit(lake, batch);
+                TestLakes.commit(lake, batch);
             }
         }
         List<String> expected = history(warm);
@@ -61,7 +57,7 @@ class HistoryLookupTest {
         Path indexed = dir.resolve("indexed");
         for (List<ChangeEvent> batch : batches) {
             try (Lake lake = open(indexed)) {
-                commit(lake, batch);
+                TestLakes.commit(lake, batch);
             }
         }
         assertThat(history(indexed)).as("open versions from the index").isEqualTo(expected);
@@ -71,7 +67,7 @@ class HistoryLookupTest {
         for (List<ChangeEvent> batch : batches) {
             deleteRecursively(io.tributary.lake.silver.HistoryWriter.indexFolder(rebuilt));
             try (Lake lake = open(rebuilt)) {
-                commit(lake, batch);
+                TestLakes.commit(lake, batch);
             }
         }
         assertThat(history(rebuilt)).as("open versions from an index built again").isEqualTo(expected);
@@ -83,7 +79,7 @@ class HistoryLookupTest {
         for (List<ChangeEvent> batch : batches) {
             org.h2.mvstore.MVStore holder = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open();
             try (Lake lake = open(tableOnly)) {
-                commit(lake, batch);
+                TestLakes.commit(lake, batch);
             } finally {
                 holder.close();
             }
@@ -136,14 +132,8 @@ class HistoryLookupTest {
         return batches;
     }
 
-    private static void commit(Lake lake, List<ChangeEvent> batch) {
-        lake.acquireLease();
-        lake.commit(batch, batch.get(batch.size() - 1).position(), new SourceOffset("o"), Set.of());
-        lake.releaseLease();
-    }
-
     private static Lake open(Path warehouse) {
-        return Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT);
+        return TestLakes.open(warehouse);
     }
 
     /** Every version as text, sorted. */

@@ -2,8 +2,6 @@ package io.tributary.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tributary.config.LakeConfig;
-import io.tributary.config.TableOptions;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -11,7 +9,6 @@ import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
-import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TableSchema;
@@ -20,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -46,8 +42,8 @@ class UuidKeyPreviousImageTest {
     @Test
     void anUnchangedToastedValueOfAUuidKeyedRowIsFoundInBronze() throws IOException {
         try (Lake lake = open()) {
-            commit(lake, List.of(event(ChangeOperation.CREATE, Row.of(LOW, "low text"), 100, 0), event(ChangeOperation.CREATE, Row.of(HIGH, "high text"), 100, 1)));
-            commit(lake, List.of(event(ChangeOperation.UPDATE, Row.of(LOW, Row.UNAVAILABLE), 200, 0), event(ChangeOperation.UPDATE, Row.of(HIGH, Row.UNAVAILABLE), 200, 1)));
+            TestLakes.commit(lake, List.of(event(ChangeOperation.CREATE, Row.of(LOW, "low text"), 100, 0), event(ChangeOperation.CREATE, Row.of(HIGH, "high text"), 100, 1)));
+            TestLakes.commit(lake, List.of(event(ChangeOperation.UPDATE, Row.of(LOW, Row.UNAVAILABLE), 200, 0), event(ChangeOperation.UPDATE, Row.of(HIGH, Row.UNAVAILABLE), 200, 1)));
         }
         List<String> silver = new ArrayList<>();
         try (Lake lake = open();
@@ -61,13 +57,7 @@ class UuidKeyPreviousImageTest {
         return new ChangeEvent(op, DOCS, null, after, new SourcePosition(new Lsn(lsn), index), lsn, Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn), null);
     }
 
-    private static void commit(Lake lake, List<ChangeEvent> batch) {
-        lake.acquireLease();
-        lake.commit(batch, batch.get(batch.size() - 1).position(), new SourceOffset("o"), Set.of());
-        lake.releaseLease();
-    }
-
     private Lake open() {
-        return Lake.open(new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT);
+        return TestLakes.open(dir.resolve("lake"));
     }
 }
