@@ -146,7 +146,8 @@ public final class Bench {
         System.out.println(measure + ": " + results.get(measure));
     }
 
-    private static long runOnce(PipelineConfig config) {
+    /** Runs the pipeline once to the source's current position; returns the change events it committed. */
+    static long runOnce(PipelineConfig config) {
         long[] count = {0};
         try (Pipeline pipeline = Pipeline.open(config)) {
             pipeline.onCommit((events, at) -> count[0] += events.size());

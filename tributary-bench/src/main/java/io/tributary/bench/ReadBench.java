@@ -10,10 +10,8 @@ import io.tributary.config.SnapshotConfig;
 import io.tributary.config.SslMode;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
-import io.tributary.pipeline.Pipeline;
 import io.tributary.query.QueryEngine;
 import io.tributary.query.QueryResult;
-import io.tributary.spi.ChangeSource;
 import io.tributary.testing.TestingPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,15 +135,10 @@ public final class ReadBench {
     }
 
     private static String timedRun(PipelineConfig config, String unit) {
-        long[] count = {0};
         long start = System.nanoTime();
-        try (Pipeline pipeline = Pipeline.open(config)) {
-            pipeline.onCommit((events, at) -> count[0] += events.size());
-            pipeline.run(ChangeSource.RunMode.CATCH_UP);
-            pipeline.lake().close();
-        }
+        long count = Bench.runOnce(config);
         double seconds = (System.nanoTime() - start) / 1e9;
-        String result = String.format("%,d %s in %.1f s = %,.0f %s/s", count[0], unit, seconds, count[0] / seconds, unit);
+        String result = String.format("%,d %s in %.1f s = %,.0f %s/s", count, unit, seconds, count / seconds, unit);
         System.out.println(unit + ": " + result);
         return result;
     }
