@@ -370,13 +370,15 @@ public final class Lake implements Closeable {
     }
 
     /**
-     * Commits one table's events to bronze, and beside it to silver then (when enabled) its history,
+     * Commits one table's events to bronze, and beside it to silver and (when enabled) its history,
      * each skipping what it already committed; returns the number of snapshots made. The three are
      * separate Iceberg tables, each stamped with its own position, so a crash between any two of
-     * their commits is repaired the same way whatever the order ({@link #rollBackToWatermark()});
-     * bronze is written on another writer thread when one is free (the silver and history of a busy
-     * table otherwise wait for its bronze), else on this one once silver and history are done, and
-     * always on this one after them when the events exceed {@link #CONCURRENT_LAYERS_MAX_BYTES}.
+     * their commits is repaired the same way whatever the order ({@link #rollBackToWatermark()}).
+     * Bronze, and history when silver's commit cannot change the key history reads from it, are
+     * written on another writer thread when one is free (else on this one once silver is done):
+     * the layers of a busy table do not wait for each other. History follows silver when silver's
+     * key may change, and every layer runs on this one, one after the other, when the events
+     * exceed {@link #CONCURRENT_LAYERS_MAX_BYTES}.
      */
     private int commitTable(TableId table, List<ChangeEvent> events, boolean reset, SourcePosition through, Instant start) {
         String name = TableNames.lakeName(table);
@@ -389,41 +391,54 @@ public final class Lake implements Closeable {
             List<ChangeEvent> withReset = reset ? resetFirst(resolved) : resolved;
             List<ChangeEvent> forSilver = after(silverId, withReset);
             List<ChangeEvent> forHistory = history != null ? after(historyId, withReset) : List.of();
+            TableOptions tableOptions = options.apply(table);
             java.util.concurrent.FutureTask<Integer> bronzeCommit = new java.util.concurrent.FutureTask<>(
                     () -> commitBronze(table, bronzeId, forBronze, reset, start));
-            if (!forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty()) && ChangeEvent.estimatedBytes(resolved) <= CONCURRENT_LAYERS_MAX_BYTES) {
+            java.util.concurrent.FutureTask<Integer> historyCommit = new java.util.concurrent.FutureTask<>(() -> {
+                if (forHistory.isEmpty()) {
+                    return 0;
+                }
+                int made = history.apply(silverId, forHistory, tableOptions);
+                committedPositions.put(historyId, forHistory.get(forHistory.size() - 1).position());
+                return made;
+            });
+            boolean concurrent = ChangeEvent.estimatedBytes(resolved) <= CONCURRENT_LAYERS_MAX_BYTES;
+            if (concurrent && !forBronze.isEmpty() && (!forSilver.isEmpty() || !forHistory.isEmpty())) {
                 writers.execute(bronzeCommit);
+            }
+            // History reads silver's key; when silver's commit cannot change it, both run at once.
+            boolean historyBesideSilver = concurrent && !forSilver.isEmpty() && !forHistory.isEmpty()
+                    && io.tributary.lake.silver.HistoryWriter.keyUnchangedBy(catalog.load(silverId), forSilver, tableOptions);
+            if (historyBesideSilver) {
+                writers.execute(historyCommit);
             }
             int snapshots = 0;
             RuntimeException failure = null;
             try {
                 if (!forSilver.isEmpty()) {
-                    snapshots += silver.apply(silverId, forSilver, options.apply(table));
+                    snapshots += silver.apply(silverId, forSilver, tableOptions);
                     committedPositions.put(silverId, forSilver.get(forSilver.size() - 1).position());
-                }
-                if (!forHistory.isEmpty()) {
-                    snapshots += history.apply(silverId, forHistory, options.apply(table));
-                    committedPositions.put(historyId, forHistory.get(forHistory.size() - 1).position());
                 }
             } catch (RuntimeException e) {
                 failure = e;
+            }
+            try {
+                // Runs history here unless a writer thread took it (a task runs at most once); after
+                // a failed silver commit only when it already ran beside it.
+                if (failure == null || historyBesideSilver) {
+                    historyCommit.run();
+                    snapshots += awaitLayer(historyCommit, failure);
+                }
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
             } finally {
-                // Runs bronze here unless a writer thread took it (a task runs at most once).
                 bronzeCommit.run();
             }
             // Waits for bronze either way: nothing of the table is left running when this returns or throws.
             try {
-                snapshots += bronzeCommit.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof Error error) {
-                    throw error;
-                }
-                RuntimeException cause = (RuntimeException) e.getCause();
-                if (failure == null) {
-                    failure = cause;
-                } else {
-                    failure.addSuppressed(cause);
-                }
+                snapshots += awaitLayer(bronzeCommit, failure);
+            } catch (RuntimeException e) {
+                failure = e;
             }
             if (failure != null) {
                 throw failure;
@@ -454,6 +469,26 @@ public final class Lake implements Closeable {
      * one layer after the other, as writing a value to Parquet holds several times its size in heap.
      */
     static final long CONCURRENT_LAYERS_MAX_BYTES = 16L << 20;
+
+    /**
+     * Waits for a layer's commit that ran (or runs) on another thread and returns its snapshots; its
+     * failure is added to {@code earlier} (then the value is 0) or thrown when there is none.
+     */
+    private static int awaitLayer(java.util.concurrent.FutureTask<Integer> layer, RuntimeException earlier) throws InterruptedException {
+        try {
+            return layer.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            RuntimeException cause = (RuntimeException) e.getCause();
+            if (earlier == null) {
+                throw cause;
+            }
+            earlier.addSuppressed(cause);
+            return 0;
+        }
+    }
 
     /** Appends a table's events to bronze (or, for a restarted initial snapshot, replaces its earlier attempt's reads); returns the snapshots made. */
     private int commitBronze(TableId table, TableIdentifier bronzeId, List<ChangeEvent> forBronze, boolean reset, Instant start) {

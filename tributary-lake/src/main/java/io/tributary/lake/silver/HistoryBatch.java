@@ -113,7 +113,8 @@ final class HistoryBatch {
 
     /**
      * The key columns: silver's identifier fields, in silver's column order (the order of
-     * {@link #key}). Silver is written before its history, so it knows the latest key.
+     * {@link #key}). Silver is written before its history, so it knows the latest key (or beside it when
+     * the batch cannot change the key, {@link HistoryWriter#keyUnchangedBy}).
      */
     private static List<String> keyNames(Table silver) {
         Schema s = silver.schema();

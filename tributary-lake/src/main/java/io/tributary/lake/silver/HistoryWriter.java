@@ -131,6 +131,31 @@ public final class HistoryWriter {
         }, () -> write(silverId, id, events, options));
     }
 
+    /**
+     * Whether committing {@code forSilver} to {@code silver} leaves the silver key this writer reads
+     * as it is: silver exists and every event's schema has exactly silver's identifier fields as
+     * its key. Only then may the history of the same events be written while silver commits.
+     */
+    public static boolean keyUnchangedBy(java.util.Optional<Table> silver, List<ChangeEvent> forSilver, TableOptions options) {
+        if (silver.isEmpty()) {
+            return false;
+        }
+        Schema s = silver.get().schema();
+        Set<String> key = new java.util.HashSet<>();
+        s.identifierFieldIds().forEach(fieldId -> key.add(s.findColumnName(fieldId)));
+        TableSchema checked = null;
+        for (ChangeEvent e : forSilver) {
+            if (e.operation() == ChangeOperation.TRUNCATE || e.schema() == checked) {
+                continue;
+            }
+            if (!key.equals(Set.copyOf(new SilverProjection(e.schema(), options).keyNames()))) {
+                return false;
+            }
+            checked = e.schema();
+        }
+        return true;
+    }
+
     /** The folder of the key indexes of a warehouse (silver and history tables). */
     public static java.nio.file.Path indexFolder(java.nio.file.Path warehouse) {
         return warehouse.resolve("tributary").resolve("key-index");
