@@ -161,7 +161,7 @@ final class HistoryBatch {
             return;
         }
         List<List<Object>> missing = new ArrayList<>();
-        for (List<Object> key : touched) {
+        for (List<Object> key : index == null ? new ArrayList<>(touched) : KeyIndex.inIndexOrder(touched)) {
             KeyIndex.Entry e = cached.get(key);
             if (e != null) {
                 before.put(key, e);

@@ -280,6 +280,22 @@ final class KeyIndex implements Closeable {
         return key;
     }
 
+    /**
+     * {@code keys} in the index's order when each is a single whole number (the order of the
+     * B-tree's leaves, so a micro-batch reads each leaf it touches once rather than once per key
+     * when the page cache cannot hold them), else as given.
+     */
+    static List<List<Object>> inIndexOrder(java.util.Collection<List<Object>> keys) {
+        List<List<Object>> out = new ArrayList<>(keys);
+        for (List<Object> key : out) {
+            if (key.size() != 1 || !(key.get(0) instanceof Long)) {
+                return out;
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(k -> (Long) k.get(0)));
+        return out;
+    }
+
     /** What the index knows of a key's live row. */
     enum Found { NONE, HELD, IN_TABLE_ONLY }
 
@@ -330,11 +346,12 @@ final class KeyIndex implements Closeable {
             files.clear();
             loadFiles();
         }
-        for (Map.Entry<List<Object>, Entry> e : changed.entrySet()) {
-            if (e.getValue() == null) {
-                entries.remove(key(e.getKey()));
+        for (List<Object> k : inIndexOrder(changed.keySet())) {
+            Entry entry = changed.get(k);
+            if (entry == null) {
+                entries.remove(key(k));
             } else {
-                entries.put(key(e.getKey()), encode(e.getValue()));
+                entries.put(key(k), encode(entry));
             }
         }
         meta.put("stamp", stamp(committed.encoded(), schema, snapshot));

@@ -172,7 +172,7 @@ public final class SilverWriter {
             latest.keySet().forEach(k -> keys.add(normalized(k, keyFields)));
             if (index != null) {
                 try {
-                    for (List<Object> key : keys) {
+                    for (List<Object> key : KeyIndex.inIndexOrder(keys)) {
                         index.lookup(key, entry -> current.put(key, entry.location()));
                     }
                     base = index.snapshotId();
