@@ -430,7 +430,8 @@ public final class Lake implements Closeable {
                     snapshots += awaitLayer(historyCommit, failure);
                 }
             } catch (RuntimeException e) {
-                failure = failure == null ? e : failure;
+                // Thrown only when silver succeeded: a failure after silver's is added to it.
+                failure = e;
             } finally {
                 bronzeCommit.run();
             }

@@ -127,7 +127,7 @@ public final class LakeCatalog implements Closeable {
      */
     public Table ensure(TableIdentifier id, Schema schema, Function<Schema, PartitionSpec> partitioning) {
         Table known = loaded.get(id);
-        if (known != null && schema.columns().stream().allMatch(f -> known.schema().findField(f.name()) != null)) {
+        if (known != null && hasColumnsOf(known, schema)) {
             // Nothing to change: no wait for the commits of other tables.
             return known;
         }
@@ -254,12 +254,16 @@ public final class LakeCatalog implements Closeable {
             return created;
         }
         Table table = existing.get();
-        boolean missing = schema.columns().stream().anyMatch(f -> table.schema().findField(f.name()) == null);
-        if (missing) {
+        if (!hasColumnsOf(table, schema)) {
             table.updateSchema().unionByNameWith(schema).commit();
             table.refresh();
         }
         return table;
+    }
+
+    /** Whether {@code table} has a column of every name of {@code schema}. */
+    private static boolean hasColumnsOf(Table table, Schema schema) {
+        return schema.columns().stream().allMatch(f -> table.schema().findField(f.name()) != null);
     }
 
     public void dropTable(TableIdentifier id) {

@@ -116,7 +116,7 @@ final class HistoryBatch {
      * {@link #key}). Silver is written before its history, so it knows the latest key (or beside it when
      * the batch cannot change the key, {@link HistoryWriter#keyUnchangedBy}).
      */
-    private static List<String> keyNames(Table silver) {
+    static List<String> keyNames(Table silver) {
         Schema s = silver.schema();
         return s.columns().stream().filter(f -> s.identifierFieldIds().contains(f.fieldId())).map(Types.NestedField::name).toList();
     }
@@ -161,7 +161,7 @@ final class HistoryBatch {
             return;
         }
         List<List<Object>> missing = new ArrayList<>();
-        for (List<Object> key : index == null ? new ArrayList<>(touched) : KeyIndex.inIndexOrder(touched)) {
+        for (List<Object> key : index == null ? touched : KeyIndex.inIndexOrder(touched)) {
             KeyIndex.Entry e = cached.get(key);
             if (e != null) {
                 before.put(key, e);

@@ -140,9 +140,7 @@ public final class HistoryWriter {
         if (silver.isEmpty()) {
             return false;
         }
-        Schema s = silver.get().schema();
-        Set<String> key = new java.util.HashSet<>();
-        s.identifierFieldIds().forEach(fieldId -> key.add(s.findColumnName(fieldId)));
+        Set<String> key = Set.copyOf(HistoryBatch.keyNames(silver.get()));
         TableSchema checked = null;
         for (ChangeEvent e : forSilver) {
             if (e.operation() == ChangeOperation.TRUNCATE || e.schema() == checked) {
