@@ -13,7 +13,7 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -96,7 +96,7 @@ public final class HistoryBench {
                     commitTime = commitTime.plusSeconds(1);
                     List<ChangeEvent> events = new ArrayList<>(to - from + 1);
                     for (int id = from; id <= to; id++) {
-                        SourcePosition position = new SourcePosition(new Lsn(lsn), id - from);
+                        SourcePosition position = SourcePosition.ofSequence(lsn, id - from);
                         Row after = Row.of((long) id, "owner " + id, (long) round * 100 + id % 97);
                         events.add(round == 0
                                 ? new ChangeEvent(ChangeOperation.CREATE, schema, null, after, position, lsn, commitTime, null)
@@ -179,7 +179,7 @@ public final class HistoryBench {
                 commitTime = commitTime.plusSeconds(1);
                 List<ChangeEvent> events = new ArrayList<>();
                 for (int id = from; id <= to; id++) {
-                    events.add(new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of((long) id, "owner " + id, 0L), new SourcePosition(new Lsn(lsn), id - from),
+                    events.add(new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of((long) id, "owner " + id, 0L), SourcePosition.ofSequence(lsn, id - from),
                             lsn, commitTime, null));
                 }
                 lake.commit(events, events.get(events.size() - 1).position(), new SourceOffset("bench-" + lsn), Set.of());
@@ -196,7 +196,7 @@ public final class HistoryBench {
                 }
                 int i = 0;
                 for (long id : keys) {
-                    events.add(new ChangeEvent(ChangeOperation.UPDATE, schema, Row.of(id, null, null), Row.of(id, "owner " + id, (long) b), new SourcePosition(new Lsn(lsn), i++),
+                    events.add(new ChangeEvent(ChangeOperation.UPDATE, schema, Row.of(id, null, null), Row.of(id, "owner " + id, (long) b), SourcePosition.ofSequence(lsn, i++),
                             lsn, commitTime, null));
                 }
                 long t0 = System.nanoTime();

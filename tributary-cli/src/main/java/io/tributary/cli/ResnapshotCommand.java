@@ -2,8 +2,7 @@ package io.tributary.cli;
 
 import io.tributary.config.PipelineConfig;
 import io.tributary.lake.Lake;
-import io.tributary.source.postgres.slot.PostgresConnector;
-import io.tributary.source.postgres.slot.ReplicationSetup;
+import io.tributary.pipeline.Sources;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.util.concurrent.Callable;
@@ -28,16 +27,20 @@ final class ResnapshotCommand implements Callable<Integer> {
     public Integer call() {
         PipelineConfig config = options.load();
         // A running pipeline would record its own position over the request at its next commit.
-        ReplicationSetup setup = new ReplicationSetup(new PostgresConnector(config.source()));
-        if (setup.slot().map(ReplicationSetup.SlotState::active).orElse(false)) {
+        try {
+            Sources.requireNotCapturing(config);
+        } catch (TributaryException e) {
+            if (e.errorCode() != ErrorCode.PIPELINE_FENCED) {
+                throw e;
+            }
             throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot request a new initial snapshot for pipeline " + config.name()
-                    + ": replication slot " + config.source().slotName() + " is in use by a running pipeline. Stop it, then run resnapshot again");
+                    + ": " + e.getMessage() + ", then run resnapshot again", e);
         }
         try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
             boolean recorded = lake.requestInitialSnapshot();
             spec.commandLine().getOut().println(recorded
-                    ? "The next run of pipeline " + config.name() + " takes a new initial snapshot of every table from a new replication slot "
-                            + config.source().slotName() + "; it replaces silver, bronze keeps its history"
+                    ? "The next run of pipeline " + config.name() + " takes a new initial snapshot of every table"
+                            + " (PostgreSQL: from a new replication slot); it replaces silver, bronze keeps its history"
                     : "Nothing committed yet: the next run of pipeline " + config.name() + " takes an initial snapshot anyway");
             spec.commandLine().getOut().flush();
         }

@@ -11,11 +11,9 @@ import io.tributary.lake.layout.Layer;
 import io.tributary.lake.scan.LakeTable;
 import io.tributary.pipeline.PipelineStatus;
 import io.tributary.pipeline.ReconnectingFile;
+import io.tributary.pipeline.Sources;
 import io.tributary.query.QueryEngine;
-import io.tributary.source.postgres.offset.OffsetCodec;
-import io.tributary.source.postgres.slot.PostgresConnector;
-import io.tributary.source.postgres.slot.ReplicationSetup;
-import io.tributary.spi.Lsn;
+import io.tributary.spi.SourceLag;
 import io.tributary.spi.TributaryException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -42,10 +40,10 @@ final class StatusCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     /** The status of a pipeline, as printed. */
-    record Report(Optional<CommittedState> state, Optional<Lsn> sourceLsn, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
+    record Report(Optional<CommittedState> state, Optional<SourceLag> sourceLag, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
                   Optional<PipelineStatus.Reconnecting> reconnecting, List<io.tributary.spi.TableId> snapshotting) {
         long lagBytes() {
-            return sourceLsn.map(l -> state.map(s -> s.watermark().commitLsn().bytesUntil(l)).orElse(l.value())).orElse(-1L);
+            return sourceLag.map(SourceLag::bytes).orElse(-1L);
         }
 
         long lagSeconds() {
@@ -75,11 +73,12 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private static Report report(PipelineConfig config, Optional<String> sourceUnusable, Lake lake, List<LakeTable> tables, QueryEngine q) {
-        Optional<Lsn> lsn = Optional.empty();
+        Optional<SourceLag> lag = Optional.empty();
         String error = sourceUnusable.orElse(null);
+        Optional<CommittedState> state = lake.committedState();
         if (sourceUnusable.isEmpty()) {
             try {
-                lsn = Optional.of(new ReplicationSetup(new PostgresConnector(config.source())).currentWalLsn());
+                lag = Optional.of(Sources.lag(config, state.map(CommittedState::watermark)));
             } catch (TributaryException e) {
                 error = e.getMessage();
             }
@@ -90,8 +89,7 @@ final class StatusCommand implements Callable<Integer> {
             Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
             rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
-        Optional<CommittedState> state = lake.committedState();
-        return new Report(state, lsn, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()), snapshotting(config, state));
+        return new Report(state, lag, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()), snapshotting(config, state));
     }
 
     /**
@@ -103,20 +101,12 @@ final class StatusCommand implements Callable<Integer> {
         if (state.isEmpty() || state.get().offset().requestsInitialSnapshot()) {
             return List.of();
         }
-        io.tributary.spi.SourceOffset offset = state.get().offset();
-        java.util.Set<io.tributary.spi.TableId> running = new java.util.LinkedHashSet<>();
         try {
-            Optional<List<io.tributary.spi.TableId>> captured = OffsetCodec.tables(offset);
-            if (OffsetCodec.midSnapshot(offset)) {
-                captured.ifPresent(running::addAll);
-            }
-            running.addAll(OffsetCodec.incrementalSnapshotTables(offset));
-            captured.ifPresent(c -> config.source().tables().stream().filter(t -> !c.contains(t)).forEach(running::add));
+            return Sources.snapshotting(config, state.get().offset());
         } catch (TributaryException e) {
             // An offset this version cannot read says nothing about snapshots; the rest of the status stands.
             return List.of();
         }
-        return List.copyOf(running);
     }
 
     @Override
@@ -147,7 +137,7 @@ final class StatusCommand implements Callable<Integer> {
                 root.put("committedAt", s.committedAt().toString());
                 root.put("consistentPosition", s.consistent().toString());
             });
-            r.sourceLsn().ifPresent(l -> root.put("sourceLsn", l.toString()));
+            r.sourceLag().ifPresent(l -> root.put("sourcePosition", l.position()));
             r.reconnecting().ifPresent(rc -> {
                 ObjectNode o = root.putObject("reconnecting");
                 o.put("attempt", rc.attempt());
@@ -181,7 +171,7 @@ final class StatusCommand implements Callable<Integer> {
                 .ifPresent(s -> out.println("consistent: " + s.consistent() + " (readers see the lake there: a transaction is committed in parts)"));
         r.reconnecting().ifPresent(rc -> out.println("pipeline:   reconnecting to the source, attempt " + rc.attempt() + " since " + rc.since()
                 + "; last error: " + rc.lastError()));
-        out.println("source:     " + r.sourceLsn().map(l -> "WAL at " + l + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")
+        out.println("source:     " + r.sourceLag().map(l -> "at " + l.position() + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")
                 .orElse("unreachable: " + r.sourceError()));
         if (!r.snapshotting().isEmpty()) {
             out.println("snapshot:   initial snapshot running for " + r.snapshotting().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));

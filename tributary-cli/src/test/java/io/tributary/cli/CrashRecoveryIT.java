@@ -7,7 +7,7 @@ import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommittedState;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.CrashPoint;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.testing.ChildJvm;
 import io.tributary.testing.SeededWorkload;
 import io.tributary.testing.TestingPostgres;
@@ -114,7 +114,7 @@ class CrashRecoveryIT {
             return;
         }
         Lsn confirmed = Lsn.parse(slot.get(0).get(0));
-        Lsn committed = state.get().watermark().commitLsn();
+        Lsn committed = Lsn.of(state.get().watermark());
         assertThat(confirmed).as("slot confirmed_flush_lsn %s vs lake watermark %s", confirmed, committed).isLessThanOrEqualTo(committed);
     }
 

@@ -10,7 +10,7 @@ import io.tributary.lake.Lake;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.TributaryException;
 import io.tributary.testing.TestingPostgres;
 import java.nio.file.Files;
@@ -75,7 +75,7 @@ class SlotGapIT {
     private static Lsn lakeLsn(Path file) {
         PipelineConfig config = new ConfigLoader().load(file);
         try (Lake lake = Lake.open(config.lake(), config.name(), config::optionsFor)) {
-            return lake.committedState().orElseThrow().watermark().commitLsn();
+            return Lsn.of(lake.committedState().orElseThrow().watermark());
         }
     }
 

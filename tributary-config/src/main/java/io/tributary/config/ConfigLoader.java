@@ -119,7 +119,7 @@ public final class ConfigLoader {
         if (!top.has("source")) {
             top.problem("source", "is required");
         }
-        PostgresSourceConfig source = source(sourceReferences == SourceReferences.RESOLVE ? top.object("source")
+        SourceConfig source = source(sourceReferences == SourceReferences.RESOLVE ? top.object("source")
                 : top.object("source", secrets.unresolving()), name);
         if (!top.has("lake")) {
             top.problem("lake", "is required");
@@ -137,11 +137,16 @@ public final class ConfigLoader {
         return new PipelineConfig(name, source, lake, models, commit, tableOptions, maintenance);
     }
 
-    private static PostgresSourceConfig source(ConfigNode node, String pipelineName) {
-        String type = node.string("type").orElse("postgres");
-        if (!type.equals("postgres")) {
-            node.problem("type", "expected 'postgres', found '" + type + "'");
+    /** The {@code source} section, by its {@code type}: one record type per kind of source. */
+    private static SourceConfig source(ConfigNode node, String pipelineName) {
+        String type = node.string("type").orElse(PostgresSourceConfig.TYPE);
+        if (!type.equals(PostgresSourceConfig.TYPE) && !type.equals("postgresql")) {
+            node.problem("type", "expected 'postgres' (or 'postgresql'), found '" + type + "'");
         }
+        return postgres(node, pipelineName);
+    }
+
+    private static PostgresSourceConfig postgres(ConfigNode node, String pipelineName) {
         String host = node.requiredString("host");
         int port = node.integer("port", DEFAULT_PORT, 1, 65535);
         String database = node.requiredString("database");

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public record PipelineConfig(
         String name,
-        PostgresSourceConfig source,
+        SourceConfig source,
         LakeConfig lake,
         ModelsConfig models,
         CommitConfig commit,
@@ -28,7 +28,7 @@ public record PipelineConfig(
     }
 
     /** A pipeline with the default {@link MaintenanceConfig}. */
-    public PipelineConfig(String name, PostgresSourceConfig source, LakeConfig lake, ModelsConfig models, CommitConfig commit,
+    public PipelineConfig(String name, SourceConfig source, LakeConfig lake, ModelsConfig models, CommitConfig commit,
             Map<TableId, TableOptions> tableOptions) {
         this(name, source, lake, models, commit, tableOptions, MaintenanceConfig.DEFAULT);
     }
@@ -39,6 +39,6 @@ public record PipelineConfig(
 
     /** Replaces every secret's clear value in {@code text} with a mask. */
     public String mask(String text) {
-        return source.password().map(p -> p.mask(text)).orElse(text);
+        return source.secret().map(p -> p.mask(text)).orElse(text);
     }
 }

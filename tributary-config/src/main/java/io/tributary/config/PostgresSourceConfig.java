@@ -26,7 +26,9 @@ public record PostgresSourceConfig(
         Duration heartbeatInterval,
         Duration connectTimeout,
         ReconnectConfig reconnect,
-        SnapshotConfig snapshot) {
+        SnapshotConfig snapshot) implements SourceConfig {
+    /** The {@code source.type} of PostgreSQL (the default; {@code postgresql} is accepted too). */
+    public static final String TYPE = "postgres";
 
     public PostgresSourceConfig {
         requireNonNull(host, "host is null");
@@ -61,6 +63,21 @@ public record PostgresSourceConfig(
     /** The same source with another initial snapshot configuration. */
     public PostgresSourceConfig withSnapshot(SnapshotConfig other) {
         return new PostgresSourceConfig(host, port, database, user, password, sslMode, tables, slotName, publicationName, heartbeatInterval, connectTimeout, reconnect, other);
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public Optional<Secret> secret() {
+        return password;
+    }
+
+    @Override
+    public String describe() {
+        return "PostgreSQL at " + host + ":" + port + " database " + database;
     }
 
     /** A JDBC URL without credentials, safe to print. */

@@ -35,11 +35,11 @@ class ConfigLoaderTest {
                 """, "test.yaml", dir);
 
         assertThat(config.name()).isEqualTo("tributary");
-        assertThat(config.source().port()).isEqualTo(5432);
+        assertThat(pg(config).port()).isEqualTo(5432);
         assertThat(config.source().tables()).containsExactly(new TableId("public", "customers"), new TableId("public", "orders"));
-        assertThat(config.source().slotName()).isEqualTo("tributary_tributary");
-        assertThat(config.source().password()).get().extracting(Secret::reveal).isEqualTo("s3cret-canary");
-        assertThat(config.source().password().get().toString()).isEqualTo("****");
+        assertThat(pg(config).slotName()).isEqualTo("tributary_tributary");
+        assertThat(pg(config).password()).get().extracting(Secret::reveal).isEqualTo("s3cret-canary");
+        assertThat(pg(config).password().get().toString()).isEqualTo("****");
         assertThat(config.lake().warehouse()).isEqualTo(dir.resolve("lake"));
         assertThat(config.lake().history()).isEqualTo(LakeConfig.HistoryLayer.ENABLED);
         assertThat(config.models().directory()).contains(dir.resolve("models"));
@@ -68,8 +68,8 @@ class ConfigLoaderTest {
         PipelineConfig lake = withoutEnvironment.parseLakeSettings(yaml, "test.yaml", dir);
         assertThat(lake.name()).isEqualTo("shop");
         assertThat(lake.lake().warehouse()).isEqualTo(dir.resolve("lake"));
-        assertThat(lake.source().password()).isEmpty();
-        assertThat(lake.source().port()).isEqualTo(5432);
+        assertThat(pg(lake).password()).isEmpty();
+        assertThat(pg(lake).port()).isEqualTo(5432);
 
         // The lake's own settings, and every other mistake, are still reported.
         assertThatThrownBy(() -> withoutEnvironment.parseLakeSettings(yaml.replace("warehouse: ./lake", "warehouse: ${env:LAKE}")
@@ -99,6 +99,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void choosesTheSourceByItsType() {
+        PipelineConfig byDefault = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(byDefault.source()).isInstanceOf(PostgresSourceConfig.class);
+        assertThat(byDefault.source().type()).isEqualTo("postgres");
+        PipelineConfig named = loader.parse("source: {type: postgresql, host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(named.source().type()).isEqualTo("postgres");
+        assertThatThrownBy(() -> loader.parse("source: {type: oracle, host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "bad.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path).contains("source.type"))
+                .hasMessageContaining("found 'oracle'");
+    }
+
+    @Test
     void parsesTheHistoryLayerSwitch() {
         PipelineConfig config = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake, history: disabled}\n", "test.yaml", dir);
         assertThat(config.lake().history()).isEqualTo(LakeConfig.HistoryLayer.DISABLED);
@@ -110,7 +122,7 @@ class ConfigLoaderTest {
     @Test
     void parsesInitialSnapshotSettings() {
         PipelineConfig defaults = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
-        assertThat(defaults.source().snapshot()).isEqualTo(SnapshotConfig.DEFAULT);
+        assertThat(pg(defaults).snapshot()).isEqualTo(SnapshotConfig.DEFAULT);
         PipelineConfig config = loader.parse("""
                 source:
                   host: h
@@ -119,7 +131,7 @@ class ConfigLoaderTest {
                   snapshot: {chunk-size: 25000, resumable-above: 0}
                 lake: {warehouse: ./lake}
                 """, "test.yaml", dir);
-        assertThat(config.source().snapshot()).isEqualTo(new SnapshotConfig(25_000, 0));
+        assertThat(pg(config).snapshot()).isEqualTo(new SnapshotConfig(25_000, 0));
         assertThatThrownBy(() -> loader.parse("""
                 source:
                   host: h
@@ -179,7 +191,7 @@ class ConfigLoaderTest {
                 source: {host: h, database: d, user: u, password: "${file:pg.secret}"}
                 lake: {warehouse: w}
                 """, "t.yaml", dir);
-        assertThat(config.source().password().get().reveal()).isEqualTo("from-file");
+        assertThat(pg(config).password().get().reveal()).isEqualTo("from-file");
     }
 
     @Test
@@ -267,5 +279,9 @@ class ConfigLoaderTest {
                         .containsExactlyInAnyOrder("maintenance.interval", "maintenance.min-snapshots", "maintenance.target-file-size", "maintenance.orphan-ag"))
                 .hasMessageContaining("expected a positive size such as 512KB, 64MB or 1GB, found '12 parsecs'")
                 .hasMessageContaining("must be between 1 and 1000000, found 0");
+    }
+
+    private static PostgresSourceConfig pg(PipelineConfig config) {
+        return (PostgresSourceConfig) config.source();
     }
 }

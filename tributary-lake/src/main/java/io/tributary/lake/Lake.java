@@ -504,7 +504,7 @@ public final class Lake implements Closeable {
             // meanwhile fails it: planned again on the new files.
             for (int attempt = 1; ; attempt++) {
                 OverwriteFiles overwrite = bronze.prepareRestartedSnapshot(bronzeId, forBronze, start.atOffset(ZoneOffset.UTC),
-                        new SourcePosition(before.commitLsn(), 0), options.apply(table));
+                        new SourcePosition(before.commitKey(), 0), options.apply(table));
                 CrashPoint.reach(CrashPoint.FILES_WRITTEN);
                 try {
                     catalog.commit(SnapshotPositions.stamp(overwrite, pipeline, last));
@@ -611,6 +611,11 @@ public final class Lake implements Closeable {
 
     public Optional<Table> load(Layer layer, String name) {
         return catalog.load(TableIdentifier.of(layer.namespace(), name));
+    }
+
+    /** The table {@code <layer>.<name>} at its current snapshot, for queries; empty when it does not exist. */
+    public Optional<LakeTable> lakeTable(Layer layer, String name) {
+        return load(layer, name).map(t -> LakeTable.of(layer, t));
     }
 
     @Override

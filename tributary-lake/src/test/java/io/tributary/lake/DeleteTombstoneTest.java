@@ -7,7 +7,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -71,7 +70,7 @@ class DeleteTombstoneTest {
     }
 
     private static ChangeEvent event(ChangeOperation op, Row before, Row after, long lsn, int index) {
-        return new ChangeEvent(op, ORDERS, before, after, new SourcePosition(new Lsn(lsn), index), lsn, Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn),
+        return new ChangeEvent(op, ORDERS, before, after, SourcePosition.ofSequence(lsn, index), lsn, Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn),
                 null);
     }
 

@@ -9,7 +9,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -80,7 +79,7 @@ class HistoryBesideSilverTest {
     }
 
     private static ChangeEvent event(TableSchema schema, ChangeOperation op, Row before, Row after, long lsn, int index) {
-        return new ChangeEvent(op, schema, before, after, new SourcePosition(new Lsn(lsn), index), lsn,
+        return new ChangeEvent(op, schema, before, after, SourcePosition.ofSequence(lsn, index), lsn,
                 Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn), null);
     }
 }

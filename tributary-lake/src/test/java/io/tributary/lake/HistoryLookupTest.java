@@ -7,7 +7,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -105,7 +104,7 @@ class HistoryLookupTest {
             List<ChangeEvent> events = new ArrayList<>();
             for (int i = 0; i < batchSize; i++) {
                 long id = b == 0 ? i % keys : random.nextInt(keys);
-                SourcePosition p = new SourcePosition(new Lsn(100 + b), i);
+                SourcePosition p = SourcePosition.ofSequence(100 + b, i);
                 Instant at = Instant.parse("2026-11-20T10:00:00Z").plusSeconds(b * 60L + i);
                 Integer current = source.get(id);
                 if (current != null && random.nextInt(5) == 0) {
@@ -122,7 +121,7 @@ class HistoryLookupTest {
                 for (long id = 0; id < keys; id++) {
                     if (!source.containsKey(id)) {
                         source.put(id, 0);
-                        events.add(new ChangeEvent(ChangeOperation.CREATE, ITEMS, null, Row.of(id, 0), new SourcePosition(new Lsn(100), 1000 + id), 0,
+                        events.add(new ChangeEvent(ChangeOperation.CREATE, ITEMS, null, Row.of(id, 0), SourcePosition.ofSequence(100, 1000 + id), 0,
                                 Instant.parse("2026-11-20T10:00:00Z"), null));
                     }
                 }

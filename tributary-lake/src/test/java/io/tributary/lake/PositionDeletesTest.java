@@ -16,7 +16,6 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -103,7 +102,7 @@ class PositionDeletesTest {
         TableIdentifier id = TableIdentifier.of("silver", "items");
         Schema schema = new Schema(List.of(Types.NestedField.required(1, "id", Types.LongType.get()), Types.NestedField.optional(2, "name", Types.StringType.get()),
                 Types.NestedField.required(3, "_position", Types.StringType.get())), Set.of(1));
-        SourcePosition written = new SourcePosition(new Lsn(300), 0);
+        SourcePosition written = SourcePosition.ofSequence(300, 0);
         try (LakeCatalog catalog = LakeCatalog.open(dir)) {
             // As the previous release wrote silver: an append, then an upsert as one row delta of an
             // equality delete on the key and the new rows.
@@ -113,7 +112,7 @@ class PositionDeletesTest {
             for (long i = 1; i <= 5; i++) {
                 rows.add(record(schema, i, "v1", "100"));
             }
-            catalog.commit(SnapshotPositions.stamp(table.newAppend().appendFile(files.write(rows, null)), "p", new SourcePosition(new Lsn(100), 0)));
+            catalog.commit(SnapshotPositions.stamp(table.newAppend().appendFile(files.write(rows, null)), "p", SourcePosition.ofSequence(100, 0)));
             Schema keySchema = schema.select("id");
             DeleteFile equalityDeletes = equalityDeletes(table, keySchema, List.of(2L, 3L));
             catalog.commit(SnapshotPositions.stamp(table.newRowDelta().addDeletes(equalityDeletes).addRows(files.write(List.of(record(schema, 3L, "v2", "300")), null)),
@@ -179,7 +178,7 @@ class PositionDeletesTest {
     }
 
     private static ChangeEvent event(ChangeOperation op, Row before, Row after, long lsn, int index) {
-        return new ChangeEvent(op, LOG_LINES, before, after, new SourcePosition(new Lsn(lsn), index), 1, AT, null);
+        return new ChangeEvent(op, LOG_LINES, before, after, SourcePosition.ofSequence(lsn, index), 1, AT, null);
     }
 
     private static void commit(Lake lake, List<ChangeEvent> events) {

@@ -11,7 +11,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -47,13 +46,13 @@ class RollBackToWatermarkTest {
 
     @Test
     void tablesAheadOfTheWatermarkAreRolledBackSoAReplayWithOtherEventsLosesNothing() throws IOException {
-        SourcePosition watermark = new SourcePosition(new Lsn(100), 10);
+        SourcePosition watermark = SourcePosition.ofSequence(100, 10);
         try (Lake lake = open()) {
             lake.acquireLease();
             lake.commit(reads(ITEMS, 1, 10, 1), watermark, new SourceOffset("first"), Set.of());
             // The next micro-batch reaches its tables, and the process dies before the state table.
-            lake.commit(reads(ITEMS, 11, 20, 11), new SourcePosition(new Lsn(100), 20), new SourceOffset("second"), Set.of());
-            lake.commit(reads(FRESH, 1, 5, 21), new SourcePosition(new Lsn(100), 25), new SourceOffset("third"), Set.of());
+            lake.commit(reads(ITEMS, 11, 20, 11), SourcePosition.ofSequence(100, 20), new SourceOffset("second"), Set.of());
+            lake.commit(reads(FRESH, 1, 5, 21), SourcePosition.ofSequence(100, 25), new SourceOffset("third"), Set.of());
             new StateTable(lake.catalog(), "p").record(watermark, new SourceOffset("first"), AT);
             lake.releaseLease();
         }
@@ -71,10 +70,10 @@ class RollBackToWatermarkTest {
             // Delivered again: row 11 was deleted meanwhile, so rows 12..21 take positions 11..20.
             List<ChangeEvent> replay = new ArrayList<>();
             for (int id = 12; id <= 21; id++) {
-                replay.add(read(ITEMS, id, new SourcePosition(new Lsn(100), id - 1)));
+                replay.add(read(ITEMS, id, SourcePosition.ofSequence(100, id - 1)));
             }
-            lake.commit(replay, new SourcePosition(new Lsn(100), 20), new SourceOffset("second again"), Set.of());
-            lake.commit(reads(FRESH, 1, 5, 21), new SourcePosition(new Lsn(100), 25), new SourceOffset("third"), Set.of());
+            lake.commit(replay, SourcePosition.ofSequence(100, 20), new SourceOffset("second again"), Set.of());
+            lake.commit(reads(FRESH, 1, 5, 21), SourcePosition.ofSequence(100, 25), new SourceOffset("third"), Set.of());
 
             List<Integer> expected = new ArrayList<>(IntStream.rangeClosed(1, 10).boxed().toList());
             expected.addAll(IntStream.rangeClosed(12, 21).boxed().toList());
@@ -98,14 +97,14 @@ class RollBackToWatermarkTest {
     void aBronzeFailureBesideSilverFailsTheBatchAndItsDeliveryAgainLandsOnce() throws IOException {
         try (Lake lake = open()) {
             lake.acquireLease();
-            lake.commit(reads(ITEMS, 1, 10, 1), new SourcePosition(new Lsn(100), 10), new SourceOffset("first"), Set.of());
+            lake.commit(reads(ITEMS, 1, 10, 1), SourcePosition.ofSequence(100, 10), new SourceOffset("first"), Set.of());
             // bronze.items cannot write data files: its data folder is a plain file for a while.
             String location = lake.catalog().load(TableIdentifier.of("bronze", "items")).orElseThrow().location();
             Path data = (location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location)).resolve("data");
             Path aside = data.resolveSibling("data-aside");
             java.nio.file.Files.move(data, aside);
             java.nio.file.Files.writeString(data, "not a folder");
-            SourcePosition second = new SourcePosition(new Lsn(100), 20);
+            SourcePosition second = SourcePosition.ofSequence(100, 20);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> lake.commit(reads(ITEMS, 11, 20, 11), second, new SourceOffset("second"), Set.of()))
                     .isInstanceOf(io.tributary.spi.TributaryException.class).hasMessageContaining("Cannot commit items");
             assertThat(ids(lake, "silver", "items")).as("silver committed beside the failed bronze").hasSize(20);
@@ -133,26 +132,26 @@ class RollBackToWatermarkTest {
             lake.acquireLease();
             // Streamed changes: c, u, c in one file.
             lake.commit(List.of(change(ChangeOperation.CREATE, 1, "a", 200, 0), change(ChangeOperation.UPDATE, 1, "b", 200, 1),
-                    change(ChangeOperation.CREATE, 2, "c", 200, 2)), new SourcePosition(new Lsn(200), 2), new SourceOffset("s1"), Set.of());
+                    change(ChangeOperation.CREATE, 2, "c", 200, 2)), SourcePosition.ofSequence(200, 2), new SourceOffset("s1"), Set.of());
             // A resnapshot: silver is replaced, bronze keeps the changes and appends the reads.
             List<ChangeEvent> first = new ArrayList<>(List.of(change(ChangeOperation.CREATE, 9, "late", 250, 0)));
-            first.addAll(reads(ITEMS, 1, 3, 1).stream().map(e -> read(ITEMS, (Integer) e.after().get(0), new SourcePosition(new Lsn(300), e.position().eventIndex()))).toList());
-            lake.commit(first, new SourcePosition(new Lsn(300), 3), new SourceOffset("s2"), Set.of(ITEMS.table()));
+            first.addAll(reads(ITEMS, 1, 3, 1).stream().map(e -> read(ITEMS, (Integer) e.after().get(0), SourcePosition.ofSequence(300, e.position().eventIndex()))).toList());
+            lake.commit(first, SourcePosition.ofSequence(300, 3), new SourceOffset("s2"), Set.of(ITEMS.table()));
             assertThat(ids(lake, "silver", "items")).containsExactly(1, 2, 3);
             // That snapshot starts over: its reads at LSN 300 go, the change at 250 in the same file stays.
-            lake.commit(List.of(read(ITEMS, 1, new SourcePosition(new Lsn(400), 1)), read(ITEMS, 2, new SourcePosition(new Lsn(400), 2))),
-                    new SourcePosition(new Lsn(400), 2), new SourceOffset("s3"), Set.of(ITEMS.table()));
+            lake.commit(List.of(read(ITEMS, 1, SourcePosition.ofSequence(400, 1)), read(ITEMS, 2, SourcePosition.ofSequence(400, 2))),
+                    SourcePosition.ofSequence(400, 2), new SourceOffset("s3"), Set.of(ITEMS.table()));
             assertThat(ids(lake, "silver", "items")).containsExactly(1, 2);
             List<String> bronze = new ArrayList<>();
             try (CloseableIterable<Record> rows = LiveRows.of(lake.catalog().load(TableIdentifier.of("bronze", "items")).orElseThrow())) {
-                rows.forEach(r -> bronze.add(r.getField("_op") + " " + r.getField("id") + " " + SourcePosition.decode((String) r.getField("_position")).commitLsn().value()));
+                rows.forEach(r -> bronze.add(r.getField("_op") + " " + r.getField("id") + " " + SourcePosition.decode((String) r.getField("_position")).sequence().getAsLong()));
             }
             assertThat(bronze).containsExactlyInAnyOrder("c 1 200", "u 1 200", "c 2 200", "c 9 250", "r 1 400", "r 2 400");
         }
     }
 
     private static ChangeEvent change(ChangeOperation op, int id, String label, long lsn, long index) {
-        return new ChangeEvent(op, ITEMS, null, Row.of(id, label), new SourcePosition(new Lsn(lsn), index), 7, AT, null);
+        return new ChangeEvent(op, ITEMS, null, Row.of(id, label), SourcePosition.ofSequence(lsn, index), 7, AT, null);
     }
 
     private Lake open() {
@@ -175,7 +174,7 @@ class RollBackToWatermarkTest {
     private static List<ChangeEvent> reads(TableSchema schema, int fromId, int toId, long firstIndex) {
         List<ChangeEvent> out = new ArrayList<>();
         for (int id = fromId; id <= toId; id++) {
-            out.add(read(schema, id, new SourcePosition(new Lsn(100), firstIndex + id - fromId)));
+            out.add(read(schema, id, SourcePosition.ofSequence(100, firstIndex + id - fromId)));
         }
         return out;
     }

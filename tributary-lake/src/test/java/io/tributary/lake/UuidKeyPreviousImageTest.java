@@ -7,7 +7,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -54,7 +53,7 @@ class UuidKeyPreviousImageTest {
     }
 
     private static ChangeEvent event(ChangeOperation op, Row after, long lsn, int index) {
-        return new ChangeEvent(op, DOCS, null, after, new SourcePosition(new Lsn(lsn), index), lsn, Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn), null);
+        return new ChangeEvent(op, DOCS, null, after, SourcePosition.ofSequence(lsn, index), lsn, Instant.parse("2026-11-20T10:00:00Z").plusSeconds(lsn), null);
     }
 
     private Lake open() {

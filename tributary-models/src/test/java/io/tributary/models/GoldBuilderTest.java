@@ -11,7 +11,6 @@ import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.lake.layout.Layer;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -68,7 +67,7 @@ class GoldBuilderTest {
     }
 
     private static SourcePosition at(long lsn) {
-        return new SourcePosition(new Lsn(lsn), 0);
+        return SourcePosition.ofSequence(lsn, 0);
     }
 
     private void writeModel(String text) throws IOException {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -107,7 +106,7 @@ class ModelHeaderTest {
         assertThat(model.sql()).endsWith("> '' AS newer, now() > TIMESTAMPTZ '-infinity' AS later, false AS inc");
         assertThat(duckDb(model.sql())).containsExactly(true, true, false);
 
-        SourcePosition position = new SourcePosition(new Lsn(0x1A2B3C4L), 12);
+        SourcePosition position = SourcePosition.ofSequence(0x1A2B3C4L, 12);
         String incremental = model.incrementalSql(new LastBuild(position, Optional.of(Instant.parse("2026-01-02T03:04:05.123456Z"))));
         assertThat(incremental).endsWith("> '0000000001A2B3C4-000000000012' AS newer, now() > TIMESTAMPTZ '2026-01-02 03:04:05.123456+00' AS later, true AS inc");
         assertThat(duckDb(incremental)).containsExactly(false, true, true);

@@ -7,7 +7,6 @@ import io.tributary.lake.commit.CommittedState;
 import io.tributary.models.GoldBuilder;
 import io.tributary.models.Model;
 import io.tributary.models.ModelGraph;
-import io.tributary.source.postgres.PostgresChangeSource;
 import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeHandler;
@@ -54,7 +53,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final java.util.Set<io.tributary.spi.TableId> snapshotStarted = new java.util.HashSet<>();
     private final List<Model> models;
     private final GoldBuilder gold;
-    private final AtomicReference<PostgresChangeSource> source = new AtomicReference<>();
+    private final AtomicReference<ChangeSource> source = new AtomicReference<>();
     private final PipelineStatus status = new PipelineStatus();
     private SourcePosition bufferedThrough;
     private long bufferedEstimate;
@@ -81,8 +80,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private volatile boolean leaseReleased;
     private MaintenanceSchedule maintenance;
     private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
-    private io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession previousSession =
-            io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
+    /** Whether the previous session ended without releasing the lake (see {@link io.tributary.spi.SourceSession}). */
+    private boolean previousEndedAbruptly;
     private volatile CommitListener listener = (events, visibleAt) -> { };
 
     /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
@@ -132,9 +131,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
         io.tributary.lake.layout.TableNames.requireDistinct(config.source().tables(), config.lake().history());
-        previousSession = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE
-                ? io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.ENDED_ABRUPTLY
-                : io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.STOPPED_CLEANLY;
+        previousEndedAbruptly = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE;
         java.util.concurrent.ScheduledExecutorService leaseTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tributary-lease");
             t.setDaemon(true);
@@ -188,11 +185,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         Reconnects reconnects = new Reconnects(config.source(), clock);
         try {
             while (true) {
-                PostgresChangeSource capture = new PostgresChangeSource(config.source(), state.map(CommittedState::offset), committed,
-                        config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED ? PostgresChangeSource.RawEvents.KEEP : PostgresChangeSource.RawEvents.DROP)
-                        .withHeartbeatAtMost(config.commit().interval())
-                        .withBatchesOfAtMost(config.commit().maxEvents())
-                        .after(previousSession);
+                ChangeSource capture = Sources.open(config, new io.tributary.spi.SourceSession(state.map(CommittedState::offset), committed,
+                        config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED, config.commit().interval(), config.commit().maxEvents(),
+                        previousEndedAbruptly));
                 source.set(capture);
                 if (closed) {
                     return;
@@ -227,7 +222,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
                     }
                     state = lake.committedState();
                     // The broken connection may have confirmed keepalive positions the lake never recorded.
-                    previousSession = io.tributary.source.postgres.slot.ReplicationSetup.PreviousSession.ENDED_ABRUPTLY;
+                    previousEndedAbruptly = true;
                 } finally {
                     source.set(null);
                 }
@@ -416,16 +411,15 @@ public final class Pipeline implements ChangeHandler, Closeable {
     }
 
     /**
-     * After a clean stop, moves the watermark to where the slot is confirmed when that is later:
-     * only this pipeline's connection moved the slot, and only past changes the lake has or
-     * positions with nothing to capture, so a restart does not mistake the difference for a gap.
+     * After a clean stop, moves the watermark to the source's quiet position when that is later
+     * ({@link ChangeSource#quietPositionAfter}), so a restart does not mistake the difference for a gap.
      */
-    private void recordSlotPosition(PostgresChangeSource capture) {
+    private void recordSlotPosition(ChangeSource capture) {
         Optional<CommittedState> state = lake.committedState();
-        Optional<io.tributary.spi.Lsn> confirmed = state.isEmpty() || state.get().offset().requestsInitialSnapshot() ? Optional.empty()
-                : capture.slotConfirmedFlushLsn();
-        if (confirmed.isPresent() && committed.commitLsn().isBefore(confirmed.get())) {
-            SourcePosition position = new SourcePosition(confirmed.get(), 0);
+        Optional<SourcePosition> quiet = state.isEmpty() || state.get().offset().requestsInitialSnapshot() ? Optional.empty()
+                : capture.quietPositionAfter(committed);
+        if (quiet.isPresent() && quiet.get().isAfter(committed)) {
+            SourcePosition position = quiet.get();
             lake.commit(List.of(), position, state.get().offset(), java.util.Set.of());
             committed = position;
             LOG.info("Recorded watermark {}: the slot was confirmed past the last commit with nothing to capture in between", position);
@@ -453,7 +447,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         // First: the commit thread may be in a long build, and capture may be waiting for it.
         gold.cancel();
         closing.countDown();
-        PostgresChangeSource s = source.get();
+        ChangeSource s = source.get();
         if (s != null) {
             s.close();
         }

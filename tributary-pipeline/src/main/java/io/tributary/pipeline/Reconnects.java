@@ -1,6 +1,6 @@
 package io.tributary.pipeline;
 
-import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.SourceConfig;
 import io.tributary.config.ReconnectConfig;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
@@ -15,13 +15,13 @@ import java.time.Instant;
  * A streak of failures ends once an attempt delivered something. Pipeline thread only.
  */
 final class Reconnects {
-    private final PostgresSourceConfig source;
+    private final SourceConfig source;
     private final ReconnectConfig config;
     private final Clock clock;
     private int attempt;
     private Instant since;
 
-    Reconnects(PostgresSourceConfig source, Clock clock) {
+    Reconnects(SourceConfig source, Clock clock) {
         this.source = source;
         this.config = source.reconnect();
         this.clock = clock;
@@ -47,8 +47,7 @@ final class Reconnects {
         attempt++;
         Duration elapsed = Duration.between(since, now);
         if (elapsed.compareTo(config.maxElapsed()) >= 0) {
-            throw new TributaryException(ErrorCode.SOURCE_UNREACHABLE, "Cannot reconnect to PostgreSQL at " + source.host() + ":" + source.port()
-                    + " database " + source.database() + ": unavailable for " + elapsed.toSeconds() + " s over " + attempt
+            throw new TributaryException(ErrorCode.SOURCE_UNREACHABLE, "Cannot reconnect to " + source.describe() + ": unavailable for " + elapsed.toSeconds() + " s over " + attempt
                     + " attempt(s), past source.reconnect.max-elapsed (" + config.maxElapsed().toSeconds() + " s); last error: " + error.getMessage()
                     + ". Check that the server runs, then start the pipeline again: it resumes from the lake", error);
         }

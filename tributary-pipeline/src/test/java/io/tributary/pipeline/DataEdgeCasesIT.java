@@ -13,7 +13,7 @@ import io.tributary.lake.commit.CommittedState;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TributaryException;
 import io.tributary.testing.TestingPostgres;
@@ -350,7 +350,7 @@ class DataEdgeCasesIT {
         assertThat(failedAt).isGreaterThan(beforeBadEvent);
 
         // Nothing at or after the event is acknowledged or committed.
-        assertThat(committedState(config).orElseThrow().watermark().commitLsn()).isLessThan(failedAt);
+        assertThat(Lsn.of(committedState(config).orElseThrow().watermark())).isLessThan(failedAt);
         Lsn confirmed = Lsn.parse(postgres.queryOne(db, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'tributary_" + db + "'"));
         assertThat(confirmed).isLessThan(failedAt);
         assertThat(lake(config, "SELECT count(*) FROM silver.t WHERE id >= 3")).containsExactly(List.of(0L));
@@ -359,7 +359,7 @@ class DataEdgeCasesIT {
         TributaryException second = catchFailure(config);
         assertThat(second.errorCode()).isEqualTo(ErrorCode.CONVERSION_FAILED);
         assertThat(second.getMessage()).isEqualTo(first.getMessage());
-        assertThat(committedState(config).orElseThrow().watermark().commitLsn()).isLessThan(failedAt);
+        assertThat(Lsn.of(committedState(config).orElseThrow().watermark())).isLessThan(failedAt);
         assertThat(lake(config, "SELECT count(*) FROM silver.t WHERE id >= 3")).containsExactly(List.of(0L));
     }
 

@@ -14,7 +14,7 @@ import io.tributary.lake.Lake;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TributaryException;
 import io.tributary.testing.TestingPostgres;
@@ -94,7 +94,7 @@ class SourceRestartIT {
             transfers(name, 1500, 500);
             Lsn written = currentWal();
             await("the pipeline reconnected and committed what was written after the fault", run,
-                    () -> !pipeline.status().committedThrough().commitLsn().isBefore(written));
+                    () -> !Lsn.of(pipeline.status().committedThrough()).isBefore(written));
             assertThat(pipeline.status().reconnecting()).isEmpty();
         } finally {
             run.stop(Duration.ofSeconds(60));

@@ -3,7 +3,6 @@ package io.tributary.query;
 import io.tributary.lake.catalog.DataFiles;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.lake.commit.SnapshotPositions;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.SourcePosition;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -57,7 +56,7 @@ public final class HandBuiltTables {
     }
 
     public static SourcePosition position(long lsn, long index) {
-        return new SourcePosition(new Lsn(lsn), index);
+        return SourcePosition.ofSequence(lsn, index);
     }
 
     public static Table create(LakeCatalog catalog, String namespace, String name, Schema schema) {

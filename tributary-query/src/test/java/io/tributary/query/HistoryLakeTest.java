@@ -12,7 +12,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -50,7 +49,7 @@ class HistoryLakeTest {
     Path dir;
 
     private static ChangeEvent event(ChangeOperation op, TableSchema schema, Row before, Row after, long lsn, int index, int minute) {
-        return new ChangeEvent(op, schema, before, after, new SourcePosition(new Lsn(lsn), index), lsn, Instant.parse("2024-01-01T00:00:00Z").plusSeconds(60L * minute), null);
+        return new ChangeEvent(op, schema, before, after, SourcePosition.ofSequence(lsn, index), lsn, Instant.parse("2024-01-01T00:00:00Z").plusSeconds(60L * minute), null);
     }
 
     private static Row item(long id, int qty) {

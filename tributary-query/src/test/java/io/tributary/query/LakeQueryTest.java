@@ -11,7 +11,6 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -43,7 +42,7 @@ class LakeQueryTest {
 
     private ChangeEvent event(ChangeOperation op, Row before, Row after) {
         lsn += 10;
-        return new ChangeEvent(op, ORDERS, before, after, new SourcePosition(new Lsn(lsn), 0), lsn, Instant.parse("2024-01-02T03:04:05Z"), null);
+        return new ChangeEvent(op, ORDERS, before, after, SourcePosition.ofSequence(lsn, 0), lsn, Instant.parse("2024-01-02T03:04:05Z"), null);
     }
 
     private static Row row(long id, String amount) {
@@ -119,7 +118,7 @@ class LakeQueryTest {
         TableOptions options = new TableOptions(Map.of("Amount", "total"), Map.of("total", "string", "placed_on", "timestamp"), List.of("ref"), List.of("email"));
         try (Lake lake = Lake.open(config, "test", t -> options)) {
             List<ChangeEvent> events = List.of(
-                    new ChangeEvent(ChangeOperation.CREATE, ORDERS, null, row(7, "70.25"), new SourcePosition(new Lsn(500), 0), 9,
+                    new ChangeEvent(ChangeOperation.CREATE, ORDERS, null, row(7, "70.25"), SourcePosition.ofSequence(500, 0), 9,
                             Instant.parse("2024-01-02T03:04:05Z"), out -> out.write("{\"op\":\"c\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
             lake.commit(events, events.get(0).position(), new SourceOffset("{}"), java.util.Set.of());
             try (QueryEngine q = QueryEngine.open(lake.tables())) {

@@ -28,6 +28,15 @@ public interface ChangeSource extends Closeable {
         CATCH_UP
     }
 
+    /**
+     * After {@link #run} returned from a clean stop: a position later than {@code committed} up to
+     * which the source holds nothing to capture, or empty. The pipeline records it as the lake's
+     * watermark, so the next start does not mistake the difference for a gap. The default: none.
+     */
+    default java.util.Optional<SourcePosition> quietPositionAfter(SourcePosition committed) {
+        return java.util.Optional.empty();
+    }
+
     /** Stops {@link #run} as soon as the current call to the handler returns. Idempotent. */
     @Override
     void close();

@@ -99,7 +99,7 @@ public final class PreviousImages {
     /** Whether {@code e} is the new-key half of a key change whose old-key DELETE is {@code previous}. */
     private static boolean movedFrom(ChangeEvent previous, ChangeEvent e) {
         return previous != null && previous.operation() == ChangeOperation.DELETE && previous.schema().table().equals(e.schema().table())
-                && previous.position().commitLsn().equals(e.position().commitLsn())
+                && previous.position().commitKey().equals(e.position().commitKey())
                 && previous.position().eventIndex() + 1 == e.position().eventIndex();
     }
 

@@ -9,7 +9,6 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -61,6 +60,6 @@ class PreviousImagesTest {
     }
 
     private static ChangeEvent event(ChangeOperation op, int index, Row before, Row after) {
-        return new ChangeEvent(op, SCHEMA, before, after, new SourcePosition(new Lsn(100), index), 1, Instant.EPOCH, null);
+        return new ChangeEvent(op, SCHEMA, before, after, SourcePosition.ofSequence(100, index), 1, Instant.EPOCH, null);
     }
 }

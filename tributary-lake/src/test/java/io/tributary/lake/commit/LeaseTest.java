@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
@@ -21,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LeaseTest {
     private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
-    private static final SourcePosition P1 = new SourcePosition(new Lsn(100), 0);
-    private static final SourcePosition P2 = new SourcePosition(new Lsn(200), 0);
+    private static final SourcePosition P1 = SourcePosition.ofSequence(100, 0);
+    private static final SourcePosition P2 = SourcePosition.ofSequence(200, 0);
 
     @TempDir
     Path warehouse;

@@ -16,7 +16,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -122,7 +121,7 @@ class MaintenanceTest {
         }
         try (Lake reopened = open()) {
             assertThat(silverRows(reopened.catalog())).isEqualTo(expected());
-            assertThat(SnapshotPositions.committed(reopened.catalog().load(SILVER).orElseThrow())).contains(new SourcePosition(new Lsn(lsn - 1), 19));
+            assertThat(SnapshotPositions.committed(reopened.catalog().load(SILVER).orElseThrow())).contains(SourcePosition.ofSequence(lsn - 1, 19));
             assertThat(bronze(reopened.catalog())).hasSize(bronzeRows);
         }
     }
@@ -138,7 +137,7 @@ class MaintenanceTest {
             // A key the random batches never touch: the huge row stays live through compaction.
             Row row = Row.of(1000, 7, huge);
             lake.commit(List.of(new ChangeEvent(ChangeOperation.CREATE, SCHEMA, null, row,
-                    new SourcePosition(new Lsn(lsn), 0), 1, DAY, null)), new SourcePosition(new Lsn(lsn), 0), new SourceOffset("o" + lsn), Set.of());
+                    SourcePosition.ofSequence(lsn, 0), 1, DAY, null)), SourcePosition.ofSequence(lsn, 0), new SourceOffset("o" + lsn), Set.of());
             source.put(1000, row);
             lsn++;
             for (int batch = 0; batch < 6; batch++) {
@@ -221,7 +220,7 @@ class MaintenanceTest {
                 List<ChangeEvent> events = new ArrayList<>();
                 int index = 0;
                 for (Integer id : List.copyOf(source.keySet()).subList(0, 6)) {
-                    SourcePosition p = new SourcePosition(new Lsn(lsn), index++);
+                    SourcePosition p = SourcePosition.ofSequence(lsn, index++);
                     if (id % 2 == 0) {
                         events.add(new ChangeEvent(ChangeOperation.DELETE, SCHEMA, source.remove(id), null, p, 1, DAY, null));
                     } else {
@@ -254,7 +253,7 @@ class MaintenanceTest {
             compaction.beforeCommit(() -> {
                 if (!truncated[0]) {
                     truncated[0] = true;
-                    SourcePosition p = new SourcePosition(new Lsn(lsn++), 0);
+                    SourcePosition p = SourcePosition.ofSequence(lsn++, 0);
                     lake.commit(List.of(new ChangeEvent(ChangeOperation.TRUNCATE, SCHEMA, null, null, p, 1, DAY, null)), p, new SourceOffset("t"), Set.of());
                     source.clear();
                     for (int i = 0; i < 6; i++) {
@@ -286,11 +285,11 @@ class MaintenanceTest {
             Set<String> changeFiles = new java.util.HashSet<>();
             lake.catalog().load(BRONZE).orElseThrow().newScan().planFiles().forEach(t -> changeFiles.add(t.file().path().toString()));
             // Then an initial snapshot (after a resnapshot) whose reads went into several micro-batches, and was abandoned.
-            SourcePosition snapshotFrom = new SourcePosition(new Lsn(lsn), 0);
+            SourcePosition snapshotFrom = SourcePosition.ofSequence(lsn, 0);
             for (int batch = 0, id = 1000; batch < 6; batch++) {
                 List<ChangeEvent> reads = new ArrayList<>();
                 for (int i = 0; i < 10; i++, id++) {
-                    reads.add(new ChangeEvent(ChangeOperation.READ, SCHEMA, null, Row.of(id, 0, "read"), new SourcePosition(new Lsn(lsn), id), 1, DAY, null));
+                    reads.add(new ChangeEvent(ChangeOperation.READ, SCHEMA, null, Row.of(id, 0, "read"), SourcePosition.ofSequence(lsn, id), 1, DAY, null));
                 }
                 lake.commit(reads, reads.get(reads.size() - 1).position(), new SourceOffset("r"), Set.of());
             }
@@ -353,18 +352,18 @@ class MaintenanceTest {
             StateTable state = new StateTable(writer, "p");
             state.acquire(Instant.now());
             for (int i = 1; i <= 5; i++) {
-                state.record(new SourcePosition(new Lsn(i), 0), new SourceOffset("o" + i), Instant.now());
+                state.record(SourcePosition.ofSequence(i, 0), new SourceOffset("o" + i), Instant.now());
             }
             // Another process expires state snapshots right before the writer's compare-and-swap.
             Maintenance maintenance = new Maintenance(other, config(), later());
             interposing.before(StateTable.ID, () -> assertThat(maintenance.maintain(StateTable.ID, Maintenance.Mode.APPLY).snapshotsExpired()).isPositive());
-            state.record(new SourcePosition(new Lsn(6), 0), new SourceOffset("o6"), Instant.now());
+            state.record(SourcePosition.ofSequence(6, 0), new SourceOffset("o6"), Instant.now());
             assertThat(interposing.fired()).isTrue();
-            assertThat(state.read().orElseThrow().watermark()).isEqualTo(new SourcePosition(new Lsn(6), 0));
+            assertThat(state.read().orElseThrow().watermark()).isEqualTo(SourcePosition.ofSequence(6, 0));
 
             // A takeover in the same place still fences the writer.
             interposing.before(StateTable.ID, () -> new StateTable(other, "p").acquire(Instant.now().plus(StateTable.LEASE_TIMEOUT).plusSeconds(1)));
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> state.record(new SourcePosition(new Lsn(7), 0), new SourceOffset("o7"), Instant.now()))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> state.record(SourcePosition.ofSequence(7, 0), new SourceOffset("o7"), Instant.now()))
                     .isInstanceOfSatisfying(io.tributary.spi.TributaryException.class,
                             e -> assertThat(e.errorCode()).isEqualTo(io.tributary.spi.ErrorCode.PIPELINE_FENCED))
                     .hasMessageContaining("no longer owns the lake");
@@ -378,7 +377,7 @@ class MaintenanceTest {
         try (LakeCatalog first = LakeCatalog.open(dir, interposing); LakeCatalog second = LakeCatalog.open(dir)) {
             StateTable state = new StateTable(first, "p");
             for (int i = 1; i <= 8; i++) {
-                state.record(new SourcePosition(new Lsn(i), 0), new SourceOffset("o" + i), Instant.now());
+                state.record(SourcePosition.ofSequence(i, 0), new SourceOffset("o" + i), Instant.now());
             }
             Maintenance other = new Maintenance(second, config(), later());
             interposing.before(StateTable.ID, () -> assertThat(other.maintain(StateTable.ID, Maintenance.Mode.APPLY).snapshotsExpired()).isEqualTo(7));
@@ -388,7 +387,7 @@ class MaintenanceTest {
             assertThat(interposing.fired()).isTrue();
             assertThat(report.failure()).isEmpty();
             assertThat(report.snapshotsKept()).isEqualTo(1);
-            assertThat(state.read().orElseThrow().watermark()).isEqualTo(new SourcePosition(new Lsn(8), 0));
+            assertThat(state.read().orElseThrow().watermark()).isEqualTo(SourcePosition.ofSequence(8, 0));
         }
     }
 
@@ -488,7 +487,7 @@ class MaintenanceTest {
         List<ChangeEvent> events = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             int id = random.nextInt(300);
-            SourcePosition p = new SourcePosition(new Lsn(lsn), i);
+            SourcePosition p = SourcePosition.ofSequence(lsn, i);
             Row current = source.get(id);
             if (current != null && random.nextInt(4) == 0) {
                 events.add(new ChangeEvent(ChangeOperation.DELETE, SCHEMA, current, null, p, 1, DAY, null));

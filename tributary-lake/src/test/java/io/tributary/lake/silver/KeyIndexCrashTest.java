@@ -11,7 +11,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -52,7 +51,7 @@ class KeyIndexCrashTest {
         Path warehouse = dir.resolve("lake");
         List<ChangeEvent> inserts = new ArrayList<>();
         for (long id = 0; id < KEYS; id++) {
-            inserts.add(new ChangeEvent(ChangeOperation.CREATE, ITEMS, null, Row.of(id, 1), new SourcePosition(new Lsn(100), id), 1,
+            inserts.add(new ChangeEvent(ChangeOperation.CREATE, ITEMS, null, Row.of(id, 1), SourcePosition.ofSequence(100, id), 1,
                     Instant.parse("2026-11-20T10:00:00Z"), null));
         }
         try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
@@ -60,7 +59,7 @@ class KeyIndexCrashTest {
             lake.commit(inserts, inserts.get(KEYS - 1).position(), new SourceOffset("o"), Set.of());
             lake.releaseLease();
         }
-        String committedPosition = new SourcePosition(new Lsn(100), 0).encoded();
+        String committedPosition = SourcePosition.ofSequence(100, 0).encoded();
         Path file = HistoryWriter.indexFolder(warehouse).resolve("silver.items_history.mv.db");
         try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
             Table table = lake.catalog().load(TableIdentifier.of("silver", "items_history")).orElseThrow();
@@ -79,18 +78,18 @@ class KeyIndexCrashTest {
                 r.setField("_is_current", true);
                 r.setField("_is_deleted", false);
                 r.setField("_op", "u");
-                r.setField("_position", new SourcePosition(new Lsn(200), id).encoded());
+                r.setField("_position", SourcePosition.ofSequence(200, id).encoded());
                 r.setField("_tx_id", id == KEYS - 1 ? (Object) "not a number" : (Object) 2L);
                 next.put(List.of(id), new KeyIndex.Entry(new RowLocation("file:/next.parquet", id), (String) r.getField("_position"), r));
             }
-            assertThatThrownBy(() -> index.update(next, false, new SourcePosition(new Lsn(200), KEYS - 1), table.currentSnapshot().snapshotId() + 1)).isInstanceOf(ClassCastException.class);
+            assertThatThrownBy(() -> index.update(next, false, SourcePosition.ofSequence(200, KEYS - 1), table.currentSnapshot().snapshotId() + 1)).isInstanceOf(ClassCastException.class);
             index.closeImmediately();
 
             // The table is where the index was before the update: the index is built again from it.
             KeyIndex reopened = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
             try {
                 assertThat(positionOf(reopened, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
-                assertThat(positionOf(reopened, KEYS - 2L)).isEqualTo(new SourcePosition(new Lsn(100), KEYS - 2L).encoded());
+                assertThat(positionOf(reopened, KEYS - 2L)).isEqualTo(SourcePosition.ofSequence(100, KEYS - 2L).encoded());
             } finally {
                 reopened.closeImmediately();
             }

@@ -14,7 +14,6 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
@@ -147,7 +146,7 @@ class AmbiguousCommitTest {
     }
 
     private static SourcePosition position(long lsn, int index) {
-        return new SourcePosition(new Lsn(lsn), index);
+        return SourcePosition.ofSequence(lsn, index);
     }
 
     /** The new snapshot's manifest list, manifests and added files, as the fault saw them. */

@@ -18,7 +18,6 @@ import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeHandler;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -135,7 +134,7 @@ public final class PostgresChangeSource implements ChangeSource {
         try (Connection c = connector.open();
              PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(true, ?, '')::text WHERE pg_current_wal_lsn() - ?::pg_lsn > ?")) {
             ps.setString(1, DebeziumProperties.HEARTBEAT_PREFIX);
-            ps.setString(2, lastSeen.commitLsn().toString());
+            ps.setString(2, Lsn.of(lastSeen).toString());
             ps.setLong(3, HEARTBEAT_MIN_WAL_BYTES);
             ps.executeQuery().close();
         } catch (SQLException | TributaryException e) {
@@ -339,6 +338,16 @@ public final class PostgresChangeSource implements ChangeSource {
         return setup().slot().flatMap(ReplicationSetup.SlotState::confirmedFlushLsn);
     }
 
+    /**
+     * The replication slot's {@code confirmed_flush_lsn} when it is past {@code committed}: only this
+     * pipeline's connection moved the slot, and only past changes the lake has or WAL with nothing
+     * to capture (keepalives, heartbeats, other databases' writes).
+     */
+    @Override
+    public Optional<SourcePosition> quietPositionAfter(SourcePosition committed) {
+        return slotConfirmedFlushLsn().filter(confirmed -> Lsn.of(committed).isBefore(confirmed)).map(confirmed -> confirmed.position(0));
+    }
+
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
         ReplicationSetup.Prepared prepared = prepare();
@@ -356,7 +365,7 @@ public final class PostgresChangeSource implements ChangeSource {
             added = planInitialSnapshot(prepared, resumeOffset);
         } else {
             added = planAddedTables(tables, seedOffset.get());
-            setup().checkSlotContinuity(resumePosition.commitLsn(), previousSession);
+            setup().checkSlotContinuity(Lsn.of(resumePosition), previousSession);
         }
         seedOffset.ifPresent(offset -> LakeOffsetBackingStore.seed(seedId, OffsetCodec.storeEntry(config.slotName(), offset)));
         BatchAssembler<io.debezium.engine.ChangeEvent<SourceRecord, SourceRecord>> assembler = new BatchAssembler<>(io.debezium.engine.ChangeEvent::value, new ChangeEventConverter(keepRaw, prepared.keyOnlyIdentity()), new SnapshotProgress(prepared.estimatedRows()), resumePosition, seedOffset, maxBatchEvents);

@@ -4,7 +4,7 @@ import io.tributary.source.postgres.convert.ChangeEventConverter;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeEvent;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -150,7 +150,7 @@ public final class BatchAssembler<R> {
                     // committed alone: it then goes whole into one batch.
                     boolean cut = lastRecord != null || lastOffset != null;
                     releasing = true;
-                    releasingEnd = new SourcePosition(commitLsn, Math.max(0, transaction.size() - 1));
+                    releasingEnd = commitLsn.position(Math.max(0, transaction.size() - 1));
                     try {
                         transaction.release(commitLsn, event -> {
                             count[0]++;
@@ -165,7 +165,7 @@ public final class BatchAssembler<R> {
                     } finally {
                         releasing = false;
                     }
-                    SourcePosition last = new SourcePosition(commitLsn, Math.max(0, count[0] - 1));
+                    SourcePosition last = commitLsn.position(Math.max(0, count[0] - 1));
                     addResolved(handle, last);
                     if (last.isAfter(lastDelivered)) {
                         lastDelivered = last;
@@ -183,7 +183,7 @@ public final class BatchAssembler<R> {
                     addIncrementalRead(handle, record, source);
                 } else if (snapshotRead) {
                     Lsn lsn = new Lsn(source.getInt64("lsn"));
-                    SourcePosition position = new SourcePosition(lsn, snapshotOrdinal++);
+                    SourcePosition position = lsn.position(snapshotOrdinal++);
                     ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
                     if (snapshot.equals("first") || snapshot.equals("first_in_data_collection")) {
                         snapshotsStarted.add(event.table());
@@ -204,7 +204,7 @@ public final class BatchAssembler<R> {
                 } else {
                     // A change outside transaction metadata (should not happen with provide.transaction.metadata):
                     // its own single-event transaction at its LSN.
-                    SourcePosition position = new SourcePosition(new Lsn(source.getInt64("lsn")), 0);
+                    SourcePosition position = new Lsn(source.getInt64("lsn")).position(0);
                     ChangeEvent event = converter.convert(record, position, transactionId(record), commitTime(source));
                     addResolved(handle, position);
                     lastDelivered = position;
@@ -223,7 +223,7 @@ public final class BatchAssembler<R> {
                     // must record that position first, so the slot is never confirmed past the lake's
                     // watermark, and moves on when only other databases write. Every transaction
                     // delivered later commits after it.
-                    SourcePosition reached = new SourcePosition(highestLsn(record), 0);
+                    SourcePosition reached = highestLsn(record).position(0);
                     if (reached.isAfter(lastDelivered)) {
                         lastDelivered = reached;
                     }
@@ -256,11 +256,11 @@ public final class BatchAssembler<R> {
         if (!inTransaction) {
             // Acknowledging the read flushes its offset's LSN to the slot: the lake records it first.
             Lsn reached = highestLsn(record);
-            if (base.commitLsn().isBefore(reached)) {
-                base = new SourcePosition(reached, 0);
+            if (Lsn.of(base).isBefore(reached)) {
+                base = reached.position(0);
             }
         }
-        SourcePosition position = new SourcePosition(base.commitLsn(), base.eventIndex() + 1);
+        SourcePosition position = new SourcePosition(base.commitKey(), base.eventIndex() + 1);
         ChangeEvent event = converter.convert(record, position, 0, commitTime(source));
         progress.row(event.table());
         lastDelivered = position;
@@ -329,7 +329,7 @@ public final class BatchAssembler<R> {
      * the end of the initial snapshot read from its exported snapshot. Returns the batch with it.
      */
     public ChangeBatch raiseTo(ChangeBatch batch, Lsn lsn) {
-        SourcePosition raised = new SourcePosition(lsn, 0);
+        SourcePosition raised = lsn.position(0);
         if (!raised.isAfter(lastDelivered)) {
             return batch;
         }
@@ -358,12 +358,12 @@ public final class BatchAssembler<R> {
      * the fence was then delivered.
      */
     public boolean fencePassed(Fence fence) {
-        return fencesSeen.contains(fence.id()) || fence.messageLsn().isBefore(lastDelivered.commitLsn());
+        return fencesSeen.contains(fence.id()) || fence.messageLsn().isBefore(Lsn.of(lastDelivered));
     }
 
     /** The highest LSN in a record's offset ({@code lsn}, {@code lsn_proc}, {@code lsn_commit}). */
     private Lsn highestLsn(SourceRecord record) {
-        Lsn highest = lastDelivered.commitLsn();
+        Lsn highest = Lsn.of(lastDelivered);
         Map<String, ?> offset = record.sourceOffset();
         for (String key : OFFSET_LSN_KEYS) {
             if (offset.get(key) instanceof Number n && highest.isBefore(new Lsn(n.longValue()))) {

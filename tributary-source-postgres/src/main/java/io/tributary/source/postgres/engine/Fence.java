@@ -2,7 +2,7 @@ package io.tributary.source.postgres.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 
 /**
  * A fence of {@code run --once}: a transaction holding only a logical decoding message, written

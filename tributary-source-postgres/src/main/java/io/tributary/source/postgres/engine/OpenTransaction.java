@@ -3,7 +3,7 @@ package io.tributary.source.postgres.engine;
 import io.tributary.source.postgres.convert.ChangeEventConverter;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
 import java.io.BufferedInputStream;
@@ -113,8 +113,10 @@ final class OpenTransaction implements Closeable {
                 spill.release(commitLsn, out);
             } else {
                 long index = 0;
+                // One commit key for the whole transaction, not one per event.
+                String commitKey = commitLsn.position(0).commitKey();
                 for (SourceRecord record : held) {
-                    out.accept(convert(record, new SourcePosition(commitLsn, index++)));
+                    out.accept(convert(record, new SourcePosition(commitKey, index++)));
                 }
             }
         } finally {
@@ -192,7 +194,7 @@ final class OpenTransaction implements Closeable {
         void append(SourceRecord record) {
             // The commit LSN is not known yet: a conversion error names the change's own LSN and index.
             Struct source = ((Struct) record.value()).getStruct("source");
-            ChangeEvent event = convert(record, new SourcePosition(new Lsn(source.getInt64("lsn")), events));
+            ChangeEvent event = convert(record, new Lsn(source.getInt64("lsn")).position(events));
             try {
                 codec.write(event, out);
                 events++;
@@ -212,10 +214,11 @@ final class OpenTransaction implements Closeable {
             }
             LOG.info("Transaction committed at {} ended: reading back its {} change events ({} MiB spilled)", commitLsn, events, size >> 20);
             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 1 << 16));
+            String commitKey = commitLsn.position(0).commitKey();
             for (long index = 0; index < events; index++) {
                 ChangeEvent event;
                 try {
-                    event = codec.read(in, new SourcePosition(commitLsn, index));
+                    event = codec.read(in, new SourcePosition(commitKey, index));
                 } catch (IOException e) {
                     throw failure("read", e);
                 }

@@ -2,7 +2,7 @@ package io.tributary.source.postgres.slot;
 
 import io.tributary.config.PostgresSourceConfig;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.TableId;
 import io.tributary.spi.TributaryException;
 import java.sql.Connection;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import java.time.Instant;
@@ -58,6 +58,6 @@ class ChangeEventConverterTest {
     }
 
     private static SourcePosition position() {
-        return new SourcePosition(new Lsn(100), 0);
+        return SourcePosition.ofSequence(100, 0);
     }
 }

@@ -8,7 +8,7 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.ColumnType.Primitive;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;
@@ -64,7 +64,7 @@ class AddedTablesTest {
 
     private static ChangeEvent read(TableId table, long id) {
         TableSchema schema = new TableSchema(table, List.of(Column.required("id", Primitive.INT64, "bigint")), List.of("id"));
-        return new ChangeEvent(ChangeOperation.READ, schema, null, Row.of(id), new SourcePosition(new Lsn(100), id), 0, Instant.EPOCH, null);
+        return new ChangeEvent(ChangeOperation.READ, schema, null, Row.of(id), SourcePosition.ofSequence(100, id), 0, Instant.EPOCH, null);
     }
 
     @Test

@@ -6,7 +6,7 @@ import io.tributary.source.postgres.convert.ChangeEventConverter;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeEvent;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import java.nio.file.Files;
@@ -47,7 +47,7 @@ class BatchAssemblerTest {
 
     @Test
     void handsOverSpilledTransactionInBatchesThatReplayItWhole() throws Exception {
-        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        BatchAssembler<SourceRecord> assembler = assembler(SourcePosition.ofSequence(500, 0), Optional.of(RESUME));
         List<SourceRecord> poll = transaction(7, 1000, 10);
         List<ChangeBatch> batches = new ArrayList<>();
 
@@ -72,7 +72,7 @@ class BatchAssemblerTest {
 
     @Test
     void aBatchCutAtTheLastEventOfATransactionIsConsistentThroughIt() {
-        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        BatchAssembler<SourceRecord> assembler = assembler(SourcePosition.ofSequence(500, 0), Optional.of(RESUME));
         List<ChangeBatch> batches = new ArrayList<>();
 
         assembler.assemble(transaction(7, 1000, 8), batches::add);
@@ -85,7 +85,7 @@ class BatchAssemblerTest {
 
     @Test
     void dropsEventsAtOrBelowCommittedPositionWhenTransactionIsReplayed() {
-        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(1000), 5), Optional.of(RESUME));
+        BatchAssembler<SourceRecord> assembler = assembler(SourcePosition.ofSequence(1000, 5), Optional.of(RESUME));
         List<ChangeBatch> batches = new ArrayList<>();
 
         assembler.assemble(transaction(7, 1000, 10), batches::add);
@@ -106,7 +106,7 @@ class BatchAssemblerTest {
 
     @Test
     void cutsTransactionsSpreadOverPollsAndKeepsSmallOnesInMemory() {
-        BatchAssembler<SourceRecord> assembler = assembler(new SourcePosition(new Lsn(500), 0), Optional.of(RESUME));
+        BatchAssembler<SourceRecord> assembler = assembler(SourcePosition.ofSequence(500, 0), Optional.of(RESUME));
         List<SourceRecord> small = transaction(8, 900, 2);
         List<SourceRecord> large = transaction(9, 1000, 6);
         List<ChangeBatch> batches = new ArrayList<>();
@@ -180,7 +180,7 @@ class BatchAssemblerTest {
     }
 
     private static SourcePosition position(long lsn, long index) {
-        return new SourcePosition(new Lsn(lsn), index);
+        return SourcePosition.ofSequence(lsn, index);
     }
 
     private static List<SourcePosition> positions(long lsn, long from, int count) {

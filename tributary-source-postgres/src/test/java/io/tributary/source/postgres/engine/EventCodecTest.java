@@ -7,7 +7,7 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ColumnType;
 import io.tributary.spi.ColumnType.Primitive;
-import io.tributary.spi.Lsn;
+import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
@@ -59,9 +59,9 @@ class EventCodecTest {
         nulls[0] = 7L;
         Row empty = Row.of(nulls);
         List<ChangeEvent> events = List.of(
-                new ChangeEvent(ChangeOperation.CREATE, ALL_TYPES, null, full, new SourcePosition(new Lsn(5), 9), 42, Instant.ofEpochSecond(1, 999), out -> out.write("{\"raw\":1}".getBytes(StandardCharsets.UTF_8))),
-                new ChangeEvent(ChangeOperation.UPDATE, ALL_TYPES, empty, full, new SourcePosition(new Lsn(5), 10), 42, Instant.ofEpochSecond(2), null),
-                new ChangeEvent(ChangeOperation.DELETE, ALL_TYPES, empty, null, new SourcePosition(new Lsn(5), 11), 42, Instant.ofEpochSecond(3), null));
+                new ChangeEvent(ChangeOperation.CREATE, ALL_TYPES, null, full, SourcePosition.ofSequence(5, 9), 42, Instant.ofEpochSecond(1, 999), out -> out.write("{\"raw\":1}".getBytes(StandardCharsets.UTF_8))),
+                new ChangeEvent(ChangeOperation.UPDATE, ALL_TYPES, empty, full, SourcePosition.ofSequence(5, 10), 42, Instant.ofEpochSecond(2), null),
+                new ChangeEvent(ChangeOperation.DELETE, ALL_TYPES, empty, null, SourcePosition.ofSequence(5, 11), 42, Instant.ofEpochSecond(3), null));
 
         EventCodec codec = new EventCodec();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -73,7 +73,7 @@ class EventCodecTest {
         List<ChangeEvent> read = new ArrayList<>();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             for (int i = 0; i < events.size(); i++) {
-                read.add(codec.read(in, new SourcePosition(new Lsn(77), i)));
+                read.add(codec.read(in, SourcePosition.ofSequence(77, i)));
             }
             assertThat(in.read()).as("nothing after the last event").isEqualTo(-1);
         }
@@ -86,7 +86,7 @@ class EventCodecTest {
             assertThat(actual.after()).isEqualTo(expected.after());
             assertThat(actual.transactionId()).isEqualTo(42);
             assertThat(actual.commitTimestamp()).isEqualTo(expected.commitTimestamp());
-            assertThat(actual.position()).isEqualTo(new SourcePosition(new Lsn(77), i));
+            assertThat(actual.position()).isEqualTo(SourcePosition.ofSequence(77, i));
             assertThat(actual.raw()).isEqualTo(expected.raw());
         }
         // Row equality is deep: a NaN float and the byte array compare by content.

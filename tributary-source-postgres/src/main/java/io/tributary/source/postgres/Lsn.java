@@ -1,4 +1,6 @@
-package io.tributary.spi;
+package io.tributary.source.postgres;
+
+import io.tributary.spi.SourcePosition;
 
 /**
  * A PostgreSQL log sequence number: a byte position in the write-ahead log, written {@code X/Y}
@@ -30,6 +32,25 @@ public record Lsn(long value) implements Comparable<Lsn> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("LSN must look like '16/B374D848', got '" + text + "'", e);
         }
+    }
+
+    /**
+     * The position of event {@code eventIndex} of the transaction committed at this LSN (for
+     * snapshot reads: of the snapshot's consistent point), in {@link SourcePosition}'s version-1 form.
+     */
+    public SourcePosition position(long eventIndex) {
+        return SourcePosition.ofSequence(value, eventIndex);
+    }
+
+    /**
+     * The commit LSN of a PostgreSQL position.
+     *
+     * @throws IllegalArgumentException when the position is not in the version-1 (LSN) form, i.e.
+     *         was written by another kind of source
+     */
+    public static Lsn of(SourcePosition position) {
+        return new Lsn(position.sequence().orElseThrow(() -> new IllegalArgumentException(
+                "Position " + position.encoded() + " was not written by a PostgreSQL source (its commit key is not an LSN)")));
     }
 
     /** Bytes of WAL between this position and a later one; 0 when {@code later} is not ahead. */
