@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
             PipelineConfig config = new PipelineConfig("demo",
                     new PostgresSourceConfig("127.0.0.1", pg.getPort(), "postgres", "postgres", Optional.empty(), SslMode.DISABLE, List.of(),
                             "tributary_demo", "tributary_demo", Duration.ofSeconds(10), Duration.ofSeconds(10)),
-                    new LakeConfig(root.resolve("lake"), LakeConfig.RawLayer.ENABLED),
+                    new LakeConfig(root.resolve("lake"), LakeConfig.RawLayer.ENABLED, LakeConfig.HistoryLayer.ENABLED, root.resolve(io.tributary.config.ConfigLoader.DEFAULT_STATE_DIR)),
                     new ModelsConfig(Optional.of(root.resolve("models")), Duration.ofSeconds(10)),
                     new CommitConfig(Duration.ofSeconds(1), 100_000), Map.of());
             return replicate(pg, config, out);

@@ -89,7 +89,7 @@ final class StatusCommand implements Callable<Integer> {
             Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
             rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
-        return new Report(state, lag, error, tables, rows, ReconnectingFile.read(config.lake().warehouse()), snapshotting(config, state));
+        return new Report(state, lag, error, tables, rows, ReconnectingFile.read(config.lake().stateOf(config.name())), snapshotting(config, state));
     }
 
     /**

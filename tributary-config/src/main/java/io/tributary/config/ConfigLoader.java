@@ -30,6 +30,8 @@ public final class ConfigLoader {
     public static final int DEFAULT_PORT = 5432;
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_COMMIT_MAX_EVENTS = 100_000;
+    /** {@code state-dir} when absent: beside the configuration file. */
+    public static final String DEFAULT_STATE_DIR = ".tributary";
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MODELS_INTERVAL = Duration.ofSeconds(30);
@@ -124,7 +126,8 @@ public final class ConfigLoader {
         if (!top.has("lake")) {
             top.problem("lake", "is required");
         }
-        LakeConfig lake = lake(top.object("lake"), baseDirectory);
+        Path stateDir = baseDirectory.resolve(top.string("state-dir").filter(d -> !d.isBlank()).orElse(DEFAULT_STATE_DIR)).normalize();
+        LakeConfig lake = lake(top.object("lake"), baseDirectory, stateDir);
         ModelsConfig models = models(top, baseDirectory);
         CommitConfig commit = commit(top.object("commit"));
         Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
@@ -194,7 +197,7 @@ public final class ConfigLoader {
         return new ReconnectConfig(maxElapsed, initial, max);
     }
 
-    private static LakeConfig lake(ConfigNode node, Path base) {
+    private static LakeConfig lake(ConfigNode node, Path base, Path stateDir) {
         String warehouse = node.requiredString("warehouse");
         if (warehouse.startsWith("s3://") || warehouse.startsWith("s3a://")) {
             node.problem("warehouse", "object storage warehouses are not supported yet; use a local directory");
@@ -203,7 +206,7 @@ public final class ConfigLoader {
         LakeConfig.HistoryLayer history = history(node);
         node.finish();
         return new LakeConfig(base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize(), raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED,
-                history);
+                history, stateDir);
     }
 
     private static LakeConfig.HistoryLayer history(ConfigNode node) {

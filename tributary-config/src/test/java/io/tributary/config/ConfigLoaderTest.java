@@ -99,6 +99,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void keepsProcessStateBesideTheConfigurationOutsideTheWarehouse() {
+        PipelineConfig byDefault = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(byDefault.lake().stateDir()).isEqualTo(dir.resolve(".tributary").normalize());
+        assertThat(byDefault.lake().stateOf("shop")).isEqualTo(dir.resolve(".tributary/shop").normalize());
+        PipelineConfig chosen = loader.parse("state-dir: ./state\nsource: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(chosen.lake().stateDir()).isEqualTo(dir.resolve("state").normalize());
+        assertThat(LakeConfig.defaultStateDir(dir.resolve("lake"))).isEqualTo(dir.resolve(".lake.tributary").toAbsolutePath().normalize())
+                .matches(p -> !p.startsWith(dir.resolve("lake").toAbsolutePath()), "outside the warehouse");
+    }
+
+    @Test
     void choosesTheSourceByItsType() {
         PipelineConfig byDefault = loader.parse("source: {host: h, database: d, user: u}\nlake: {warehouse: ./lake}\n", "test.yaml", dir);
         assertThat(byDefault.source()).isInstanceOf(PostgresSourceConfig.class);

@@ -65,6 +65,7 @@ public final class Lake implements Closeable {
     private final io.tributary.lake.silver.HistoryWriter history;
     private final StateTable state;
     private final Clock clock;
+    private final java.nio.file.Path warehouse;
     private final java.util.Set<String> historyNamesChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<TableIdentifier, SourcePosition> committedPositions = new java.util.concurrent.ConcurrentHashMap<>();
     /**
@@ -87,8 +88,10 @@ public final class Lake implements Closeable {
         this.raw = config.raw() == LakeConfig.RawLayer.ENABLED ? new RawWriter(config.warehouse()) : null;
         this.bronze = new BronzeWriter(catalog);
         this.previousImages = new io.tributary.lake.bronze.PreviousImages(catalog);
-        this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline);
-        this.history = config.history() == LakeConfig.HistoryLayer.ENABLED ? new io.tributary.lake.silver.HistoryWriter(catalog, pipeline) : null;
+        java.nio.file.Path keyIndexes = keyIndexFolder(config, pipeline);
+        this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline, keyIndexes);
+        this.history = config.history() == LakeConfig.HistoryLayer.ENABLED ? new io.tributary.lake.silver.HistoryWriter(catalog, pipeline, keyIndexes) : null;
+        this.warehouse = config.warehouse();
         this.state = new StateTable(catalog, pipeline);
         this.clock = clock;
     }
@@ -607,6 +610,37 @@ public final class Lake implements Closeable {
             });
         }
         return planners;
+    }
+
+    /** Where this process keeps the key indexes of a pipeline's silver and history tables: {@code <state-dir>/<pipeline>/key-index}. */
+    public static java.nio.file.Path keyIndexFolder(LakeConfig config, String pipeline) {
+        return config.stateOf(pipeline).resolve("key-index");
+    }
+
+    /**
+     * Removes the key indexes earlier releases kept inside the warehouse ({@code tributary/key-index},
+     * {@code tributary/history-index}): caches of the tables, now kept in the state directory.
+     *
+     * @return the folders removed
+     */
+    public List<java.nio.file.Path> removeStateFromWarehouse() {
+        List<java.nio.file.Path> removed = new java.util.ArrayList<>();
+        for (String obsolete : List.of("key-index", "history-index")) {
+            java.nio.file.Path folder = warehouse.resolve("tributary").resolve(obsolete);
+            if (!java.nio.file.Files.isDirectory(folder)) {
+                continue;
+            }
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(folder)) {
+                for (java.nio.file.Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            } catch (java.io.IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot remove " + folder + ", key indexes of an earlier release: " + e.getMessage(), e);
+            }
+            LOG.info("Removed {}: key indexes now live in the state directory (state-dir)", folder);
+            removed.add(folder);
+        }
+        return removed;
     }
 
     public Optional<Table> load(Layer layer, String name) {

@@ -2,6 +2,7 @@ package io.tributary.lake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.config.LakeConfig;
 import io.tributary.lake.catalog.LiveRows;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
@@ -64,7 +65,7 @@ class HistoryLookupTest {
         // The index lost before every micro-batch: built again from the table each time.
         Path rebuilt = dir.resolve("rebuilt");
         for (List<ChangeEvent> batch : batches) {
-            deleteRecursively(io.tributary.lake.silver.HistoryWriter.indexFolder(rebuilt));
+            deleteRecursively(Lake.keyIndexFolder(new LakeConfig(rebuilt, LakeConfig.RawLayer.DISABLED), "p"));
             try (Lake lake = open(rebuilt)) {
                 TestLakes.commit(lake, batch);
             }
@@ -73,7 +74,7 @@ class HistoryLookupTest {
 
         // The index held by someone else: every open version is read from the table.
         Path tableOnly = dir.resolve("table-only");
-        Path file = io.tributary.lake.silver.HistoryWriter.indexFolder(tableOnly).resolve("silver.items_history.mv.db");
+        Path file = Lake.keyIndexFolder(new LakeConfig(tableOnly, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.mv.db");
         java.nio.file.Files.createDirectories(file.getParent());
         for (List<ChangeEvent> batch : batches) {
             org.h2.mvstore.MVStore holder = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open();

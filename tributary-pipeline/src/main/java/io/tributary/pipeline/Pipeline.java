@@ -140,6 +140,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
         try {
             // Before maintenance and capture start: tables a dead run committed past the watermark go back to it.
             lake.rollBackToWatermark();
+            // Key indexes of earlier releases sat in the warehouse; the state directory holds them now.
+            lake.removeStateFromWarehouse();
             // A lake of an earlier release holds equality deletes, which many readers refuse: rewritten once.
             lake.convertEqualityDeletes();
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
@@ -214,7 +216,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
                     drain();
                     Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
                     status.reconnecting(reconnects.attempt(), e.getMessage());
-                    ReconnectingFile.write(config.lake().warehouse(), status.reconnecting().orElseThrow());
+                    ReconnectingFile.write(config.lake().stateOf(config.name()), status.reconnecting().orElseThrow());
                     LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
                             e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
                     if (awaitClose(wait)) {
@@ -228,7 +230,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
                 }
             }
         } finally {
-            ReconnectingFile.clear(config.lake().warehouse());
+            ReconnectingFile.clear(config.lake().stateOf(config.name()));
         }
         if (leaseFailure.get() != null) {
             throw leaseFailure.get();
@@ -262,7 +264,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         bufferedOffset = batch.offset();
         bufferedConsistent = batch.consistent();
         if (status.reconnecting().isPresent()) {
-            ReconnectingFile.clear(config.lake().warehouse());
+            ReconnectingFile.clear(config.lake().stateOf(config.name()));
         }
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents() || bufferedEstimate >= MICRO_BATCH_ESTIMATE

@@ -14,7 +14,7 @@ import java.util.Properties;
 
 /**
  * Tells {@code tributary status}, another process, that a running pipeline is reconnecting to its
- * source: {@code <warehouse>/reconnecting.properties} exists only while it does, with the
+ * source: {@code <state-dir>/<pipeline>/reconnecting.properties} exists only while it does, with the
  * pipeline's process id, the attempt, the last error (secrets already masked) and since when.
  */
 public final class ReconnectingFile {
@@ -23,35 +23,35 @@ public final class ReconnectingFile {
     private ReconnectingFile() {
     }
 
-    static void write(Path warehouse, PipelineStatus.Reconnecting reconnecting) {
+    static void write(Path folder, PipelineStatus.Reconnecting reconnecting) {
         Properties p = new Properties();
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         p.setProperty("attempt", Integer.toString(reconnecting.attempt()));
         p.setProperty("lastError", reconnecting.lastError());
         p.setProperty("since", reconnecting.since().toString());
         try {
-            Files.createDirectories(warehouse);
-            Path temp = warehouse.resolve("." + NAME + ".tmp");
+            Files.createDirectories(folder);
+            Path temp = folder.resolve("." + NAME + ".tmp");
             try (Writer out = Files.newBufferedWriter(temp)) {
                 p.store(out, "tributary run: reconnecting to the source");
             }
-            Files.move(temp, warehouse.resolve(NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, folder.resolve(NAME), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write " + warehouse.resolve(NAME) + ": " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write " + folder.resolve(NAME) + ": " + e.getMessage(), e);
         }
     }
 
-    static void clear(Path warehouse) {
+    static void clear(Path folder) {
         try {
-            Files.deleteIfExists(warehouse.resolve(NAME));
+            Files.deleteIfExists(folder.resolve(NAME));
         } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot delete " + warehouse.resolve(NAME) + ": " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot delete " + folder.resolve(NAME) + ": " + e.getMessage(), e);
         }
     }
 
-    /** The reconnect in progress of a live pipeline process on this warehouse, if any. */
-    public static Optional<PipelineStatus.Reconnecting> read(Path warehouse) {
-        Path file = warehouse.resolve(NAME);
+    /** The reconnect in progress of a live pipeline process of this pipeline, if any. */
+    public static Optional<PipelineStatus.Reconnecting> read(Path folder) {
+        Path file = folder.resolve(NAME);
         if (!Files.exists(file)) {
             return Optional.empty();
         }

@@ -141,7 +141,7 @@ class SourceRestartIT {
             await("status says reconnecting", run, () -> pipeline.status().reconnecting().map(r -> r.attempt() >= 2).orElse(false));
             assertThat(pipeline.status().reconnecting().get().lastError()).contains("127.0.0.1:" + postgres.port());
             // What `tributary status`, another process, reads.
-            assertThat(ReconnectingFile.read(config.lake().warehouse())).get().satisfies(r -> {
+            assertThat(ReconnectingFile.read(config.lake().stateOf(config.name()))).get().satisfies(r -> {
                 assertThat(r.attempt()).isGreaterThanOrEqualTo(1);
                 assertThat(r.lastError()).contains("127.0.0.1:" + postgres.port());
             });
@@ -150,7 +150,7 @@ class SourceRestartIT {
             postgres.start();
             pipeline.lake().close();
         }
-        assertThat(ReconnectingFile.read(config.lake().warehouse())).as("cleared when the run ends").isEmpty();
+        assertThat(ReconnectingFile.read(config.lake().stateOf(config.name()))).as("cleared when the run ends").isEmpty();
         assertThat(run.failure()).get().isInstanceOfSatisfying(TributaryException.class, e -> {
             assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_UNREACHABLE);
             assertThat(e.errorCode().kind().exitCode()).isEqualTo(4);

@@ -84,10 +84,11 @@ public final class HistoryWriter {
     private final Map<TableIdentifier, OpenVersions> cache = new ConcurrentHashMap<>();
     private final KeyIndexes indexes;
 
-    public HistoryWriter(LakeCatalog catalog, String pipeline) {
+    /** @param indexFolder where the tables' key indexes are kept (process-local state, see {@code LakeConfig#stateDir}) */
+    public HistoryWriter(LakeCatalog catalog, String pipeline, java.nio.file.Path indexFolder) {
         this.catalog = catalog;
         this.pipeline = pipeline;
-        this.indexes = new KeyIndexes(indexFolder(catalog.warehouse()), KeyIndex.Kind.OPEN_VERSIONS);
+        this.indexes = new KeyIndexes(indexFolder, KeyIndex.Kind.OPEN_VERSIONS);
     }
 
     /** The history table of a silver table. */
@@ -152,11 +153,6 @@ public final class HistoryWriter {
             checked = e.schema();
         }
         return true;
-    }
-
-    /** The folder of the key indexes of a warehouse (silver and history tables). */
-    public static java.nio.file.Path indexFolder(java.nio.file.Path warehouse) {
-        return warehouse.resolve("tributary").resolve("key-index");
     }
 
     /** Closes the key indexes. */

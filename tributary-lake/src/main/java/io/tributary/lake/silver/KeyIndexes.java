@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The open {@link KeyIndex}es of one writer, one per table, each in {@code <warehouse>/tributary/key-index/<table>.mv.db}:
+ * The open {@link KeyIndex}es of one writer, one per table, each in {@code <state-dir>/<pipeline>/key-index/<table>.mv.db}:
  * opened (checked against the table, or built again from it) on first use, dropped when they fail
  * or fall behind the table, and then opened again, built from the table.
  */

@@ -53,10 +53,11 @@ public final class SilverWriter {
     private final String pipeline;
     private final KeyIndexes indexes;
 
-    public SilverWriter(LakeCatalog catalog, String pipeline) {
+    /** @param indexFolder where the tables' key indexes are kept (process-local state, see {@code LakeConfig#stateDir}) */
+    public SilverWriter(LakeCatalog catalog, String pipeline, java.nio.file.Path indexFolder) {
         this.catalog = catalog;
         this.pipeline = pipeline;
-        this.indexes = new KeyIndexes(HistoryWriter.indexFolder(catalog.warehouse()), KeyIndex.Kind.ROWS);
+        this.indexes = new KeyIndexes(indexFolder, KeyIndex.Kind.ROWS);
     }
 
     /** Closes the key indexes. */

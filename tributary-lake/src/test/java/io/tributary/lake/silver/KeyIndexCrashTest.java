@@ -60,7 +60,7 @@ class KeyIndexCrashTest {
             lake.releaseLease();
         }
         String committedPosition = SourcePosition.ofSequence(100, 0).encoded();
-        Path file = HistoryWriter.indexFolder(warehouse).resolve("silver.items_history.mv.db");
+        Path file = io.tributary.lake.Lake.keyIndexFolder(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.mv.db");
         try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
             Table table = lake.catalog().load(TableIdentifier.of("silver", "items_history")).orElseThrow();
             List<Types.NestedField> keyFields = List.of(table.schema().findField("id"));
