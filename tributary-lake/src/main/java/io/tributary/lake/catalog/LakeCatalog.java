@@ -106,11 +106,43 @@ public final class LakeCatalog implements Closeable {
         }
         try {
             Table table = catalog.loadTable(id);
+            requireInWarehouse(id, table.location());
             loaded.put(id, table);
             return Optional.of(table);
         } catch (NoSuchTableException e) {
             return Optional.empty();
+        } catch (org.apache.iceberg.exceptions.NotFoundException e) {
+            // The catalog names a metadata file that is not there: most often a lake moved to another folder.
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read table " + id + ": " + e.getMessage()
+                    + ". The catalog in " + warehouse.resolve(CATALOG_FILE) + " names files by absolute path (Iceberg keeps absolute locations): "
+                    + "was the lake moved or copied from another folder? " + MOVING, e);
         }
+    }
+
+    private static final String MOVING = "A lake is used where it was written; to move one, see the README, 'Moving a lake'";
+
+    /**
+     * A table of this catalog lives under its warehouse: a lake copied to another folder still names
+     * the original's files, and writing through the copy would change the original's tables.
+     *
+     * @throws TributaryException LAKE_IO_FAILED naming both folders
+     */
+    private void requireInWarehouse(TableIdentifier id, String location) {
+        Path tableDir = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+        Path root = warehouse.toAbsolutePath().normalize();
+        if (tableDir.normalize().startsWith(root)) {
+            return;
+        }
+        try {
+            // The same folders under other names (a symbolic link) are the same lake.
+            if (Files.exists(tableDir) && tableDir.toRealPath().startsWith(root.toRealPath())) {
+                return;
+            }
+        } catch (java.io.IOException e) {
+            // Reported below.
+        }
+        throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Table " + id + " of the lake in " + root + " lives in " + tableDir
+                + ", outside it: the lake was moved or copied from another folder, and its catalog still names the original's files. " + MOVING);
     }
 
     public List<TableIdentifier> tables(String namespace) {
