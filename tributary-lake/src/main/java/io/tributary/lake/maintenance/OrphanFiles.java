@@ -1,13 +1,9 @@
 package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
-import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +21,8 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileInfo;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,36 +51,32 @@ final class OrphanFiles {
     int remove(TableIdentifier id, Table table, Maintenance.Mode mode) {
         Instant cutoff = clock.instant().minus(config.orphanAge());
         table.refresh();
-        Set<Path> referenced = referenced(table);
-        Path location = LocalFiles.path(table.location());
-        List<Path> orphans = new ArrayList<>();
+        if (!(table.io() instanceof SupportsPrefixOperations listing)) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot look for orphan files of " + id + ": its storage (" + table.io().getClass().getSimpleName()
+                    + ") cannot list files by prefix");
+        }
+        Set<String> referenced = referenced(table);
+        List<String> orphans = new ArrayList<>();
         for (String folder : List.of("data", "metadata")) {
-            Path dir = location.resolve(folder);
-            if (!Files.isDirectory(dir)) {
-                continue;
-            }
-            try {
-                for (Path p : regularFiles(dir)) {
-                    if (KINDS.stream().anyMatch(k -> p.getFileName().toString().endsWith(k)) && !referenced.contains(p.toAbsolutePath().normalize())
-                            && modified(p).isBefore(cutoff)) {
-                        orphans.add(p);
-                    }
+            String prefix = table.location().replaceAll("/+$", "") + "/" + folder + "/";
+            for (FileInfo file : list(id, listing, prefix)) {
+                String name = file.location().substring(file.location().lastIndexOf('/') + 1);
+                if (KINDS.stream().anyMatch(name::endsWith) && !referenced.contains(canonical(file.location()))
+                        && Instant.ofEpochMilli(file.createdAtMillis()).isBefore(cutoff)) {
+                    orphans.add(file.location());
                 }
-            } catch (IOException | UncheckedIOException e) {
-                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + dir + ": " + e.getMessage(), e);
             }
         }
         if (mode == Maintenance.Mode.DRY_RUN) {
             return orphans.size();
         }
         int removed = 0;
-        for (Path p : orphans) {
+        for (String location : orphans) {
             try {
-                if (Files.deleteIfExists(p)) {
-                    removed++;
-                }
-            } catch (IOException e) {
-                LOG.warn("Cannot remove orphan file {} of {}: {}. Check the warehouse's file permissions", p, id, e.getMessage());
+                table.io().deleteFile(location);
+                removed++;
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot remove orphan file {} of {}: {}. Check the warehouse's permissions", location, id, e.getMessage());
             }
         }
         if (removed > 0) {
@@ -91,69 +85,81 @@ final class OrphanFiles {
         return removed;
     }
 
-    private static Set<Path> referenced(Table table) {
-        TableMetadata metadata = ((HasTableOperations) table).operations().current();
-        Set<Path> out = new HashSet<>();
-        out.add(LocalFiles.path(metadata.metadataFileLocation()));
-        metadata.previousFiles().forEach(e -> out.add(LocalFiles.path(e.file())));
-        for (StatisticsFile s : metadata.statisticsFiles()) {
-            out.add(LocalFiles.path(s.path()));
+    /**
+     * The files under {@code prefix}, through the table's {@code FileIO}. A folder that does not
+     * exist holds none; a listing that fails because a file went away meanwhile (a writer removing
+     * old metadata files after its commit, a concurrent maintenance run) is taken again.
+     */
+    private static List<FileInfo> list(TableIdentifier id, SupportsPrefixOperations listing, String prefix) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                List<FileInfo> out = new ArrayList<>();
+                listing.listPrefix(prefix).forEach(out::add);
+                return out;
+            } catch (RuntimeException e) {
+                if (notFound(e) && attempt < 3) {
+                    continue;
+                }
+                if (notFound(e)) {
+                    return List.of();
+                }
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + prefix + ": " + e.getMessage(), e);
+            }
         }
-        metadata.partitionStatisticsFiles().forEach(s -> out.add(LocalFiles.path(s.path())));
+    }
+
+    private static boolean notFound(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.io.FileNotFoundException || t instanceof java.nio.file.NoSuchFileException
+                    || t instanceof org.apache.iceberg.exceptions.NotFoundException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One spelling per file: a local location without its {@code file:} scheme ({@code file:/a}, {@code file:///a} and {@code /a} alike). */
+    static String canonical(String location) {
+        if (location.startsWith("file:")) {
+            String path = location.substring("file:".length());
+            while (path.startsWith("//")) {
+                path = path.substring(1);
+            }
+            return java.nio.file.Path.of(path).normalize().toString();
+        }
+        if (location.startsWith("/")) {
+            return java.nio.file.Path.of(location).normalize().toString();
+        }
+        return location;
+    }
+
+    private static Set<String> referenced(Table table) {
+        TableMetadata metadata = ((HasTableOperations) table).operations().current();
+        Set<String> out = new HashSet<>();
+        out.add(canonical(metadata.metadataFileLocation()));
+        metadata.previousFiles().forEach(e -> out.add(canonical(e.file())));
+        for (StatisticsFile s : metadata.statisticsFiles()) {
+            out.add(canonical(s.path()));
+        }
+        metadata.partitionStatisticsFiles().forEach(s -> out.add(canonical(s.path())));
         Set<String> manifests = new HashSet<>();
         for (Snapshot s : metadata.snapshots()) {
             if (s.manifestListLocation() != null) {
-                out.add(LocalFiles.path(s.manifestListLocation()));
+                out.add(canonical(s.manifestListLocation()));
             }
             for (ManifestFile m : s.allManifests(table.io())) {
                 if (!manifests.add(m.path())) {
                     continue;
                 }
-                out.add(LocalFiles.path(m.path()));
+                out.add(canonical(m.path()));
                 try (CloseableIterable<? extends ContentFile<?>> files = m.content() == ManifestContent.DELETES
                         ? ManifestFiles.readDeleteManifest(m, table.io(), table.specs()) : ManifestFiles.read(m, table.io(), table.specs())) {
-                    files.forEach(f -> out.add(LocalFiles.path(f.path().toString())));
+                    files.forEach(f -> out.add(canonical(f.location())));
                 } catch (IOException e) {
                     throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read manifest " + m.path() + " of " + table.name() + ": " + e.getMessage(), e);
                 }
             }
         }
         return out;
-    }
-
-    /**
-     * The regular files under {@code dir}. A file deleted while the folder is read (a writer
-     * removing old metadata files after its commit, a concurrent maintenance run) is left out
-     * instead of failing the listing.
-     */
-    private static List<Path> regularFiles(Path dir) throws IOException {
-        List<Path> out = new ArrayList<>();
-        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-            @Override
-            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
-                if (attrs.isRegularFile()) {
-                    out.add(file);
-                }
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof java.nio.file.NoSuchFileException) {
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-        });
-        return out;
-    }
-
-    private static Instant modified(Path p) {
-        try {
-            return Files.getLastModifiedTime(p).toInstant();
-        } catch (IOException e) {
-            // Gone meanwhile (expired by a concurrent run): not an orphan to remove.
-            return Instant.MAX;
-        }
     }
 }

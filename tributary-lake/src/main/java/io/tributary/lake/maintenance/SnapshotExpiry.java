@@ -2,7 +2,6 @@ package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
 import io.tributary.lake.catalog.LakeCatalog;
-import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.lake.commit.SnapshotPositions;
 import io.tributary.spi.SourcePosition;
 import java.time.Clock;
@@ -95,8 +94,9 @@ final class SnapshotExpiry {
         }
         for (String file : unreferenced) {
             try {
-                java.nio.file.Files.deleteIfExists(LocalFiles.path(file));
-            } catch (java.io.IOException e) {
+                // Through the table's FileIO: the same on a local warehouse and on object storage.
+                table.io().deleteFile(file);
+            } catch (RuntimeException e) {
                 LOG.warn("Cannot delete {} of an expired snapshot of {}: {}. The orphan file removal deletes it later", file, id, e.getMessage());
             }
         }
