@@ -199,7 +199,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
                     capture.run(this, mode);
                     status.connected();
                     drain();
-                    recordSlotPosition(capture);
+                    recordQuietPosition(capture);
                     break;
                 } catch (io.tributary.spi.TributaryException e) {
                     // A source unreachable from the start is more likely misconfigured than restarting:
@@ -416,7 +416,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
      * After a clean stop, moves the watermark to the source's quiet position when that is later
      * ({@link ChangeSource#quietPositionAfter}), so a restart does not mistake the difference for a gap.
      */
-    private void recordSlotPosition(ChangeSource capture) {
+    private void recordQuietPosition(ChangeSource capture) {
         Optional<CommittedState> state = lake.committedState();
         Optional<SourcePosition> quiet = state.isEmpty() || state.get().offset().requestsInitialSnapshot() ? Optional.empty()
                 : capture.quietPositionAfter(committed);
