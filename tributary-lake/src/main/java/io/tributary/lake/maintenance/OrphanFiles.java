@@ -86,11 +86,18 @@ final class OrphanFiles {
     }
 
     /**
-     * The files under {@code prefix}, through the table's {@code FileIO}. A folder that does not
-     * exist holds none; a listing that fails because a file went away meanwhile (a writer removing
-     * old metadata files after its commit, a concurrent maintenance run) is taken again.
+     * The files under {@code prefix}. On object storage through the table's {@code FileIO}
+     * ({@link SupportsPrefixOperations}); a local folder is walked directly, because Hadoop's local
+     * file system (behind Iceberg's HadoopFileIO) starts an {@code ls} process per file it lists, to
+     * read its permissions, and fails the listing when a file goes away in between. A folder that
+     * does not exist holds none; a file deleted while the folder is read (a writer removing old
+     * metadata files after its commit, a concurrent maintenance run) is left out, and a listing that
+     * fails because a file went away is taken again.
      */
     private static List<FileInfo> list(TableIdentifier id, SupportsPrefixOperations listing, String prefix) {
+        if (prefix.startsWith("/") || prefix.startsWith("file:")) {
+            return listLocal(id, java.nio.file.Path.of(canonical(prefix)));
+        }
         for (int attempt = 1; ; attempt++) {
             try {
                 List<FileInfo> out = new ArrayList<>();
@@ -106,6 +113,35 @@ final class OrphanFiles {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + prefix + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    private static List<FileInfo> listLocal(TableIdentifier id, java.nio.file.Path dir) {
+        List<FileInfo> out = new ArrayList<>();
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return out;
+        }
+        try {
+            java.nio.file.Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(java.nio.file.Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                    if (attrs.isRegularFile()) {
+                        out.add(new FileInfo(file.toString(), attrs.size(), attrs.lastModifiedTime().toMillis()));
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(java.nio.file.Path file, IOException e) throws IOException {
+                    if (e instanceof java.nio.file.NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+            });
+        } catch (IOException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     private static boolean notFound(Throwable e) {
