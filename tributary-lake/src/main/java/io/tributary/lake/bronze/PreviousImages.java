@@ -8,7 +8,6 @@ import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.Row;
-import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableSchema;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;

@@ -128,9 +128,12 @@ public final class LakeCatalog implements Closeable {
      * @throws TributaryException LAKE_IO_FAILED naming both folders
      */
     private void requireInWarehouse(TableIdentifier id, String location) {
-        Path tableDir = Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath() : location);
+        if (!LocalFiles.isLocal(location)) {
+            return;
+        }
+        Path tableDir = LocalFiles.path(location);
         Path root = warehouse.toAbsolutePath().normalize();
-        if (tableDir.normalize().startsWith(root)) {
+        if (tableDir.startsWith(root)) {
             return;
         }
         try {

@@ -19,6 +19,11 @@ public final class LocalFiles {
     private LocalFiles() {
     }
 
+    /** Whether a location is on the local file system: a path, or a {@code file:} URI. */
+    public static boolean isLocal(String location) {
+        return location.startsWith("/") || location.startsWith("file:");
+    }
+
     /** The absolute, normalized path of a location written as a path or a {@code file:} URI. */
     public static Path path(String location) {
         String path = location;

@@ -1,6 +1,7 @@
 package io.tributary.lake.maintenance;
 
 import io.tributary.config.MaintenanceConfig;
+import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -95,8 +96,8 @@ final class OrphanFiles {
      * fails because a file went away is taken again.
      */
     private static List<FileInfo> list(TableIdentifier id, SupportsPrefixOperations listing, String prefix) {
-        if (prefix.startsWith("/") || prefix.startsWith("file:")) {
-            return listLocal(id, java.nio.file.Path.of(canonical(prefix)));
+        if (LocalFiles.isLocal(prefix)) {
+            return listLocal(id, LocalFiles.path(prefix));
         }
         for (int attempt = 1; ; attempt++) {
             try {
@@ -156,17 +157,7 @@ final class OrphanFiles {
 
     /** One spelling per file: a local location without its {@code file:} scheme ({@code file:/a}, {@code file:///a} and {@code /a} alike). */
     static String canonical(String location) {
-        if (location.startsWith("file:")) {
-            String path = location.substring("file:".length());
-            while (path.startsWith("//")) {
-                path = path.substring(1);
-            }
-            return java.nio.file.Path.of(path).normalize().toString();
-        }
-        if (location.startsWith("/")) {
-            return java.nio.file.Path.of(location).normalize().toString();
-        }
-        return location;
+        return LocalFiles.isLocal(location) ? LocalFiles.path(location).toString() : location;
     }
 
     private static Set<String> referenced(Table table) {

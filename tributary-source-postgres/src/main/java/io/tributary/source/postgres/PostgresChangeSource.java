@@ -330,7 +330,7 @@ public final class PostgresChangeSource implements ChangeSource {
      * the slot may stand past the lake's watermark with nothing captured in between; the pipeline
      * records that position so a restart does not take it for a gap.
      */
-    public Optional<Lsn> slotConfirmedFlushLsn() {
+    private Optional<Lsn> slotConfirmedFlushLsn() {
         if (!streamed) {
             // Mid initial snapshot the slot is replaced on restart; its position means nothing yet.
             return Optional.empty();

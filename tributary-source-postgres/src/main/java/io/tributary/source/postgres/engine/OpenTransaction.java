@@ -114,7 +114,7 @@ final class OpenTransaction implements Closeable {
             } else {
                 long index = 0;
                 // One commit key for the whole transaction, not one per event.
-                String commitKey = commitLsn.position(0).commitKey();
+                String commitKey = SourcePosition.sequenceKey(commitLsn.value());
                 for (SourceRecord record : held) {
                     out.accept(convert(record, new SourcePosition(commitKey, index++)));
                 }
@@ -214,7 +214,7 @@ final class OpenTransaction implements Closeable {
             }
             LOG.info("Transaction committed at {} ended: reading back its {} change events ({} MiB spilled)", commitLsn, events, size >> 20);
             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 1 << 16));
-            String commitKey = commitLsn.position(0).commitKey();
+            String commitKey = SourcePosition.sequenceKey(commitLsn.value());
             for (long index = 0; index < events; index++) {
                 ChangeEvent event;
                 try {

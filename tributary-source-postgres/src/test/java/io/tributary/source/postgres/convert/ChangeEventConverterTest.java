@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
-import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TableId;
 import java.time.Instant;

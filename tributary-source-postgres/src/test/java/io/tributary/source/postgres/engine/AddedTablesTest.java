@@ -8,7 +8,6 @@ import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
 import io.tributary.spi.ErrorCode;
-import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.ColumnType.Primitive;
 import io.tributary.spi.Row;
 import io.tributary.spi.SourceOffset;

@@ -6,7 +6,6 @@ import io.tributary.source.postgres.convert.ChangeEventConverter;
 import io.tributary.source.postgres.offset.OffsetCodec;
 import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeEvent;
-import io.tributary.source.postgres.Lsn;
 import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import java.nio.file.Files;
