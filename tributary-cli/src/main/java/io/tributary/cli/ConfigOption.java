@@ -30,7 +30,9 @@ final class ConfigOption {
      */
     PipelineConfig loadWrittenLake(String cannot) {
         PipelineConfig loaded = loadLakeSettings();
-        if (!java.nio.file.Files.exists(loaded.lake().warehouse().resolve(io.tributary.lake.catalog.LakeCatalog.CATALOG_FILE))) {
+        // A shared catalog (PostgreSQL, REST) answers for itself when the lake is opened.
+        if (loaded.lake().catalog().isEmbedded()
+                && !java.nio.file.Files.exists(loaded.lake().localWarehouse().resolve(io.tributary.lake.catalog.LakeCatalog.CATALOG_FILE))) {
             throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.TABLE_NOT_FOUND, cannot + ": the lake at "
                     + loaded.lake().warehouse() + " has no tables yet. Run 'tributary run -c " + config + "' first");
         }

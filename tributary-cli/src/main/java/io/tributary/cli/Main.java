@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
         description = "Change data capture from PostgreSQL into an Apache Iceberg lakehouse.",
         subcommands = {RunCommand.class, DemoCommand.class, SqlCommand.class, StatusCommand.class, HistoryCommand.class, ResnapshotCommand.class,
-                MaintainCommand.class})
+                MaintainCommand.class, CatalogCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(execute(args));

@@ -42,7 +42,7 @@ final class MaintainCommand implements Callable<Integer> {
         PipelineConfig config = options.load();
         Maintenance.Mode mode = dryRun ? Maintenance.Mode.DRY_RUN : Maintenance.Mode.APPLY;
         List<TableReport> reports;
-        try (LakeCatalog catalog = LakeCatalog.open(config.lake().warehouse())) {
+        try (LakeCatalog catalog = LakeCatalog.open(config.lake())) {
             reports = new Maintenance(catalog, config.maintenance(), Clock.systemUTC()).run(Optional.ofNullable(table), mode, () -> true);
         }
         PrintWriter out = spec.commandLine().getOut();

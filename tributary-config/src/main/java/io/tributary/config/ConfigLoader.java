@@ -199,14 +199,98 @@ public final class ConfigLoader {
 
     private static LakeConfig lake(ConfigNode node, Path base, Path stateDir) {
         String warehouse = node.requiredString("warehouse");
-        if (warehouse.startsWith("s3://") || warehouse.startsWith("s3a://")) {
-            node.problem("warehouse", "object storage warehouses are not supported yet; use a local directory");
+        boolean objectStorage = LakeConfig.isObjectStorage(warehouse);
+        if (!objectStorage && warehouse.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+            node.problem("warehouse", "expected a local directory or an s3://bucket/prefix location (any S3-compatible store: MinIO, Ceph, R2, "
+                    + "Google Cloud Storage through its S3 endpoint); found '" + warehouse + "'");
+            objectStorage = true;
+        } else if (objectStorage && !warehouse.matches("s3a?://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?")) {
+            node.problem("warehouse", "expected s3://<bucket>/<prefix> with a valid bucket name (lowercase letters, digits, '.', '-'); found '" + warehouse + "'");
+        }
+        if (objectStorage && warehouse.startsWith("s3a://")) {
+            warehouse = "s3://" + warehouse.substring("s3a://".length());
+        }
+        boolean hasS3 = node.has("s3");
+        S3Config s3 = s3(node.object("s3"));
+        if (hasS3 && !objectStorage) {
+            node.problem("s3", "applies to an s3:// warehouse only; lake.warehouse is the local directory '" + warehouse + "'");
+        }
+        boolean hasCatalog = node.has("catalog");
+        CatalogConfig catalog = hasCatalog ? catalog(node.object("catalog"), base) : CatalogConfig.LOCAL_DEFAULT;
+        if (!hasCatalog && objectStorage) {
+            node.problem("catalog", "is required for an object-storage warehouse: the embedded SQLite catalog lives on local disk, where other "
+                    + "processes cannot share it. Use type: jdbc with a PostgreSQL uri, or type: rest");
         }
         boolean raw = node.bool("raw", true);
         LakeConfig.HistoryLayer history = history(node);
         node.finish();
-        return new LakeConfig(base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize(), raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED,
-                history, stateDir);
+        String location = objectStorage ? warehouse : base.resolve(warehouse.isEmpty() ? "." : warehouse).normalize().toString();
+        return new LakeConfig(location, s3, catalog, raw ? LakeConfig.RawLayer.ENABLED : LakeConfig.RawLayer.DISABLED, history, stateDir);
+    }
+
+    private static S3Config s3(ConfigNode node) {
+        Optional<String> endpoint = node.string("endpoint");
+        endpoint.filter(e -> !e.matches("https?://[^/\\s]+/?")).ifPresent(e -> node.problem("endpoint", "expected http(s)://host[:port]; found '" + e + "'"));
+        Optional<String> region = node.string("region");
+        boolean pathStyle = node.bool("path-style-access", false);
+        Optional<String> keyId = node.string("access-key-id");
+        Optional<Secret> secretKey = node.secret("secret-access-key");
+        if (keyId.isPresent() != secretKey.isPresent()) {
+            node.problem(keyId.isPresent() ? "secret-access-key" : "access-key-id", "is required with "
+                    + (keyId.isPresent() ? "access-key-id" : "secret-access-key") + " (leave both out for the default AWS credential chain)");
+        }
+        DataSize cache = node.size("cache-size", S3Config.DEFAULT_CACHE_SIZE);
+        node.finish();
+        return new S3Config(endpoint.map(e -> e.endsWith("/") ? e.substring(0, e.length() - 1) : e), region, pathStyle, keyId, secretKey, cache);
+    }
+
+    private static CatalogConfig catalog(ConfigNode node, Path base) {
+        String typeText = node.string("type").orElse("jdbc").trim().toLowerCase(java.util.Locale.ROOT);
+        CatalogConfig.Type type = switch (typeText) {
+            case "jdbc" -> CatalogConfig.Type.JDBC;
+            case "rest" -> CatalogConfig.Type.REST;
+            case "hadoop", "file", "filesystem" -> {
+                node.problem("type", "a Hadoop (file-system) catalog is refused: it commits by renaming a metadata file, which object storage "
+                        + "cannot do atomically, so two writers could both win a commit and the lake's lease and fencing would not hold. "
+                        + "Use jdbc (SQLite or PostgreSQL) or rest");
+                yield CatalogConfig.Type.JDBC;
+            }
+            default -> {
+                node.problem("type", "expected jdbc or rest, found '" + typeText + "'");
+                yield CatalogConfig.Type.JDBC;
+            }
+        };
+        Optional<String> uri = node.string("uri");
+        Optional<String> user = node.string("user");
+        Optional<Secret> password = node.secret("password");
+        Optional<Secret> token = node.secret("token");
+        Optional<Secret> credential = node.secret("credential");
+        Optional<String> warehouse = node.string("warehouse");
+        node.finish();
+        if (type == CatalogConfig.Type.JDBC) {
+            uri.filter(u -> !u.startsWith("jdbc:")).ifPresent(u -> node.problem("uri", "expected a JDBC URL such as jdbc:postgresql://host:5432/lake_catalog; found '" + u + "'"));
+            uri.filter(u -> u.startsWith("jdbc:sqlite:")).ifPresent(u -> node.problem("uri", "leave uri out for the embedded SQLite catalog in the warehouse; "
+                    + "a shared catalog is a PostgreSQL database (jdbc:postgresql://…)"));
+            if (token.isPresent() || credential.isPresent()) {
+                node.problem(token.isPresent() ? "token" : "credential", "applies to a rest catalog only");
+            }
+            if (uri.isEmpty() && (user.isPresent() || password.isPresent())) {
+                node.problem("uri", "is required with user and password: the JDBC URL of the catalog database");
+            }
+            warehouse.ifPresent(w -> node.problem("warehouse", "applies to a rest catalog only; the warehouse is lake.warehouse"));
+        } else {
+            if (uri.isEmpty()) {
+                node.problem("uri", "is required for a rest catalog, e.g. http://127.0.0.1:8181");
+            }
+            uri.filter(u -> !u.matches("https?://.+")).ifPresent(u -> node.problem("uri", "expected the REST catalog's http(s):// URL; found '" + u + "'"));
+            if (token.isPresent() && credential.isPresent()) {
+                node.problem("credential", "give either token or credential, not both");
+            }
+            if (user.isPresent() || password.isPresent()) {
+                node.problem(user.isPresent() ? "user" : "password", "applies to a jdbc catalog only; a rest catalog takes token or credential");
+            }
+        }
+        return new CatalogConfig(type, uri, user, password, token, credential, warehouse);
     }
 
     private static LakeConfig.HistoryLayer history(ConfigNode node) {

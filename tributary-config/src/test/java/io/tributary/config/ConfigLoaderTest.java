@@ -40,7 +40,7 @@ class ConfigLoaderTest {
         assertThat(pg(config).slotName()).isEqualTo("tributary_tributary");
         assertThat(pg(config).password()).get().extracting(Secret::reveal).isEqualTo("s3cret-canary");
         assertThat(pg(config).password().get().toString()).isEqualTo("****");
-        assertThat(config.lake().warehouse()).isEqualTo(dir.resolve("lake"));
+        assertThat(config.lake().localWarehouse()).isEqualTo(dir.resolve("lake"));
         assertThat(config.lake().history()).isEqualTo(LakeConfig.HistoryLayer.ENABLED);
         assertThat(config.models().directory()).contains(dir.resolve("models"));
         assertThat(config.commit().interval()).isEqualTo(Duration.ofSeconds(1));
@@ -67,7 +67,7 @@ class ConfigLoaderTest {
 
         PipelineConfig lake = withoutEnvironment.parseLakeSettings(yaml, "test.yaml", dir);
         assertThat(lake.name()).isEqualTo("shop");
-        assertThat(lake.lake().warehouse()).isEqualTo(dir.resolve("lake"));
+        assertThat(lake.lake().localWarehouse()).isEqualTo(dir.resolve("lake"));
         assertThat(pg(lake).password()).isEmpty();
         assertThat(pg(lake).port()).isEqualTo(5432);
 

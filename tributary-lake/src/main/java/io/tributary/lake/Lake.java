@@ -65,7 +65,7 @@ public final class Lake implements Closeable {
     private final io.tributary.lake.silver.HistoryWriter history;
     private final StateTable state;
     private final Clock clock;
-    private final java.nio.file.Path warehouse;
+    private final LakeConfig config;
     private final java.util.Set<String> historyNamesChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<TableIdentifier, SourcePosition> committedPositions = new java.util.concurrent.ConcurrentHashMap<>();
     /**
@@ -85,19 +85,19 @@ public final class Lake implements Closeable {
         this.catalog = catalog;
         this.pipeline = pipeline;
         this.options = options;
-        this.raw = config.raw() == LakeConfig.RawLayer.ENABLED ? new RawWriter(config.warehouse()) : null;
+        this.raw = config.raw() == LakeConfig.RawLayer.ENABLED ? new RawWriter(catalog.io(), config.warehouse()) : null;
         this.bronze = new BronzeWriter(catalog);
         this.previousImages = new io.tributary.lake.bronze.PreviousImages(catalog);
         java.nio.file.Path keyIndexes = keyIndexFolder(config, pipeline);
         this.silver = new io.tributary.lake.silver.SilverWriter(catalog, pipeline, keyIndexes);
         this.history = config.history() == LakeConfig.HistoryLayer.ENABLED ? new io.tributary.lake.silver.HistoryWriter(catalog, pipeline, keyIndexes) : null;
-        this.warehouse = config.warehouse();
+        this.config = config;
         this.state = new StateTable(catalog, pipeline);
         this.clock = clock;
     }
 
     public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
-        return open(LakeCatalog.open(config.warehouse()), config, pipeline, options);
+        return open(LakeCatalog.open(config), config, pipeline, options);
     }
 
     /** As {@link #open(LakeConfig, String, Function)}, on an open catalog of {@code config}'s warehouse. */
@@ -557,7 +557,7 @@ public final class Lake implements Closeable {
         List<LakeTable> out = new ArrayList<>();
         for (Layer layer : Layer.values()) {
             for (TableIdentifier id : catalog.tables(layer.namespace())) {
-                catalog.load(id).ifPresent(t -> out.add(LakeTable.of(layer, t)));
+                catalog.load(id).ifPresent(t -> out.add(LakeTable.of(layer, t, catalog.localCopies())));
             }
         }
         return out;
@@ -577,8 +577,9 @@ public final class Lake implements Closeable {
         // (metadata JSON, manifest list, manifests): the tables are planned side by side.
         for (Layer layer : Layer.values()) {
             for (TableIdentifier id : catalog.tables(layer.namespace())) {
-                planned.add(planners().submit(() -> catalog.load(id).map(t -> consistent.isEmpty() ? LakeTable.of(layer, t)
-                        : LakeTable.of(layer, t, io.tributary.lake.scan.ConsistentSnapshots.at(t, consistent.get()).map(org.apache.iceberg.Snapshot::snapshotId)))));
+                planned.add(planners().submit(() -> catalog.load(id).map(t -> consistent.isEmpty() ? LakeTable.of(layer, t, catalog.localCopies())
+                        : LakeTable.of(layer, t, io.tributary.lake.scan.ConsistentSnapshots.at(t, consistent.get()).map(org.apache.iceberg.Snapshot::snapshotId),
+                                catalog.localCopies()))));
             }
         }
         List<LakeTable> out = new ArrayList<>();
@@ -625,6 +626,10 @@ public final class Lake implements Closeable {
      */
     public List<java.nio.file.Path> removeStateFromWarehouse() {
         List<java.nio.file.Path> removed = new java.util.ArrayList<>();
+        if (!config.isLocal()) {
+            return removed;
+        }
+        java.nio.file.Path warehouse = config.localWarehouse();
         for (String obsolete : List.of("key-index", "history-index")) {
             java.nio.file.Path folder = warehouse.resolve("tributary").resolve(obsolete);
             if (!java.nio.file.Files.isDirectory(folder)) {
@@ -649,7 +654,7 @@ public final class Lake implements Closeable {
 
     /** The table {@code <layer>.<name>} at its current snapshot, for queries; empty when it does not exist. */
     public Optional<LakeTable> lakeTable(Layer layer, String name) {
-        return load(layer, name).map(t -> LakeTable.of(layer, t));
+        return load(layer, name).map(t -> LakeTable.of(layer, t, catalog.localCopies()));
     }
 
     @Override

@@ -2,17 +2,21 @@ package io.tributary.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.config.CatalogConfig;
 import io.tributary.config.CommitConfig;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.S3Config;
+import io.tributary.config.Secret;
 import io.tributary.config.SslMode;
 import io.tributary.lake.Lake;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.TableId;
 import io.tributary.testing.TestingPostgres;
+import io.tributary.testing.TestingS3;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,18 +38,28 @@ import org.postgresql.core.BaseConnection;
  * invoices and invoice lines, replicated, then changed (cancellations, price updates, late
  * inserts), with a restart in between. Silver must equal the source by count and an
  * order-independent checksum of all columns; a gold model must equal the same SQL on PostgreSQL.
+ * Runs on a local warehouse with its embedded catalog, and on an S3 warehouse (S3Proxy) with a
+ * JDBC catalog in a PostgreSQL database.
  */
 class OnlineRetailPipelineIT {
     private static final Path DATA = Path.of(System.getProperty("tributary.shared.data", "../../shared/data"), "online-retail", "by-day");
     private static TestingPostgres postgres;
-    private static final String DB = "retail";
+    private static TestingS3 s3;
 
     @TempDir
     static Path lakeDir;
 
+    /** One run's source database, lake and pipeline name. */
+    private record Setup(String db, LakeConfig lake, String name) {
+    }
+
     @BeforeAll
-    static void load() throws Exception {
+    static void start() {
         postgres = new TestingPostgres();
+        s3 = TestingS3.start(lakeDir.resolve("s3"));
+    }
+
+    static void load(String DB) throws Exception {
         postgres.createDatabase(DB);
         postgres.execute(DB,
                 "CREATE TABLE staging (invoice_no text, stock_code text, description text, quantity int, invoice_date timestamp, unit_price numeric(10,3), customer_id text, country text)",
@@ -73,15 +87,16 @@ class OnlineRetailPipelineIT {
 
     @AfterAll
     static void stop() {
+        s3.close();
         postgres.close();
     }
 
-    private static PipelineConfig config(Path models) {
-        return new PipelineConfig("retail",
-                new PostgresSourceConfig(postgres.host(), postgres.port(), DB, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE,
-                        List.of(new TableId("public", "invoices"), new TableId("public", "invoice_lines")), "tributary_retail", "tributary_retail",
+    private static PipelineConfig config(Setup setup, Path models) {
+        return new PipelineConfig(setup.name(),
+                new PostgresSourceConfig(postgres.host(), postgres.port(), setup.db(), TestingPostgres.USER, Optional.empty(), SslMode.DISABLE,
+                        List.of(new TableId("public", "invoices"), new TableId("public", "invoice_lines")), "tributary_" + setup.name(), "tributary_" + setup.name(),
                         Duration.ofSeconds(1), Duration.ofSeconds(5)),
-                new LakeConfig(lakeDir.resolve("lake"), LakeConfig.RawLayer.ENABLED),
+                setup.lake(),
                 new ModelsConfig(Optional.of(models), Duration.ofSeconds(1)),
                 new CommitConfig(Duration.ofMillis(500), 50_000), Map.of());
     }
@@ -91,12 +106,36 @@ class OnlineRetailPipelineIT {
 
     @Test
     void silverEqualsSourceThroughChangesAndRestarts() throws Exception {
-        Path models = lakeDir.resolve("models");
+        load("retail");
+        Setup setup = new Setup("retail", new LakeConfig(lakeDir.resolve("lake"), LakeConfig.RawLayer.ENABLED), "retail");
+        run(setup, lakeDir.resolve("models"));
+        assertThat(Files.list(lakeDir.resolve("lake/raw/invoice_lines")).count()).isGreaterThan(0);
+    }
+
+    @Test
+    void onObjectStorageWithPostgresCatalog() throws Exception {
+        load("retail_s3");
+        postgres.createDatabase("lake_catalog");
+        s3.createBucket("lake");
+        LakeConfig lake = new LakeConfig("s3://lake/retail", new S3Config(Optional.of(s3.endpoint()), Optional.of("us-east-1"), true,
+                Optional.of(TestingS3.ACCESS_KEY_ID), Optional.of(new Secret(TestingS3.SECRET_ACCESS_KEY, "${env:AWS_SECRET_ACCESS_KEY}")), S3Config.DEFAULT_CACHE_SIZE),
+                CatalogConfig.jdbc(postgres.jdbcUrl("lake_catalog"), TestingPostgres.USER, Optional.empty()),
+                LakeConfig.RawLayer.ENABLED, LakeConfig.HistoryLayer.ENABLED, lakeDir.resolve("s3-state"));
+        run(new Setup("retail_s3", lake, "retail_s3"), lakeDir.resolve("models-s3"));
+        assertThat(s3.keys("lake", "retail/raw/invoice_lines/")).isNotEmpty();
+        assertThat(s3.keys("lake", "retail/silver/invoice_lines/data/")).isNotEmpty();
+        // Every table is in the shared catalog, and nothing of the lake is on local disk but rebuildable state.
+        assertThat(postgres.queryOne("lake_catalog", "SELECT count(*) FROM iceberg_tables WHERE table_namespace = 'silver'")).isEqualTo("4");
+        assertThat(postgres.queryOne("lake_catalog", "SELECT count(*) FROM iceberg_tables WHERE metadata_location NOT LIKE 's3://lake/retail/%'")).isEqualTo("0");
+    }
+
+    private static void run(Setup setup, Path models) throws Exception {
+        String DB = setup.db();
         Files.createDirectories(models.resolve("gold"));
         Files.writeString(models.resolve("gold/revenue_by_country.sql"), GOLD.formatted("silver", "silver"));
 
-        runOnce(models);
-        assertLakeEqualsSource(models);
+        runOnce(setup, models);
+        assertLakeEqualsSource(setup, models);
 
         long deletedLines = Long.parseLong(postgres.queryOne(DB, "SELECT count(*) FROM invoice_lines WHERE invoice_no IN "
                 + "(SELECT invoice_no FROM invoices WHERE NOT cancelled ORDER BY invoice_no LIMIT 20)"));
@@ -109,36 +148,36 @@ class OnlineRetailPipelineIT {
                 "INSERT INTO invoices VALUES ('L900001', now()::timestamp, 17850, 'United Kingdom', false)",
                 "INSERT INTO invoice_lines VALUES ('L900001', 1, '85123A', 'WHITE HANGING HEART T-LIGHT HOLDER ', 6, 2.55), ('L900001', 2, '71053', 'WHITE METAL LANTERN', 6, 3.39)",
                 "UPDATE invoice_lines SET line_no = line_no + 1000 WHERE invoice_no = 'L900001' AND line_no = 2");
-        runOnce(models);
-        assertLakeEqualsSource(models);
+        runOnce(setup, models);
+        assertLakeEqualsSource(setup, models);
 
         // A run with nothing new changes nothing and writes no duplicate.
-        runOnce(models);
-        assertLakeEqualsSource(models);
-        try (Lake lake = Lake.open(config(models).lake(), "retail", t -> io.tributary.config.TableOptions.DEFAULT);
+        runOnce(setup, models);
+        assertLakeEqualsSource(setup, models);
+        try (Lake lake = Lake.open(setup.lake(), setup.name(), t -> io.tributary.config.TableOptions.DEFAULT);
              QueryEngine q = QueryEngine.open(lake.tables())) {
             assertThat(q.query("SELECT count(*) - count(DISTINCT _position) FROM bronze.invoice_lines").rows().get(0).get(0)).isEqualTo(0L);
             // The deleted lines, plus the primary-key update, which Debezium delivers as a delete and a create.
             assertThat(q.query("SELECT count(*) FROM bronze.invoice_lines WHERE _op = 'd'").rows().get(0).get(0)).isEqualTo(deletedLines + 1);
         }
-        assertThat(Files.list(lakeDir.resolve("lake/raw/invoice_lines")).count()).isGreaterThan(0);
     }
 
-    private static void runOnce(Path models) {
-        try (Pipeline pipeline = Pipeline.open(config(models))) {
+    private static void runOnce(Setup setup, Path models) {
+        try (Pipeline pipeline = Pipeline.open(config(setup, models))) {
             pipeline.run(ChangeSource.RunMode.CATCH_UP);
             pipeline.lake().close();
         }
     }
 
-    private static void assertLakeEqualsSource(Path models) throws IOException {
+    private static void assertLakeEqualsSource(Setup setup, Path models) throws IOException {
+        String DB = setup.db();
         String invoices = "SELECT count(*), coalesce(sum(hashtext(invoice_no || '|' || invoice_date::text || '|' || coalesce(customer_id::text, '') || '|' || country || '|' || cancelled::text)::bigint), 0) FROM %s";
         String lines = "SELECT count(*), coalesce(sum(hashtext(invoice_no || '|' || line_no::text || '|' || stock_code || '|' || coalesce(description, '') || '|' || quantity::text || '|' || unit_price::text)::bigint), 0) FROM %s";
         List<String> pgInvoices = postgres.query(DB, invoices.formatted("invoices")).get(0);
         List<String> pgLines = postgres.query(DB, lines.formatted("invoice_lines")).get(0);
         List<List<String>> pgGold = postgres.query(DB, GOLD.formatted("public", "public") + " ORDER BY country");
-        try (Lake lake = Lake.open(config(models).lake(), "retail", t -> io.tributary.config.TableOptions.DEFAULT);
-             QueryEngine q = QueryEngine.open(lake.tables())) {
+        try (Lake lake = Lake.open(setup.lake(), setup.name(), t -> io.tributary.config.TableOptions.DEFAULT);
+             QueryEngine q = QueryEngine.open(lake.consistentView().tables())) {
             // The same checksum computed in PostgreSQL over rows read back from silver.
             List<List<Object>> silverInvoices = q.query("SELECT invoice_no, invoice_date, customer_id, country, cancelled FROM silver.invoices").rows();
             List<List<Object>> silverLines = q.query("SELECT invoice_no, line_no, stock_code, description, quantity, unit_price FROM silver.invoice_lines").rows();

@@ -284,15 +284,29 @@ public final class QueryEngine implements Closeable {
                     .collect(Collectors.joining(", "));
             return "SELECT " + nulls + " WHERE false";
         }
-        String dataList = table.dataFiles().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
+        // Each file as DuckDB reads it: a local warehouse's file itself, or a local copy of a file on object storage.
+        Map<String, String> local = new java.util.LinkedHashMap<>();
+        table.dataFiles().forEach(f -> local.put(f.path(), table.localFile(f.path())));
+        String dataList = local.values().stream().map(QueryEngine::literal).collect(Collectors.joining(", "));
         if (table.deleteFiles().isEmpty()) {
             return "SELECT " + projection + " FROM read_parquet([" + dataList + "], " + columnMatching(table) + ")";
         }
-        // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given.
-        String deleted = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
-                + "THEN substr(file_path, 6) ELSE file_path END";
-        String deleteList = table.deleteFiles().stream().map(f -> literal(localPath(f.path()))).collect(Collectors.joining(", "));
-        return "WITH __pos AS (SELECT " + deleted + " AS __file, pos AS __row FROM read_parquet([" + deleteList + "])), "
+        String deleteList = table.deleteFiles().stream().map(f -> literal(table.localFile(f.path()))).collect(Collectors.joining(", "));
+        String positions;
+        if (table.files().isDirect()) {
+            // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given.
+            String deleted = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
+                    + "THEN substr(file_path, 6) ELSE file_path END";
+            positions = "SELECT " + deleted + " AS __file, pos AS __row FROM read_parquet([" + deleteList + "])";
+        } else {
+            // Delete files name data files by their location on object storage, DuckDB by their copies' paths.
+            String copies = table.dataFiles().stream().filter(f -> !f.deletes().isEmpty())
+                    .map(f -> "(" + literal(f.path()) + ", " + literal(local.get(f.path())) + ")").collect(Collectors.joining(", "));
+            positions = copies.isEmpty() ? "SELECT NULL::VARCHAR AS __file, NULL::BIGINT AS __row WHERE false"
+                    : "SELECT __copy.__local AS __file, pos AS __row FROM read_parquet([" + deleteList + "]) "
+                    + "JOIN (VALUES " + copies + ") AS __copy(__location, __local) ON file_path = __copy.__location";
+        }
+        return "WITH __pos AS (" + positions + "), "
                 + "__data AS (SELECT * FROM read_parquet([" + dataList + "], " + columnMatching(table) + ", filename = true, file_row_number = true)) "
                 + "SELECT " + projection + " FROM __data ANTI JOIN __pos ON __pos.__file = __data.filename AND __pos.__row = __data.file_row_number";
     }
@@ -436,16 +450,6 @@ public final class QueryEngine implements Closeable {
     @FunctionalInterface
     public interface ResultReader<T> {
         T read(ResultSet rs) throws SQLException;
-    }
-
-    static String localPath(String path) {
-        if (path.startsWith("file://")) {
-            return path.substring("file://".length());
-        }
-        if (path.startsWith("file:")) {
-            return path.substring("file:".length());
-        }
-        return path;
     }
 
     static String ident(String name) {

@@ -93,11 +93,22 @@ public final class TestingSpark implements Closeable {
      * @param warehouse the catalog's warehouse directory
      */
     public TestingSpark(String catalogUri, Path warehouse, String catalogName) {
+        this(catalogUri, warehouse.toAbsolutePath().toString(), catalogName, java.util.Map.of());
+    }
+
+    /**
+     * Starts Spark on the Iceberg catalog at {@code catalogUri}: a JDBC URL (a JDBC catalog on
+     * {@code warehouse}) or an {@code http(s)://} URL (a REST catalog), registered as
+     * {@code catalogName} with the extra catalog properties {@code properties} (such as
+     * {@code io-impl}, {@code s3.endpoint} or {@code token}).
+     */
+    public TestingSpark(String catalogUri, String warehouse, String catalogName, java.util.Map<String, String> properties) {
         List<String> command = new ArrayList<>();
         command.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
         command.addAll(List.of("-Xmx1g", "-XX:+UseSerialGC"));
         command.addAll(JAVA_MODULE_OPTIONS);
-        command.addAll(List.of("-cp", classPath(), MAIN_CLASS, catalogUri, warehouse.toAbsolutePath().toString(), catalogName));
+        command.addAll(List.of("-cp", classPath(), MAIN_CLASS, catalogUri, warehouse, catalogName));
+        properties.forEach((k, v) -> command.add(k + "=" + v));
         try {
             log = Files.createTempFile("tributary-spark", ".log");
             ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -106,7 +106,7 @@ public final class BronzeWriter {
                 List<Record> kept = new ArrayList<>();
                 boolean removed = false;
                 // Every row group is read: the rows that stay are written again.
-                try (org.apache.iceberg.io.CloseableIterable<Record> rows = io.tributary.lake.catalog.LocalFiles.readParquet(file.path(), schema, Expressions.alwaysTrue())) {
+                try (org.apache.iceberg.io.CloseableIterable<Record> rows = io.tributary.lake.catalog.LocalFiles.readParquet(table.io(), file.path(), schema, Expressions.alwaysTrue())) {
                     for (Record r : rows) {
                         if ("r".equals(r.getField("_op")) && ((String) r.getField("_position")).compareTo(from) >= 0) {
                             removed = true;

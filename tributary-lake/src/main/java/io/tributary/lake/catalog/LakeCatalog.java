@@ -17,21 +17,32 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import io.tributary.config.CatalogConfig;
+import io.tributary.config.LakeConfig;
+import io.tributary.lake.storage.LocalCopies;
+import io.tributary.lake.storage.WarehouseIO;
+import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 
 /**
- * The lake's Iceberg catalog: a JDBC catalog on an embedded SQLite file ({@code catalog.db}) inside
- * the warehouse directory, tables as format-version 2 with Parquet/zstd data files. Creates tables
- * on first use and evolves their schemas by name (Iceberg spec, "Schema Evolution"): new columns
- * are added, existing field ids are kept.
+ * The lake's Iceberg catalog: by default a JDBC catalog on an embedded SQLite file
+ * ({@code catalog.db}) inside a local warehouse directory; or, as {@code lake.catalog} says, a JDBC
+ * catalog in a PostgreSQL database, or an Iceberg REST catalog ({@link CatalogConfig}). Tables are
+ * format-version 2 with Parquet/zstd data files, read and written through the warehouse's
+ * {@link FileIO} ({@link WarehouseIO}). Creates tables on first use and evolves their schemas by
+ * name (Iceberg spec, "Schema Evolution"): new columns are added, existing field ids are kept.
  */
 public final class LakeCatalog implements Closeable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LakeCatalog.class);
     public static final String CATALOG_FILE = "catalog.db";
-    private final JdbcCatalog catalog;
+    private final Catalog catalog;
+    private final SupportsNamespaces namespaces;
+    private final FileIO io;
     /**
      * Where a commit reads and writes its manifests: in the committing thread. Iceberg waits for
      * the tasks it hands to a pool by polling every 10 ms ({@code Tasks.waitFor}): a one-file row
@@ -43,18 +54,23 @@ public final class LakeCatalog implements Closeable {
     /** Serializes the creation, schema changes and drops of tables, and the fencing compare-and-swap ({@link #appendIfUnchanged}). */
     private final java.util.concurrent.locks.ReentrantLock commitLock = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.ConcurrentMap<TableIdentifier, Table> loaded = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Path warehouse;
+    private final LakeConfig config;
+    private LocalCopies localCopies;
 
-    private LakeCatalog(JdbcCatalog catalog, Path warehouse) {
+    private LakeCatalog(Catalog catalog, FileIO io, LakeConfig config) {
         this.catalog = catalog;
-        this.warehouse = warehouse;
+        this.namespaces = (SupportsNamespaces) catalog;
+        this.io = io;
+        this.config = config;
     }
 
     /**
+     * The embedded SQLite catalog of the local warehouse {@code warehouse}.
+     *
      * @throws TributaryException LAKE_IO_FAILED when the warehouse directory cannot be created or opened
      */
     public static LakeCatalog open(Path warehouse) {
-        return open(warehouse, new JdbcCatalog(null, ConnectionPerCall::new, true));
+        return open(new LakeConfig(warehouse, LakeConfig.RawLayer.ENABLED));
     }
 
     /**
@@ -62,36 +78,114 @@ public final class LakeCatalog implements Closeable {
      * connections: a subclass can wrap its table operations, as a test's fault injection does.
      */
     public static LakeCatalog open(Path warehouse, JdbcCatalog catalog) {
-        try {
-            Files.createDirectories(warehouse);
-        } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot create warehouse directory " + warehouse + ": " + e.getMessage(), e);
+        return open(new LakeConfig(warehouse, LakeConfig.RawLayer.ENABLED), catalog);
+    }
+
+    /**
+     * The catalog {@code lake.catalog} names, on the warehouse {@code lake.warehouse}.
+     *
+     * @throws TributaryException LAKE_IO_FAILED when the warehouse or the catalog cannot be reached
+     */
+    public static LakeCatalog open(LakeConfig lake) {
+        CatalogConfig settings = lake.catalog();
+        if (settings.type() == CatalogConfig.Type.REST) {
+            return openRest(lake);
         }
-        Map<String, String> props = new HashMap<>();
-        props.put("uri", "jdbc:sqlite:" + warehouse.resolve(CATALOG_FILE));
-        props.put("warehouse", warehouse.toAbsolutePath().toString());
+        return open(lake, new JdbcCatalog(null, settings.isEmbedded() ? ConnectionPerCall::new : null, true));
+    }
+
+    /** As {@link #open(LakeConfig)}, on an uninitialized JDBC {@code catalog} (a test's fault injection). */
+    public static LakeCatalog open(LakeConfig lake, JdbcCatalog catalog) {
+        CatalogConfig settings = lake.catalog();
+        Map<String, String> props = new HashMap<>(WarehouseIO.properties(lake));
+        props.put("warehouse", lake.warehouse());
         props.put("jdbc.schema-version", "V1");
-        // Tables commit in parallel: SQLite in WAL mode lets readers go on beside the one writer,
-        // and a writer waits for the lock instead of failing at once.
-        props.put("jdbc.journal_mode", "WAL");
-        props.put("jdbc.busy_timeout", "30000");
-        Configuration conf = new Configuration();
-        // Hadoop's default local file system writes a .crc side file for every file; Parquet and
-        // Iceberg metadata carry their own checksums, so the raw file system halves the file writes;
-        // ours also sets permissions without starting a chmod process per file.
-        conf.set("fs.file.impl", LocalFileSystem.class.getName());
-        conf.setBoolean("fs.file.impl.disable.cache", true);
-        catalog.setConf(conf);
+        if (settings.isEmbedded()) {
+            Path warehouse = lake.localWarehouse();
+            try {
+                Files.createDirectories(warehouse);
+            } catch (IOException e) {
+                throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot create warehouse directory " + warehouse + ": " + e.getMessage(), e);
+            }
+            props.put("uri", "jdbc:sqlite:" + warehouse.resolve(CATALOG_FILE));
+            // Tables commit in parallel: SQLite in WAL mode lets readers go on beside the one writer,
+            // and a writer waits for the lock instead of failing at once.
+            props.put("jdbc.journal_mode", "WAL");
+            props.put("jdbc.busy_timeout", "30000");
+        } else {
+            props.put("uri", settings.uri().orElseThrow());
+            settings.user().ifPresent(u -> props.put("jdbc.user", u));
+            settings.password().ifPresent(p -> props.put("jdbc.password", p.reveal()));
+        }
+        catalog.setConf(new Configuration());
         try {
             catalog.initialize("tributary", props);
         } catch (RuntimeException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog in " + warehouse + ": " + e.getMessage(), e);
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog of the lake in " + lake.warehouse() + " ("
+                    + settings.describe() + "): " + message(e), e);
         }
-        return new LakeCatalog(catalog, warehouse);
+        return new LakeCatalog(catalog, WarehouseIO.open(lake), lake);
     }
 
-    public Path warehouse() {
-        return warehouse;
+    private static LakeCatalog openRest(LakeConfig lake) {
+        CatalogConfig settings = lake.catalog();
+        Map<String, String> props = new HashMap<>(WarehouseIO.properties(lake));
+        props.put("uri", settings.uri().orElseThrow());
+        settings.warehouse().ifPresent(w -> props.put("warehouse", w));
+        settings.token().ifPresent(t -> props.put("token", t.reveal()));
+        settings.credential().ifPresent(c -> props.put("credential", c.reveal()));
+        org.apache.iceberg.rest.RESTCatalog catalog = new org.apache.iceberg.rest.RESTCatalog();
+        catalog.setConf(new Configuration());
+        try {
+            catalog.initialize("tributary", props);
+        } catch (RuntimeException e) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg " + settings.describe() + ": " + message(e), e);
+        }
+        return new LakeCatalog(catalog, WarehouseIO.open(lake), lake);
+    }
+
+    /** An exception's message with the messages of its causes, without secrets (a driver may echo a URL). */
+    private static String message(Throwable e) {
+        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getMessage() != null && !text.toString().contains(c.getMessage())) {
+                text.append(": ").append(c.getMessage());
+            }
+        }
+        return text.toString();
+    }
+
+    /** The warehouse's location, a local path or an {@code s3://} URI. */
+    public String warehouse() {
+        return config.warehouse();
+    }
+
+    /** The Iceberg catalog itself, for serving it ({@link RestCatalogServer}). */
+    Catalog iceberg() {
+        return catalog;
+    }
+
+    /** The settings this catalog was opened with. */
+    public LakeConfig config() {
+        return config;
+    }
+
+    /**
+     * Local files of the warehouse's data and delete files for DuckDB: the files themselves in a
+     * local warehouse, copies in {@code <state-dir>/file-cache} (at most {@code lake.s3.cache-size})
+     * for one on object storage.
+     */
+    public synchronized LocalCopies localCopies() {
+        if (localCopies == null) {
+            localCopies = config.isLocal() ? LocalCopies.DIRECT
+                    : LocalCopies.cached(io, config.stateDir().resolve("file-cache"), config.s3().cacheSize().bytes());
+        }
+        return localCopies;
+    }
+
+    /** The warehouse's file IO, for files outside tables (the raw layer) and for reading tables' files. */
+    public FileIO io() {
+        return io;
     }
 
     /**
@@ -114,8 +208,9 @@ public final class LakeCatalog implements Closeable {
         } catch (org.apache.iceberg.exceptions.NotFoundException e) {
             // The catalog names a metadata file that is not there: most often a lake moved to another folder.
             throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot read table " + id + ": " + e.getMessage()
-                    + ". The catalog in " + warehouse.resolve(CATALOG_FILE) + " names files by absolute path (Iceberg keeps absolute locations): "
-                    + "was the lake moved or copied from another folder? " + MOVING, e);
+                    + (config.catalog().isEmbedded() ? ". The catalog in " + config.localWarehouse().resolve(CATALOG_FILE)
+                    + " names files by absolute path (Iceberg keeps absolute locations): was the lake moved or copied from another folder? " + MOVING
+                    : ". The " + config.catalog().describe() + " names a metadata file that is not in the warehouse: were files deleted or moved?"), e);
         }
     }
 
@@ -128,11 +223,11 @@ public final class LakeCatalog implements Closeable {
      * @throws TributaryException LAKE_IO_FAILED naming both folders
      */
     private void requireInWarehouse(TableIdentifier id, String location) {
-        if (!LocalFiles.isLocal(location)) {
+        if (!LocalFiles.isLocal(location) || !config.catalog().isEmbedded()) {
             return;
         }
         Path tableDir = LocalFiles.path(location);
-        Path root = warehouse.toAbsolutePath().normalize();
+        Path root = config.localWarehouse();
         if (tableDir.startsWith(root)) {
             return;
         }
@@ -150,7 +245,7 @@ public final class LakeCatalog implements Closeable {
 
     public List<TableIdentifier> tables(String namespace) {
         Namespace ns = Namespace.of(namespace);
-        if (!catalog.namespaceExists(ns)) {
+        if (!namespaces.namespaceExists(ns)) {
             return List.of();
         }
         return catalog.listTables(ns).stream().sorted(java.util.Comparator.comparing(TableIdentifier::name)).toList();
@@ -266,9 +361,9 @@ public final class LakeCatalog implements Closeable {
         Optional<Table> existing = load(id);
         if (existing.isEmpty()) {
             Namespace ns = id.namespace();
-            if (!catalog.namespaceExists(ns)) {
+            if (!namespaces.namespaceExists(ns)) {
                 try {
-                    catalog.createNamespace(ns);
+                    namespaces.createNamespace(ns);
                 } catch (org.apache.iceberg.exceptions.AlreadyExistsException raced) {
                     // another writer created it first
                 }
@@ -360,6 +455,14 @@ public final class LakeCatalog implements Closeable {
     @Override
     public void close() {
         manifestTasks.shutdown();
-        catalog.close();
+        try {
+            if (catalog instanceof Closeable closeable) {
+                closeable.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot close the catalog: {}", e.getMessage());
+        } finally {
+            io.close();
+        }
     }
 }

@@ -4,16 +4,12 @@ import io.tributary.lake.scan.LiveFiles;
 import io.tributary.lake.scan.RowLocation;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
-import java.io.File;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.BaseTable;
-import org.apache.iceberg.Files;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Schema;
@@ -29,15 +25,11 @@ import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.InputFile;
-import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.types.Types;
 
 /**
  * Reads the live rows of a table snapshot, each with its {@link RowLocation}: the data files
- * {@link LiveFiles} plans, read as local Parquet files (Iceberg's Hadoop file IO would make Parquet
- * load Hadoop's MapReduce input formats, which are not on the class path) with Iceberg's row
- * position column, skipping the ordinals the position deletes of each file name.
+ * {@link LiveFiles} plans, read through the table's file IO with Iceberg's row position column, skipping the ordinals the position deletes of each file name.
  */
 public final class LiveRows {
     private LiveRows() {
@@ -63,9 +55,9 @@ public final class LiveRows {
     /** As {@link #read(Table, Schema, Expression, Sink)}, at {@code snapshot} (nothing when null). */
     public static void read(Table table, Snapshot snapshot, Schema schema, Expression filter, Sink sink) {
         List<LiveFiles.LiveFile> files = LiveFiles.plan(table, snapshot, filter);
-        Map<String, BitSet> deleted = LiveFiles.deletedPositions(files);
+        Map<String, BitSet> deleted = LiveFiles.deletedPositions(table.io(), files);
         for (LiveFiles.LiveFile f : files) {
-            try (CloseableIterable<Record> rows = rows(f, deleted.get(f.path()), schema, filter)) {
+            try (CloseableIterable<Record> rows = rows(table.io(), f, deleted.get(f.path()), schema, filter)) {
                 for (Record r : rows) {
                     sink.accept(withoutPosition(r, schema), new RowLocation(f.path(), (Long) r.get(schema.columns().size())));
                 }
@@ -85,20 +77,20 @@ public final class LiveRows {
         table.refresh();
         Schema schema = table.schema();
         List<LiveFiles.LiveFile> files = LiveFiles.plan(table, table.currentSnapshot(), filter);
-        Map<String, BitSet> deleted = LiveFiles.deletedPositions(files);
+        Map<String, BitSet> deleted = LiveFiles.deletedPositions(table.io(), files);
         List<CloseableIterable<Record>> parts = new ArrayList<>();
         for (LiveFiles.LiveFile f : files) {
-            parts.add(CloseableIterable.transform(rows(f, deleted.get(f.path()), schema, filter), r -> withoutPosition(r, schema)));
+            parts.add(CloseableIterable.transform(rows(table.io(), f, deleted.get(f.path()), schema, filter), r -> withoutPosition(r, schema)));
         }
         return CloseableIterable.concat(parts);
     }
 
     /** The live rows of one data file matching {@code filter}, projected on {@code schema} plus the row position column, last. */
-    private static CloseableIterable<Record> rows(LiveFiles.LiveFile file, BitSet deleted, Schema schema, Expression filter) {
+    private static CloseableIterable<Record> rows(FileIO io, LiveFiles.LiveFile file, BitSet deleted, Schema schema, Expression filter) {
         List<Types.NestedField> columns = new ArrayList<>(schema.columns());
         columns.add(MetadataColumns.ROW_POSITION);
         Schema projection = new Schema(columns);
-        CloseableIterable<Record> rows = LocalFiles.readParquet(file.path(), projection, filter);
+        CloseableIterable<Record> rows = LocalFiles.readParquet(io, file.path(), projection, filter);
         boolean filtered = filter != Expressions.alwaysTrue();
         Evaluator evaluator = filtered ? new Evaluator(projection.asStruct(), filter) : null;
         InternalRecordWrapper wrapper = filtered ? new InternalRecordWrapper(projection.asStruct()) : null;
@@ -121,29 +113,7 @@ public final class LiveRows {
      * ({@code EqualityDeleteConversion}); every other read goes through {@link LiveFiles}.
      */
     public static CloseableIterable<Record> withEqualityDeletes(Table table) {
-        Table local = new BaseTable(new StaticTableOperations(((HasTableOperations) table).operations().refresh(), new LocalFileIO()), table.name());
+        Table local = new BaseTable(new StaticTableOperations(((HasTableOperations) table).operations().refresh(), table.io()), table.name());
         return IcebergGenerics.read(local).build();
-    }
-
-    /** Read-only access to files of the local warehouse. */
-    private static final class LocalFileIO implements FileIO {
-        @Override
-        public InputFile newInputFile(String path) {
-            return Files.localInput(file(path));
-        }
-
-        @Override
-        public OutputFile newOutputFile(String path) {
-            throw new UnsupportedOperationException("Read-only file IO cannot write " + path);
-        }
-
-        @Override
-        public void deleteFile(String path) {
-            throw new UnsupportedOperationException("Read-only file IO cannot delete " + path);
-        }
-
-        private static File file(String path) {
-            return path.startsWith("file:") ? Path.of(URI.create(path)).toFile() : new File(path);
-        }
     }
 }

@@ -1,19 +1,17 @@
 package io.tributary.lake.catalog;
 
-import java.io.File;
 import java.nio.file.Path;
-import org.apache.iceberg.Files;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.parquet.Parquet;
 
 /**
- * Locations of the local warehouse as paths. Files are read as local files: Iceberg's Hadoop file IO
- * would make Parquet load Hadoop's MapReduce input formats, which are not on the class path.
+ * Locations of a local warehouse as paths, and Parquet reads of warehouse files through a table's
+ * {@link FileIO} (local or object storage alike).
  */
 public final class LocalFiles {
     private LocalFiles() {
@@ -37,18 +35,13 @@ public final class LocalFiles {
         return Path.of(path).toAbsolutePath().normalize();
     }
 
-    public static InputFile input(CharSequence location) {
-        File file = path(location.toString()).toFile();
-        return Files.localInput(file);
-    }
-
     /**
-     * The rows of a Parquet data or delete file of the warehouse, projected on {@code projection}
-     * by field id (columns the file lacks read as null); {@code filter} skips row groups only, so the
-     * caller checks rows itself.
+     * The rows of a Parquet data or delete file of the warehouse, read through the table's
+     * {@code io}, projected on {@code projection} by field id (columns the file lacks read as null);
+     * {@code filter} skips row groups only, so the caller checks rows itself.
      */
-    public static CloseableIterable<Record> readParquet(CharSequence location, Schema projection, Expression filter) {
-        return Parquet.read(input(location)).project(projection).filter(filter)
+    public static CloseableIterable<Record> readParquet(FileIO io, CharSequence location, Schema projection, Expression filter) {
+        return Parquet.read(io.newInputFile(location.toString())).project(projection).filter(filter)
                 .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema)).build();
     }
 }

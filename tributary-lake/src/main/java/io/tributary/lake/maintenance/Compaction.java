@@ -193,7 +193,7 @@ final class Compaction {
                     throw LiveFiles.equalityDeletes(table);
                 }
                 boolean candidate = t.file().fileSizeInBytes() < small || !t.deletes().isEmpty();
-                if (bronze && candidate && holdsSnapshotReads(t.file(), schema)) {
+                if (bronze && candidate && holdsSnapshotReads(table, t.file(), schema)) {
                     // A restarted initial snapshot deletes the reads of the abandoned attempt from bronze by a
                     // row filter (_op = 'r' and _position from where it began), which must match whole files:
                     // such files stay as the writer wrote them.
@@ -250,7 +250,7 @@ final class Compaction {
      * Whether a bronze data file may hold rows of an initial snapshot ({@code _op = 'r'}): by the
      * column's bounds where they decide it, else by reading the column.
      */
-    private static boolean holdsSnapshotReads(DataFile file, Schema schema) {
+    private static boolean holdsSnapshotReads(Table table, DataFile file, Schema schema) {
         Types.NestedField op = schema.findField("_op");
         if (op == null || schema.findField("_position") == null) {
             return false;
@@ -268,7 +268,7 @@ final class Compaction {
             }
         }
         Schema projection = TypeUtil.select(schema, Set.of(op.fieldId()));
-        try (CloseableIterable<Record> records = read(file, projection)) {
+        try (CloseableIterable<Record> records = read(table, file, projection)) {
             for (Record r : records) {
                 if ("r".equals(String.valueOf(r.getField(op.name())))) {
                     return true;
@@ -283,7 +283,7 @@ final class Compaction {
     private void rewrite(Table table, Plan plan, List<DataFile> written) {
         List<LiveFiles.LiveFile> inputs = new ArrayList<>();
         plan.groups().forEach(g -> g.tasks().forEach(t -> inputs.add(new LiveFiles.LiveFile(t.file(), t.deletes()))));
-        Map<String, BitSet> deleted = LiveFiles.deletedPositions(inputs);
+        Map<String, BitSet> deleted = LiveFiles.deletedPositions(table.io(), inputs);
         OutputFileFactory files = OutputFileFactory.builderFor(table, 1, System.nanoTime()).format(FileFormat.PARQUET)
                 .operationId("compaction-" + java.util.UUID.randomUUID()).build();
         for (Group g : plan.groups()) {
@@ -295,7 +295,7 @@ final class Compaction {
                 for (FileScanTask t : g.tasks()) {
                     BitSet gone = deleted.get(t.file().path().toString());
                     int ordinal = 0;
-                    try (CloseableIterable<Record> records = read(t.file(), plan.schema())) {
+                    try (CloseableIterable<Record> records = read(table, t.file(), plan.schema())) {
                         for (Record r : records) {
                             if (gone != null && gone.get(ordinal++)) {
                                 continue;
@@ -333,8 +333,8 @@ final class Compaction {
         }
     }
 
-    private static CloseableIterable<Record> read(org.apache.iceberg.ContentFile<?> file, Schema schema) {
-        return LocalFiles.readParquet(file.path(), schema, org.apache.iceberg.expressions.Expressions.alwaysTrue());
+    private static CloseableIterable<Record> read(Table table, org.apache.iceberg.ContentFile<?> file, Schema schema) {
+        return LocalFiles.readParquet(table.io(), file.path(), schema, org.apache.iceberg.expressions.Expressions.alwaysTrue());
     }
 
     private static void deleteQuietly(Table table, List<DataFile> written) {

@@ -34,11 +34,11 @@ import org.slf4j.LoggerFactory;
  * file (Iceberg spec, "Table Metadata" and "Manifests"). Such files are left by writes that failed
  * before their commit. A writer writes its files before it commits them, so the age keeps a commit
  * in progress (here or in another process) safe. Only Parquet, Avro, metadata JSON and Puffin files
- * are considered.
+ * are considered, and the temporary files of local writes that never finished ({@code LocalFileIO}).
  */
 final class OrphanFiles {
     private static final Logger LOG = LoggerFactory.getLogger(OrphanFiles.class);
-    private static final List<String> KINDS = List.of(".parquet", ".avro", ".metadata.json", ".puffin", ".stats");
+    private static final List<String> KINDS = List.of(".parquet", ".avro", ".metadata.json", ".puffin", ".stats", ".tmp");
 
     private final MaintenanceConfig config;
     private final Clock clock;
@@ -87,18 +87,12 @@ final class OrphanFiles {
     }
 
     /**
-     * The files under {@code prefix}. On object storage through the table's {@code FileIO}
-     * ({@link SupportsPrefixOperations}); a local folder is walked directly, because Hadoop's local
-     * file system (behind Iceberg's HadoopFileIO) starts an {@code ls} process per file it lists, to
-     * read its permissions, and fails the listing when a file goes away in between. A folder that
-     * does not exist holds none; a file deleted while the folder is read (a writer removing old
-     * metadata files after its commit, a concurrent maintenance run) is left out, and a listing that
-     * fails because a file went away is taken again.
+     * The files under {@code prefix}, through the table's {@code FileIO}
+     * ({@link SupportsPrefixOperations}), on object storage and local disk alike. A folder that does
+     * not exist holds none; a listing that fails because a file went away while it was read (a
+     * writer removing old metadata files after its commit, a concurrent maintenance run) is taken again.
      */
     private static List<FileInfo> list(TableIdentifier id, SupportsPrefixOperations listing, String prefix) {
-        if (LocalFiles.isLocal(prefix)) {
-            return listLocal(id, LocalFiles.path(prefix));
-        }
         for (int attempt = 1; ; attempt++) {
             try {
                 List<FileInfo> out = new ArrayList<>();
@@ -114,35 +108,6 @@ final class OrphanFiles {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + prefix + ": " + e.getMessage(), e);
             }
         }
-    }
-
-    private static List<FileInfo> listLocal(TableIdentifier id, java.nio.file.Path dir) {
-        List<FileInfo> out = new ArrayList<>();
-        if (!java.nio.file.Files.isDirectory(dir)) {
-            return out;
-        }
-        try {
-            java.nio.file.Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-                @Override
-                public java.nio.file.FileVisitResult visitFile(java.nio.file.Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
-                    if (attrs.isRegularFile()) {
-                        out.add(new FileInfo(file.toString(), attrs.size(), attrs.lastModifiedTime().toMillis()));
-                    }
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public java.nio.file.FileVisitResult visitFileFailed(java.nio.file.Path file, IOException e) throws IOException {
-                    if (e instanceof java.nio.file.NoSuchFileException) {
-                        return java.nio.file.FileVisitResult.CONTINUE;
-                    }
-                    throw e;
-                }
-            });
-        } catch (IOException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot list the files of " + id + " under " + dir + ": " + e.getMessage(), e);
-        }
-        return out;
     }
 
     private static boolean notFound(Throwable e) {

@@ -7,20 +7,21 @@ import io.tributary.spi.TributaryException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
+import org.apache.iceberg.io.FileIO;
 
 /**
  * Writes the raw layer: the source's change events unmodified (Debezium JSON envelopes), one per
- * line, gzip-compressed, under {@code raw/<table>/<yyyy-mm-dd>/<first position>_<last position>.ndjson.gz}.
- * Files are written before the lake commit and renamed into place atomically; a replay after a
- * crash rewrites a file with the same events, so each event is identified by its position.
+ * line, gzip-compressed, under {@code <warehouse>/raw/<table>/<yyyy-mm-dd>/<first position>_<last position>.ndjson.gz}.
+ * Files are written through the warehouse's {@link FileIO} before the lake commit: an object store
+ * makes a finished upload visible at once, a local warehouse moves a finished temporary file into
+ * place ({@code LocalFileIO}), so a reader never sees part of a file and no rename is needed on
+ * object storage. A replay after a crash writes a file of the same name with the same events again,
+ * so each event is identified by its position.
  */
 public final class RawWriter {
     /** gzip at the fastest level: the raw layer is written on the commit path of every batch. */
@@ -31,14 +32,17 @@ public final class RawWriter {
         }
     }
 
-    private final Path root;
+    private final FileIO io;
+    private final String root;
 
     /** One raw file per table and UTC day of commit. */
     private record FileKey(io.tributary.spi.TableId table, long epochDay) {
     }
 
-    public RawWriter(Path warehouse) {
-        this.root = warehouse.resolve("raw");
+    /** @param warehouse the warehouse's location, a local path or an {@code s3://} URI */
+    public RawWriter(FileIO io, String warehouse) {
+        this.io = io;
+        this.root = warehouse.replaceAll("/+$", "") + "/raw";
     }
 
     public void write(List<ChangeEvent> events) {
@@ -52,20 +56,14 @@ public final class RawWriter {
         }
         for (Map.Entry<FileKey, List<ChangeEvent>> entry : byFile.entrySet()) {
             List<ChangeEvent> list = entry.getValue();
-            Path dir = root.resolve(TableNames.lakeName(entry.getKey().table())).resolve(LocalDate.ofEpochDay(entry.getKey().epochDay()).toString());
             String name = list.get(0).position().encoded() + "_" + list.get(list.size() - 1).position().encoded() + ".ndjson.gz";
-            Path target = dir.resolve(name);
-            Path temp = dir.resolve("." + name + ".tmp");
-            try {
-                Files.createDirectories(dir);
-                try (OutputStream out = new BufferedOutputStream(new FastGzipOutputStream(Files.newOutputStream(temp)), 64 * 1024)) {
-                    for (ChangeEvent e : list) {
-                        e.rawRecord().writeTo(out);
-                        out.write('\n');
-                    }
+            String target = root + "/" + TableNames.lakeName(entry.getKey().table()) + "/" + LocalDate.ofEpochDay(entry.getKey().epochDay()) + "/" + name;
+            try (OutputStream out = new BufferedOutputStream(new FastGzipOutputStream(io.newOutputFile(target).createOrOverwrite()), 64 * 1024)) {
+                for (ChangeEvent e : list) {
+                    e.rawRecord().writeTo(out);
+                    out.write('\n');
                 }
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write raw events to " + target + ": " + e.getMessage(), e);
             }
         }

@@ -1,6 +1,7 @@
 package io.tributary.lake.scan;
 
 import io.tributary.lake.layout.Layer;
+import io.tributary.lake.storage.LocalCopies;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
@@ -22,9 +23,10 @@ import org.apache.iceberg.types.Types;
  * plans them (the one definition of a live row: a row is live unless a position delete of its file
  * names its ordinal).
  * {@code position} is the snapshot's effective source position ({@link ConsistentSnapshots#effectivePosition}).
+ * {@code files} gives an engine that reads files by path (DuckDB) a local file for each location.
  */
 public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Optional<Long> snapshotId, Optional<Instant> committedAt,
-                        Optional<SourcePosition> position, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles) {
+                        Optional<SourcePosition> position, List<DataFileRef> dataFiles, List<DeleteFileRef> deleteFiles, LocalCopies files) {
 
     /**
      * A column with its Iceberg type name (e.g. {@code decimal(10, 2)}, {@code timestamptz}), field id
@@ -52,10 +54,25 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         return layer.namespace() + "." + name;
     }
 
-    /** The table at its current snapshot. */
+    /** The table of a local warehouse at its current snapshot. */
     public static LakeTable of(Layer layer, Table table) {
+        return of(layer, table, LocalCopies.DIRECT);
+    }
+
+    /** The table at its current snapshot, its files read through {@code files}. */
+    public static LakeTable of(Layer layer, Table table, LocalCopies files) {
         Snapshot current = table.currentSnapshot();
-        return of(layer, table, current == null ? Optional.empty() : Optional.of(current.snapshotId()));
+        return of(layer, table, current == null ? Optional.empty() : Optional.of(current.snapshotId()), files);
+    }
+
+    /** The table of a local warehouse at snapshot {@code snapshotId}, as {@link #of(Layer, Table, Optional, LocalCopies)}. */
+    public static LakeTable of(Layer layer, Table table, Optional<Long> snapshotId) {
+        return of(layer, table, snapshotId, LocalCopies.DIRECT);
+    }
+
+    /** The local file of a data or delete file's location, downloaded first when the warehouse is on object storage. */
+    public String localFile(String location) {
+        return files.localFile(location).toString();
     }
 
     /**
@@ -65,7 +82,7 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
      *                            LAKE_IO_FAILED when its manifests cannot be read or the snapshot
      *                            holds equality deletes (a lake of an earlier release, not converted yet)
      */
-    public static LakeTable of(Layer layer, Table table, Optional<Long> snapshotId) {
+    public static LakeTable of(Layer layer, Table table, Optional<Long> snapshotId, LocalCopies files) {
         List<LakeColumn> columns = new ArrayList<>();
         for (Types.NestedField f : table.schema().columns()) {
             List<String> former = table.schemas().values().stream().map(s -> s.findField(f.fieldId())).filter(java.util.Objects::nonNull)
@@ -90,6 +107,6 @@ public record LakeTable(Layer layer, String name, List<LakeColumn> columns, Opti
         return new LakeTable(layer, table.name().substring(table.name().lastIndexOf('.') + 1), columns,
                 Optional.ofNullable(current).map(Snapshot::snapshotId),
                 Optional.ofNullable(current).map(s -> Instant.ofEpochMilli(s.timestampMillis())),
-                current == null ? Optional.empty() : ConsistentSnapshots.effectivePosition(table, current), data, new ArrayList<>(deletes.values()));
+                current == null ? Optional.empty() : ConsistentSnapshots.effectivePosition(table, current), data, new ArrayList<>(deletes.values()), files);
     }
 }

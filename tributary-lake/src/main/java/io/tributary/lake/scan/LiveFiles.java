@@ -85,7 +85,7 @@ public final class LiveFiles {
      * The deleted ordinals of each data file the position delete files of {@code files} name,
      * every delete file read once.
      */
-    public static Map<String, BitSet> deletedPositions(List<LiveFile> files) {
+    public static Map<String, BitSet> deletedPositions(org.apache.iceberg.io.FileIO io, List<LiveFile> files) {
         Map<String, DeleteFile> deleteFiles = new LinkedHashMap<>();
         for (LiveFile f : files) {
             f.deletes().forEach(d -> deleteFiles.putIfAbsent(d.path().toString(), d));
@@ -93,7 +93,7 @@ public final class LiveFiles {
         Map<String, BitSet> out = new HashMap<>();
         Schema pathPos = new Schema(MetadataColumns.DELETE_FILE_PATH, MetadataColumns.DELETE_FILE_POS);
         for (DeleteFile d : deleteFiles.values()) {
-            try (CloseableIterable<Record> rows = LocalFiles.readParquet(d.path(), pathPos, Expressions.alwaysTrue())) {
+            try (CloseableIterable<Record> rows = LocalFiles.readParquet(io, d.path(), pathPos, Expressions.alwaysTrue())) {
                 String lastPath = null;
                 BitSet bits = null;
                 for (Record r : rows) {

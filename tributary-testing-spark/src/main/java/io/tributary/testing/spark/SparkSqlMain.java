@@ -32,14 +32,28 @@ public final class SparkSqlMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: SparkSqlMain <catalog-uri> <warehouse> <catalog-name>");
+        if (args.length < 3) {
+            System.err.println("usage: SparkSqlMain <catalog-uri> <warehouse> <catalog-name> [<catalog-property>=<value> ...]");
             System.exit(2);
         }
         PrintStream answers = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(System.err);
         String catalog = "spark.sql.catalog." + args[2];
-        try (SparkSession spark = SparkSession.builder()
+        SparkSession.Builder builder = SparkSession.builder();
+        boolean rest = args[0].startsWith("http://") || args[0].startsWith("https://");
+        if (rest) {
+            // An Iceberg REST catalog (tributary catalog serve).
+            builder.config(catalog + ".type", "rest");
+        } else {
+            builder.config(catalog + ".catalog-impl", "org.apache.iceberg.jdbc.JdbcCatalog")
+                    .config(catalog + ".warehouse", args[1])
+                    .config(catalog + ".jdbc.schema-version", "V1");
+        }
+        for (int i = 3; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            builder.config(catalog + "." + args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+        try (SparkSession spark = builder
                 .master("local[2]")
                 .appName("tributary-independent-reader")
                 .config("spark.ui.enabled", "false")
@@ -49,10 +63,7 @@ public final class SparkSqlMain {
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.datetime.java8API.enabled", "true")
                 .config(catalog, "org.apache.iceberg.spark.SparkCatalog")
-                .config(catalog + ".catalog-impl", "org.apache.iceberg.jdbc.JdbcCatalog")
                 .config(catalog + ".uri", args[0])
-                .config(catalog + ".warehouse", args[1])
-                .config(catalog + ".jdbc.schema-version", "V1")
                 .config(catalog + ".cache-enabled", "false")
                 .config("spark.sql.defaultCatalog", args[2])
                 .getOrCreate()) {

@@ -1,0 +1,54 @@
+package io.tributary.lake.storage;
+
+import io.tributary.config.LakeConfig;
+import io.tributary.config.S3Config;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.io.FileIO;
+
+/**
+ * The Iceberg {@link FileIO} of a warehouse and the catalog properties that choose it: a local
+ * directory is read and written by {@link LocalFileIO}; an {@code s3://} warehouse by Iceberg's
+ * {@code S3FileIO} (AWS SDK v2, Apache HTTP client) with the {@code lake.s3} settings. S3 requests
+ * that fail with a throttling or 5xx status, or a reset connection, are retried by the SDK and
+ * S3FileIO with exponential backoff ({@code s3.retry.*}: 5 retries, 2 s to 20 s apart).
+ */
+public final class WarehouseIO {
+    /** Iceberg's S3 file IO, loaded by name so a local lake never touches the AWS SDK. */
+    public static final String S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO";
+
+    private WarehouseIO() {
+    }
+
+    /** The catalog properties that make a catalog (and a query's reader) use the warehouse's file IO. */
+    public static Map<String, String> properties(LakeConfig lake) {
+        Map<String, String> props = new HashMap<>();
+        if (lake.isLocal()) {
+            props.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
+            return props;
+        }
+        S3Config s3 = lake.s3();
+        props.put(CatalogProperties.FILE_IO_IMPL, S3_FILE_IO);
+        s3.endpoint().ifPresent(e -> props.put("s3.endpoint", e));
+        if (s3.pathStyleAccess()) {
+            props.put("s3.path-style-access", "true");
+        }
+        // An endpoint of one's own (MinIO, Ceph) has no region chain of its own: sign as us-east-1.
+        s3.region().or(() -> s3.endpoint().map(e -> "us-east-1")).ifPresent(r -> props.put("client.region", r));
+        s3.accessKeyId().ifPresent(k -> props.put("s3.access-key-id", k));
+        s3.secretAccessKey().ifPresent(k -> props.put("s3.secret-access-key", k.reveal()));
+        // Throttling (503 SlowDown), 5xx and connection resets: retried with backoff.
+        props.put("s3.retry.num-retries", "5");
+        props.put("s3.retry.min-wait-ms", "500");
+        props.put("s3.retry.max-wait-ms", "20000");
+        return props;
+    }
+
+    /** A new file IO of the warehouse; close it when done. */
+    public static FileIO open(LakeConfig lake) {
+        Map<String, String> props = properties(lake);
+        return CatalogUtil.loadFileIO(props.get(CatalogProperties.FILE_IO_IMPL), props, null);
+    }
+}
