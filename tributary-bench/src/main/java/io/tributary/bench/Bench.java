@@ -1,11 +1,14 @@
 package io.tributary.bench;
 
+import io.tributary.config.CatalogConfig;
 import io.tributary.config.CommitConfig;
 import io.tributary.config.ConfigLoader;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.PostgresSourceConfig;
+import io.tributary.config.S3Config;
+import io.tributary.config.Secret;
 import io.tributary.config.SnapshotConfig;
 import io.tributary.config.SslMode;
 import io.tributary.pipeline.BackgroundRun;
@@ -13,6 +16,7 @@ import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeSource;
 import io.tributary.testing.TestingPostgres;
+import io.tributary.testing.TestingS3;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -31,7 +35,9 @@ import java.util.Random;
  * The benchmark harness: a pgbench-like workload against an embedded PostgreSQL, measuring initial
  * snapshot rows/s, streaming events/s into bronze+silver (draining a WAL backlog), the rate of a
  * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
- * peak heap. Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
+ * peak heap; then the snapshot, streaming (with each micro-batch's commit time) and freshness again on an
+ * S3 warehouse (S3Proxy on loopback, a JDBC catalog in PostgreSQL; {@code --s3=false} skips it,
+ * {@code --s3-accounts} sizes its table, default 100,000). Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
  * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds},
  * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
  * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot),
@@ -94,38 +100,45 @@ public final class Bench {
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             awaitSlotInactive(postgres, db, "tributary_bench");
-            timedRun(results, "streaming into bronze+silver", config, "events");
+            List<Long> commitTimes = new ArrayList<>();
+            timedRun(results, "streaming into bronze+silver", config, "events", commitTimes);
+            results.put("commit time per micro-batch (local)", percentiles(commitTimes, "micro-batches"));
+            System.out.println("commit time per micro-batch (local): " + results.get("commit time per micro-batch (local)"));
             BareReader.Result ceiling = bare.drain();
             results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
                     ceiling.changes(), ceiling.seconds(), ceiling.changes() / ceiling.seconds()));
             System.out.println(results.get("bare pgoutput reader (ceiling)"));
 
             // 3. Freshness at a fixed rate.
-            System.out.printf("Freshness at %,d events/s for %d s ...%n", rate, freshnessSeconds);
-            List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
-            awaitSlotInactive(postgres, db, "tributary_bench");
-            Pipeline pipeline = Pipeline.open(config);
-            Instant measureFrom = Instant.now().plusSeconds(5);
-            pipeline.onCommit((events, visibleAt) -> {
-                for (ChangeEvent e : events) {
-                    if (e.commitTimestamp().isAfter(measureFrom)) {
-                        latencies.add(Duration.between(e.commitTimestamp(), visibleAt).toMillis());
-                    }
+            freshness(results, "freshness (commit -> visible in silver)", config, workload, postgres, db, "tributary_bench", rate, freshnessSeconds);
+
+            // 4. The same on an S3 warehouse (S3Proxy, a child JVM on loopback) behind a JDBC catalog in PostgreSQL.
+            if (Boolean.parseBoolean(options.getOrDefault("s3", "true"))) {
+                int s3Accounts = Integer.parseInt(options.getOrDefault("s3-accounts", "100000"));
+                try (TestingS3 s3 = TestingS3.start(dir.resolve("s3"))) {
+                    s3.createBucket("bench");
+                    postgres.createDatabase("lake_catalog");
+                    String s3Db = postgres.createDatabase("bench_s3");
+                    Workload s3Workload = new Workload(postgres, s3Db);
+                    System.out.printf("S3 warehouse: loading %,d accounts ...%n", s3Accounts);
+                    s3Workload.create(s3Accounts);
+                    LakeConfig s3Lake = new LakeConfig("s3://bench/lake", new S3Config(Optional.of(s3.endpoint()), Optional.of("us-east-1"), true,
+                            Optional.of(TestingS3.ACCESS_KEY_ID), Optional.of(new Secret(TestingS3.SECRET_ACCESS_KEY, "bench")), S3Config.DEFAULT_CACHE_SIZE),
+                            CatalogConfig.jdbc(postgres.jdbcUrl("lake_catalog"), TestingPostgres.USER, Optional.empty()), LakeConfig.RawLayer.ENABLED, history,
+                            dir.resolve("s3-state"));
+                    PipelineConfig s3Config = config("bench_s3", postgres, s3Db, s3Lake, "tributary_bench_s3", snapshot, commit);
+                    timedRun(results, "S3: initial snapshot", s3Config, "rows", new ArrayList<>());
+                    System.out.printf("S3 warehouse: writing %,d pgbench transactions ...%n", transactions);
+                    s3Workload.transactions(transactions);
+                    awaitSlotInactive(postgres, s3Db, "tributary_bench_s3");
+                    List<Long> s3CommitTimes = new ArrayList<>();
+                    timedRun(results, "S3: streaming into bronze+silver", s3Config, "events", s3CommitTimes);
+                    results.put("S3: commit time per micro-batch", percentiles(s3CommitTimes, "micro-batches"));
+                    System.out.println("S3: commit time per micro-batch: " + results.get("S3: commit time per micro-batch"));
+                    freshness(results, "S3: freshness (commit -> visible in silver)", s3Config, s3Workload, postgres, s3Db, "tributary_bench_s3", rate,
+                            freshnessSeconds);
                 }
-            });
-            BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
-            long written = 4L * workload.paced(rate / 4, Duration.ofSeconds(5 + freshnessSeconds));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (pipeline.status().committedEvents() < written && System.nanoTime() < deadline && run.isRunning()) {
-                run.await(Duration.ofMillis(50));
             }
-            run.stop(Duration.ofSeconds(120));
-            pipeline.lake().close();
-            List<Long> sorted = new ArrayList<>(latencies);
-            Collections.sort(sorted);
-            results.put("freshness (commit -> visible in silver)", sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events",
-                    percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size()));
-            System.out.println(results.get("freshness (commit -> visible in silver)"));
         } finally {
             heap.stop();
             // The lakes of a run take 0.6 GiB; a run is measured, not kept.
@@ -142,17 +155,32 @@ public final class Bench {
 
     /** Runs the pipeline once to the source's current position, and records and prints its {@link Measure}. */
     private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit) {
+        timedRun(results, measure, config, unit, new ArrayList<>());
+    }
+
+    /** As {@link #timedRun(Map, String, PipelineConfig, String)}, adding each micro-batch's commit time (ms) to {@code commitTimes}. */
+    private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit, List<Long> commitTimes) {
         Measure started = Measure.start();
-        long events = runOnce(config);
+        long events = runOnce(config, commitTimes);
         results.put(measure, started.rate(events, unit));
         System.out.println(measure + ": " + results.get(measure));
     }
 
     /** Runs the pipeline once to the source's current position; returns the change events it committed. */
     static long runOnce(PipelineConfig config) {
+        return runOnce(config, new ArrayList<>());
+    }
+
+    /** As {@link #runOnce(PipelineConfig)}, adding the commit time (ms) of each micro-batch with events to {@code commitTimes}. */
+    static long runOnce(PipelineConfig config, List<Long> commitTimes) {
         long[] count = {0};
         try (Pipeline pipeline = Pipeline.open(config)) {
-            pipeline.onCommit((events, at) -> count[0] += events.size());
+            pipeline.onCommit((events, at, commitTime) -> {
+                count[0] += events.size();
+                if (!events.isEmpty()) {
+                    commitTimes.add(commitTime.toMillis());
+                }
+            });
             pipeline.run(ChangeSource.RunMode.CATCH_UP);
             pipeline.lake().close();
         }
@@ -218,6 +246,56 @@ public final class Bench {
         }
     }
 
+    /**
+     * Freshness at a fixed rate: a pipeline runs continuously while {@code rate} events/s are written
+     * for {@code seconds} (after 5 s of settling), and each event's source commit time is compared
+     * with the moment its micro-batch became visible in silver.
+     */
+    private static void freshness(Map<String, String> results, String measure, PipelineConfig config, Workload workload, TestingPostgres postgres, String db,
+                                  String slot, int rate, int seconds) throws Exception {
+        System.out.printf("%s: %,d events/s for %d s ...%n", measure, rate, seconds);
+        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        List<Long> commitTimes = Collections.synchronizedList(new ArrayList<>());
+        awaitSlotInactive(postgres, db, slot);
+        Pipeline pipeline = Pipeline.open(config);
+        Instant measureFrom = Instant.now().plusSeconds(5);
+        pipeline.onCommit((events, visibleAt, commitTime) -> {
+            boolean measured = false;
+            for (ChangeEvent e : events) {
+                if (e.commitTimestamp().isAfter(measureFrom)) {
+                    latencies.add(Duration.between(e.commitTimestamp(), visibleAt).toMillis());
+                    measured = true;
+                }
+            }
+            if (measured) {
+                commitTimes.add(commitTime.toMillis());
+            }
+        });
+        BackgroundRun run = BackgroundRun.start(pipeline, ChangeSource.RunMode.CONTINUOUS);
+        long written = 4L * workload.paced(rate / 4, Duration.ofSeconds(5 + seconds));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (pipeline.status().committedEvents() < written && System.nanoTime() < deadline && run.isRunning()) {
+            run.await(Duration.ofMillis(50));
+        }
+        run.stop(Duration.ofSeconds(120));
+        pipeline.lake().close();
+        List<Long> sorted = new ArrayList<>(latencies);
+        Collections.sort(sorted);
+        results.put(measure, sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events; commits %s",
+                percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size(), percentiles(commitTimes, "micro-batches")));
+        System.out.println(measure + ": " + results.get(measure));
+    }
+
+    /** {@code "p50 120 ms, p99 340 ms over 25 micro-batches"}. */
+    private static String percentiles(List<Long> millis, String unit) {
+        if (millis.isEmpty()) {
+            return "none";
+        }
+        List<Long> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        return String.format("p50 %d ms, p99 %d ms over %,d %s", percentile(sorted, 50), percentile(sorted, 99), sorted.size(), unit);
+    }
+
     private static long percentile(List<Long> sorted, int p) {
         int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
@@ -225,10 +303,14 @@ public final class Bench {
 
     private static PipelineConfig config(TestingPostgres postgres, String db, Path dir, String slot, LakeConfig.HistoryLayer history, SnapshotConfig snapshot,
                                          CommitConfig commit) {
-        return new PipelineConfig("bench",
+        return config("bench", postgres, db, new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history), slot, snapshot, commit);
+    }
+
+    private static PipelineConfig config(String name, TestingPostgres postgres, String db, LakeConfig lake, String slot, SnapshotConfig snapshot, CommitConfig commit) {
+        return new PipelineConfig(name,
                 new PostgresSourceConfig(postgres.host(), postgres.port(), db, TestingPostgres.USER, Optional.empty(), SslMode.DISABLE, List.of(),
                         slot, slot, Duration.ofSeconds(1), Duration.ofSeconds(10)).withSnapshot(snapshot),
-                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED, history),
+                lake,
                 new ModelsConfig(Optional.empty(), Duration.ofSeconds(30)),
                 commit, Map.of());
     }

@@ -2,7 +2,8 @@ package io.tributary.cli;
 
 import io.tributary.config.PipelineConfig;
 import io.tributary.lake.catalog.LakeCatalog;
-import io.tributary.lake.catalog.RestCatalogServer;
+import io.tributary.lake.catalog.RestCatalogService;
+import io.tributary.server.CatalogServer;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -64,8 +65,8 @@ final class CatalogCommand {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             try (LakeCatalog catalog = LakeCatalog.open(config.lake());
-                 RestCatalogServer server = RestCatalogServer.start(catalog, new InetSocketAddress(address, port),
-                         writable ? RestCatalogServer.Access.READ_WRITE : RestCatalogServer.Access.READ_ONLY, token);
+                 CatalogServer server = CatalogServer.start(new RestCatalogService(catalog,
+                         writable ? RestCatalogService.Access.READ_WRITE : RestCatalogService.Access.READ_ONLY, token), new InetSocketAddress(address, port));
                  StopSignals signals = new StopSignals(stopped::countDown)) {
                 PrintWriter out = spec.commandLine().getOut();
                 out.println("Serving the Iceberg REST catalog of " + config.lake().warehouse() + " at " + server.uri()

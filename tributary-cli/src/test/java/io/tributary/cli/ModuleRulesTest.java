@@ -25,6 +25,7 @@ class ModuleRulesTest {
     private static final String QUERY = "io.tributary.query..";
     private static final String MODELS = "io.tributary.models..";
     private static final String PIPELINE = "io.tributary.pipeline..";
+    private static final String SERVER = "io.tributary.server..";
     private static final String CLI = "io.tributary.cli..";
 
     private static JavaClasses product;
@@ -36,7 +37,7 @@ class ModuleRulesTest {
                 // Test jars (another module's test classes this module's tests reuse).
                 .withImportOption(location -> !location.contains("-tests.jar"))
                 .importPackages("io.tributary.spi", "io.tributary.config", "io.tributary.source", "io.tributary.lake", "io.tributary.query",
-                        "io.tributary.models", "io.tributary.pipeline", "io.tributary.cli");
+                        "io.tributary.models", "io.tributary.pipeline", "io.tributary.server", "io.tributary.cli");
     }
 
     @Test
@@ -44,7 +45,7 @@ class ModuleRulesTest {
         // Guards the rules below against passing on an empty or partial import.
         for (String type : List.of("io.tributary.spi.ChangeSource", "io.tributary.config.ConfigLoader", "io.tributary.source.postgres.PostgresChangeSource",
                 "io.tributary.lake.Lake", "io.tributary.query.QueryEngine", "io.tributary.models.GoldBuilder", "io.tributary.pipeline.Pipeline",
-                "io.tributary.cli.Main")) {
+                "io.tributary.server.CatalogServer", "io.tributary.cli.Main")) {
             assertThat(product.contain(type)).as(type).isTrue();
         }
         assertThat(noClasses().that().resideInAPackage(LAKE).should().dependOnClassesThat().resideInAPackage("org.apache.iceberg..")
@@ -67,7 +68,8 @@ class ModuleRulesTest {
     @Test
     void icebergAndItsStorageLibrariesStayInsideTheLake() {
         check(noClasses().that().resideOutsideOfPackage(LAKE).should().dependOnClassesThat()
-                .resideInAnyPackage("org.apache.iceberg..", "org.apache.hadoop..", "org.apache.parquet..", "org.apache.avro..", "org.h2.."));
+                .resideInAnyPackage("org.apache.iceberg..", "org.apache.hadoop..", "org.apache.parquet..", "org.apache.avro..", "org.h2..",
+                        "software.amazon.awssdk.."));
     }
 
     @Test
@@ -84,9 +86,9 @@ class ModuleRulesTest {
     @Test
     void sourcesAndTheLakeNeverImportEachOther() {
         check(noClasses().that().resideInAPackage(SOURCES).should().dependOnClassesThat()
-                .resideInAnyPackage(LAKE, QUERY, MODELS, PIPELINE, CLI));
+                .resideInAnyPackage(LAKE, QUERY, MODELS, PIPELINE, SERVER, CLI));
         check(noClasses().that().resideInAPackage(LAKE).should().dependOnClassesThat()
-                .resideInAnyPackage(SOURCES, QUERY, MODELS, PIPELINE, CLI));
+                .resideInAnyPackage(SOURCES, QUERY, MODELS, PIPELINE, SERVER, CLI));
     }
 
     @Test
@@ -96,9 +98,10 @@ class ModuleRulesTest {
 
     @Test
     void layersAboveTheLakeDependDownwardsOnly() {
-        check(noClasses().that().resideInAPackage(QUERY).should().dependOnClassesThat().resideInAnyPackage(MODELS, PIPELINE, CLI));
-        check(noClasses().that().resideInAPackage(MODELS).should().dependOnClassesThat().resideInAnyPackage(PIPELINE, CLI));
-        check(noClasses().that().resideInAPackage(PIPELINE).should().dependOnClassesThat().resideInAPackage(CLI));
+        check(noClasses().that().resideInAPackage(QUERY).should().dependOnClassesThat().resideInAnyPackage(MODELS, PIPELINE, SERVER, CLI));
+        check(noClasses().that().resideInAPackage(MODELS).should().dependOnClassesThat().resideInAnyPackage(PIPELINE, SERVER, CLI));
+        check(noClasses().that().resideInAPackage(PIPELINE).should().dependOnClassesThat().resideInAnyPackage(SERVER, CLI));
+        check(noClasses().that().resideInAPackage(SERVER).should().dependOnClassesThat().resideInAnyPackage(SOURCES, CLI));
     }
 
     private static void check(ArchRule rule) {

@@ -292,6 +292,87 @@ class ConfigLoaderTest {
                 .hasMessageContaining("must be between 1 and 1000000, found 0");
     }
 
+    private static final String SOURCE = """
+            source: {host: 127.0.0.1, database: shop, user: replicator}
+            """;
+
+    @Test
+    void objectStorageWarehouseWithAPostgresCatalog() {
+        ConfigLoader withKeys = new ConfigLoader(Map.of("AWS_ACCESS_KEY_ID", "AKIA-canary", "AWS_SECRET_ACCESS_KEY", "secret-canary",
+                "CATALOG_PASSWORD", "catalog-canary")::get);
+        PipelineConfig config = withKeys.parse(SOURCE + """
+                lake:
+                  warehouse: s3://lake-bucket/shop/
+                  s3:
+                    endpoint: http://127.0.0.1:9000
+                    region: eu-west-1
+                    path-style-access: true
+                    access-key-id: ${env:AWS_ACCESS_KEY_ID}
+                    secret-access-key: ${env:AWS_SECRET_ACCESS_KEY}
+                  catalog:
+                    type: jdbc
+                    uri: jdbc:postgresql://127.0.0.1:5432/lake_catalog
+                    user: lake
+                    password: ${env:CATALOG_PASSWORD}
+                state-dir: ./state
+                """, "test.yaml", dir);
+        LakeConfig lake = config.lake();
+        assertThat(lake.warehouse()).isEqualTo("s3://lake-bucket/shop");
+        assertThat(lake.isLocal()).isFalse();
+        assertThat(lake.s3().endpoint()).contains("http://127.0.0.1:9000");
+        assertThat(lake.s3().region()).contains("eu-west-1");
+        assertThat(lake.s3().pathStyleAccess()).isTrue();
+        assertThat(lake.s3().accessKeyId()).contains("AKIA-canary");
+        assertThat(lake.s3().secretAccessKey().get().reveal()).isEqualTo("secret-canary");
+        assertThat(lake.s3().cacheSize()).isEqualTo(S3Config.DEFAULT_CACHE_SIZE);
+        assertThat(lake.catalog().type()).isEqualTo(CatalogConfig.Type.JDBC);
+        assertThat(lake.catalog().isEmbedded()).isFalse();
+        assertThat(lake.catalog().uri()).contains("jdbc:postgresql://127.0.0.1:5432/lake_catalog");
+        assertThat(lake.catalog().password().get().reveal()).isEqualTo("catalog-canary");
+        assertThat(lake.stateDir()).isEqualTo(dir.resolve("state"));
+        assertThatThrownBy(lake::localWarehouse).isInstanceOf(IllegalStateException.class);
+
+        PipelineConfig rest = withKeys.parse(SOURCE + """
+                lake:
+                  warehouse: s3a://lake-bucket/shop
+                  catalog: {type: rest, uri: 'https://catalog.example.com/api/catalog', credential: '${env:CATALOG_PASSWORD}', warehouse: shop}
+                """, "test.yaml", dir);
+        assertThat(rest.lake().warehouse()).isEqualTo("s3://lake-bucket/shop");
+        assertThat(rest.lake().s3()).isEqualTo(S3Config.DEFAULT);
+        assertThat(rest.lake().catalog().type()).isEqualTo(CatalogConfig.Type.REST);
+        assertThat(rest.lake().catalog().credential().get().reveal()).isEqualTo("catalog-canary");
+        assertThat(rest.lake().catalog().warehouse()).contains("shop");
+    }
+
+    @Test
+    void storageAndCatalogMistakesAreNamed() {
+        assertThatThrownBy(() -> loader.parse(SOURCE + "lake: {warehouse: s3://lake-bucket/shop}\n", "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.catalog").hasMessageContaining("is required for an object-storage warehouse");
+        assertThatThrownBy(() -> loader.parse(SOURCE + "lake: {warehouse: gs://bucket/shop}\n", "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.warehouse").hasMessageContaining("s3://bucket/prefix");
+        assertThatThrownBy(() -> loader.parse(SOURCE + "lake: {warehouse: s3://lake-bucket/shop, catalog: {type: hadoop}}\n", "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.catalog.type").hasMessageContaining("cannot do atomically");
+        assertThatThrownBy(() -> loader.parse(SOURCE + "lake: {warehouse: ./lake, s3: {region: us-east-1}}\n", "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.s3").hasMessageContaining("applies to an s3:// warehouse only");
+        assertThatThrownBy(() -> loader.parse(SOURCE + """
+                lake:
+                  warehouse: s3://lake-bucket/shop
+                  s3: {access-key-id: AKIA}
+                  catalog: {type: rest}
+                """, "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.s3.secret-access-key").hasMessageContaining("lake.catalog.uri");
+        assertThatThrownBy(() -> loader.parse(SOURCE + """
+                lake:
+                  warehouse: s3://lake-bucket/shop
+                  catalog: {type: jdbc, uri: 'jdbc:postgresql://h/db', password: literal}
+                """, "test.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.catalog.password");
+        // A local warehouse keeps its embedded catalog, with no new key needed.
+        PipelineConfig local = loader.parse(SOURCE + "lake: {warehouse: ./lake}\n", "test.yaml", dir);
+        assertThat(local.lake().catalog()).isEqualTo(CatalogConfig.LOCAL_DEFAULT);
+        assertThat(local.lake().isLocal()).isTrue();
+    }
+
     private static PostgresSourceConfig pg(PipelineConfig config) {
         return (PostgresSourceConfig) config.source();
     }

@@ -82,12 +82,16 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     /** Whether the previous session ended without releasing the lake (see {@link io.tributary.spi.SourceSession}). */
     private boolean previousEndedAbruptly;
-    private volatile CommitListener listener = (events, visibleAt) -> { };
+    private volatile CommitListener listener = (events, visibleAt, commitTime) -> { };
 
-    /** Told about every micro-batch once it is committed and visible to readers, on the pipeline thread. */
+    /**
+     * Told about every micro-batch once it is committed and visible to readers, on the commit
+     * thread: its events, when it became visible, and how long its lake commit took (writing its
+     * files and committing every table and the state table).
+     */
     @FunctionalInterface
     public interface CommitListener {
-        void committed(List<ChangeEvent> events, Instant visibleAt);
+        void committed(List<ChangeEvent> events, Instant visibleAt, Duration commitTime);
     }
 
     public void onCommit(CommitListener listener) {
@@ -152,15 +156,27 @@ public final class Pipeline implements ChangeHandler, Closeable {
                         config.name(), config.maintenance().interval(), () -> !closed && !leaseReleased && leaseFailure.get() == null && lake.holdsLease());
             }
             runLeased(mode);
+        } catch (io.tributary.spi.TributaryException e) {
+            lakeUnwritable = e.errorCode() == io.tributary.spi.ErrorCode.LAKE_IO_FAILED;
+            throw e;
         } finally {
             if (maintenance != null) {
                 maintenance.close();
             }
             leaseTimer.shutdownNow();
             leaseReleased = true;
-            lake.releaseLease();
+            if (lakeUnwritable) {
+                // Releasing is a commit too: it would wait for the storage through all its retries again.
+                LOG.warn("The lake's lease is not released: the lake cannot be written. A restart on this host takes over at once, elsewhere after {} s",
+                        io.tributary.lake.commit.StateTable.LEASE_TIMEOUT.toSeconds());
+            } else {
+                lake.releaseLease();
+            }
         }
     }
+
+    /** Set when a run ended because the lake's storage could not be written. */
+    private boolean lakeUnwritable;
 
     /** Runs on the commit thread; a lost lease stops the pipeline with its error. */
     private void renewLease() {
@@ -355,7 +371,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         // Status first: it never shows less than what the source may acknowledge.
         status.committed(summary, batch.through(), visibleAt);
         committed = batch.through();
-        listener.committed(batch.events(), visibleAt);
+        listener.committed(batch.events(), visibleAt, summary.duration());
         if (!batch.events().isEmpty()) {
             goldPending = true;
             LOG.info("Committed {} change events to {} table(s) through {} in {} ms ({} ms since the first event was buffered): {}",

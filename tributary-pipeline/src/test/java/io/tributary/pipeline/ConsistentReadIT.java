@@ -127,7 +127,7 @@ class ConsistentReadIT {
     private static void run(PipelineConfig config, List<Observed> commits) {
         try (Pipeline pipeline = Pipeline.open(config)) {
             Lake lake = pipeline.lake();
-            pipeline.onCommit((events, visibleAt) -> {
+            pipeline.onCommit((events, visibleAt, commitTime) -> {
                 CommittedState state = lake.committedState().orElseThrow();
                 LakeView view = lake.consistentView();
                 try (QueryEngine consistent = QueryEngine.open(view.tables()); QueryEngine current = QueryEngine.open(lake.tables())) {

@@ -160,7 +160,7 @@ public final class LakeCatalog implements Closeable {
         return config.warehouse();
     }
 
-    /** The Iceberg catalog itself, for serving it ({@link RestCatalogServer}). */
+    /** The Iceberg catalog itself, for serving it ({@link RestCatalogService}). */
     Catalog iceberg() {
         return catalog;
     }

@@ -11,9 +11,8 @@ import org.apache.iceberg.io.FileIO;
 /**
  * The Iceberg {@link FileIO} of a warehouse and the catalog properties that choose it: a local
  * directory is read and written by {@link LocalFileIO}; an {@code s3://} warehouse by Iceberg's
- * {@code S3FileIO} (AWS SDK v2, Apache HTTP client) with the {@code lake.s3} settings. S3 requests
- * that fail with a throttling or 5xx status, or a reset connection, are retried by the SDK and
- * S3FileIO with exponential backoff ({@code s3.retry.*}: 5 retries, 2 s to 20 s apart).
+ * {@code S3FileIO} with the {@code lake.s3} settings, on the client {@link S3Clients} builds (it
+ * retries throttling, 5xx and connection failures with backoff).
  */
 public final class WarehouseIO {
     /** Iceberg's S3 file IO, loaded by name so a local lake never touches the AWS SDK. */
@@ -39,10 +38,9 @@ public final class WarehouseIO {
         s3.region().or(() -> s3.endpoint().map(e -> "us-east-1")).ifPresent(r -> props.put("client.region", r));
         s3.accessKeyId().ifPresent(k -> props.put("s3.access-key-id", k));
         s3.secretAccessKey().ifPresent(k -> props.put("s3.secret-access-key", k.reveal()));
-        // Throttling (503 SlowDown), 5xx and connection resets: retried with backoff.
-        props.put("s3.retry.num-retries", "5");
-        props.put("s3.retry.min-wait-ms", "500");
-        props.put("s3.retry.max-wait-ms", "20000");
+        // Our S3 client: throttling (503 SlowDown), 5xx and refused or reset connections are retried
+        // with backoff for half a minute or more.
+        props.put("s3.client-factory-impl", S3Clients.class.getName());
         return props;
     }
 

@@ -3,16 +3,10 @@ package io.tributary.lake.catalog;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.tributary.config.LakeConfig;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
-import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,8 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -49,19 +41,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The lake's catalog over the Iceberg REST catalog protocol (Iceberg's {@code rest-catalog-open-api.yaml},
  * routes under {@code /v1} without a prefix), so Spark, Trino, Flink, DuckDB and PyIceberg attach to
- * the lake with one URL. Read-only by default: {@code GET /v1/config}, listing and loading
- * namespaces and tables, and their {@code HEAD} existence checks; every other route answers 403
- * ({@code ForbiddenException}). {@link Access#READ_WRITE} also serves creating namespaces and
- * tables, committing table updates (each a compare-and-swap on the catalog behind, Iceberg's
- * requirements checked by {@link CatalogHandlers#updateTable}) and dropping tables. With a token,
- * every request must carry {@code Authorization: Bearer <token>} (401 otherwise).
+ * the lake with one URL. This class speaks the protocol (requests and responses as bytes, no
+ * Iceberg type crosses it); an HTTP server ({@code tributary-server}) carries it. Read-only by
+ * default: {@code GET /v1/config}, listing and loading namespaces and tables, and their
+ * {@code HEAD} existence checks; every other route answers 403 ({@code ForbiddenException}).
+ * {@link Access#READ_WRITE} also serves creating namespaces and tables, committing table updates
+ * (each a compare-and-swap on the catalog behind, Iceberg's requirements checked by
+ * {@link CatalogHandlers#updateTable}: 409 when stale) and dropping tables. With a token, every
+ * request must carry {@code Authorization: Bearer <token>} (401 otherwise). Errors answer with
+ * the protocol's {@code ErrorResponse} JSON.
  *
  * <p>{@code GET /v1/config} hands clients the warehouse's non-secret storage settings as defaults
  * ({@code s3.endpoint}, {@code s3.path-style-access}, {@code client.region}); credentials stay with
- * each client.
+ * each client. Safe for concurrent use.
  */
-public final class RestCatalogServer implements Closeable {
-    private static final Logger LOG = LoggerFactory.getLogger(RestCatalogServer.class);
+public final class RestCatalogService {
+    private static final Logger LOG = LoggerFactory.getLogger(RestCatalogService.class);
     private static final List<Endpoint> READ = List.of(Endpoint.V1_LIST_NAMESPACES, Endpoint.V1_LOAD_NAMESPACE, Endpoint.V1_NAMESPACE_EXISTS,
             Endpoint.V1_LIST_TABLES, Endpoint.V1_LOAD_TABLE, Endpoint.V1_TABLE_EXISTS);
     private static final List<Endpoint> WRITE = List.of(Endpoint.V1_CREATE_NAMESPACE, Endpoint.V1_CREATE_TABLE, Endpoint.V1_UPDATE_TABLE,
@@ -70,8 +65,20 @@ public final class RestCatalogServer implements Closeable {
     /** What clients may do. */
     public enum Access { READ_ONLY, READ_WRITE }
 
-    private final HttpServer server;
-    private final ExecutorService threads;
+    /**
+     * One HTTP request: {@code rawPath} and {@code rawQuery} as sent (percent-encoded),
+     * {@code authorization} the {@code Authorization} header, {@code body} the request body (empty without one).
+     */
+    public record Request(String method, String rawPath, Optional<String> rawQuery, Optional<String> authorization, byte[] body) {
+    }
+
+    /** One HTTP response: a status and a JSON body, empty for 204 and for {@code HEAD}. */
+    public record Response(int status, byte[] body) {
+        public boolean hasBody() {
+            return body.length > 0;
+        }
+    }
+
     private final Catalog catalog;
     private final SupportsNamespaces namespaces;
     private final Access access;
@@ -79,47 +86,26 @@ public final class RestCatalogServer implements Closeable {
     private final Map<String, String> defaults;
     private final ObjectMapper json = new ObjectMapper();
 
-    private RestCatalogServer(HttpServer server, LakeCatalog lake, Access access, Optional<String> token) {
-        this.server = server;
+    /** Serves {@code lake}'s catalog; with {@code token}, only to requests that carry it. */
+    public RestCatalogService(LakeCatalog lake, Access access, Optional<String> token) {
         this.catalog = lake.iceberg();
         this.namespaces = (SupportsNamespaces) catalog;
         this.access = access;
         this.token = token.map(t -> t.getBytes(StandardCharsets.UTF_8));
         this.defaults = clientDefaults(lake.config());
-        this.threads = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "tributary-rest-catalog");
-            t.setDaemon(true);
-            return t;
-        });
+        // As Iceberg's own REST client maps its messages (RESTObjectMapper).
+        json.setVisibility(com.fasterxml.jackson.annotation.PropertyAccessor.FIELD, com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.ANY);
         json.setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE);
         json.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
         RESTSerializers.registerAll(json);
-        server.setExecutor(threads);
-        server.createContext("/", this::handle);
     }
 
-    /**
-     * Serves {@code lake} on {@code address} (port 0: a free one) until {@link #close()}.
-     *
-     * @throws TributaryException INVALID_CONFIG when the address cannot be bound
-     */
-    public static RestCatalogServer start(LakeCatalog lake, InetSocketAddress address, Access access, Optional<String> token) {
-        HttpServer server;
-        try {
-            server = HttpServer.create(address, 64);
-        } catch (IOException e) {
-            throw new TributaryException(ErrorCode.INVALID_CONFIG, "Cannot serve the catalog on " + address + ": " + e.getMessage(), e);
-        }
-        RestCatalogServer rest = new RestCatalogServer(server, lake, access, token);
-        server.start();
-        return rest;
+    public Access access() {
+        return access;
     }
 
-    /** The URL clients use as the catalog's {@code uri}. */
-    public String uri() {
-        InetSocketAddress bound = server.getAddress();
-        String host = bound.getAddress().isAnyLocalAddress() ? "127.0.0.1" : bound.getAddress().getHostAddress();
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort();
+    public boolean requiresToken() {
+        return token.isPresent();
     }
 
     private static Map<String, String> clientDefaults(LakeConfig lake) {
@@ -134,31 +120,28 @@ public final class RestCatalogServer implements Closeable {
         return out;
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            String method = exchange.getRequestMethod();
-            String path = exchange.getRequestURI().getRawPath();
+    /** Answers one request; never throws. */
+    public Response handle(Request request) {
+        String method = request.method();
+        try {
+            if (token.isPresent() && !authorized(request.authorization().orElse(null))) {
+                throw new NotAuthorizedException("A bearer token is required: Authorization: Bearer <token>");
+            }
+            Object response = route(method, request.rawPath(), request);
+            return response == null ? new Response(204, new byte[0]) : new Response(200, json.writeValueAsBytes(response));
+        } catch (RuntimeException | IOException e) {
+            int code = status(e);
+            if (code >= 500) {
+                LOG.warn("REST catalog request {} {} failed", method, request.rawPath(), e);
+            }
+            if ("HEAD".equals(method)) {
+                return new Response(code, new byte[0]);
+            }
             try {
-                if (token.isPresent() && !authorized(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                    throw new NotAuthorizedException("A bearer token is required: Authorization: Bearer <token>");
-                }
-                Object response = route(method, path, exchange);
-                if (response == null) {
-                    exchange.sendResponseHeaders(204, -1);
-                } else {
-                    send(exchange, 200, response);
-                }
-            } catch (RuntimeException e) {
-                int code = status(e);
-                if (code >= 500) {
-                    LOG.warn("REST catalog request {} {} failed", method, path, e);
-                }
-                if ("HEAD".equals(method)) {
-                    exchange.sendResponseHeaders(code, -1);
-                } else {
-                    send(exchange, code, ErrorResponse.builder().responseCode(code).withType(e.getClass().getSimpleName())
-                            .withMessage(String.valueOf(e.getMessage())).build());
-                }
+                return new Response(code, json.writeValueAsBytes(ErrorResponse.builder().responseCode(code).withType(e.getClass().getSimpleName())
+                        .withMessage(String.valueOf(e.getMessage())).build()));
+            } catch (IOException unwritable) {
+                return new Response(500, new byte[0]);
             }
         }
     }
@@ -170,7 +153,7 @@ public final class RestCatalogServer implements Closeable {
         return MessageDigest.isEqual(header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8), token.get());
     }
 
-    private Object route(String method, String rawPath, HttpExchange exchange) throws IOException {
+    private Object route(String method, String rawPath, Request exchange) throws IOException {
         List<String> s = new ArrayList<>();
         for (String part : rawPath.split("/")) {
             if (!part.isEmpty()) {
@@ -257,8 +240,8 @@ public final class RestCatalogServer implements Closeable {
         return Namespace.of(encoded.split("\u001f"));
     }
 
-    private static String query(HttpExchange exchange, String name) {
-        String q = exchange.getRequestURI().getRawQuery();
+    private static String query(Request request, String name) {
+        String q = request.rawQuery().orElse(null);
         if (q == null) {
             return null;
         }
@@ -271,24 +254,15 @@ public final class RestCatalogServer implements Closeable {
         return null;
     }
 
-    private <T> T read(HttpExchange exchange, Class<T> type) throws IOException {
-        try (InputStream in = exchange.getRequestBody()) {
-            return json.readValue(in, type);
+    private <T> T read(Request request, Class<T> type) throws IOException {
+        try {
+            return json.readValue(request.body(), type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException("Malformed " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
         }
     }
 
-    private void send(HttpExchange exchange, int code, Object body) throws IOException {
-        byte[] bytes = json.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(code, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
-    private static int status(RuntimeException e) {
+    private static int status(Exception e) {
         if (e instanceof NoSuchTableException || e instanceof NoSuchNamespaceException) {
             return 404;
         }
@@ -305,11 +279,5 @@ public final class RestCatalogServer implements Closeable {
             return 400;
         }
         return 500;
-    }
-
-    @Override
-    public void close() {
-        server.stop(0);
-        threads.shutdownNow();
     }
 }
