@@ -183,6 +183,15 @@ class ObjectStorageIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(commit.statusCode()).isEqualTo(403);
             assertThat(commit.body()).contains("read-only");
+            // OAuth2 client credentials (the secret is the server's token), as PyIceberg and Trino configure them.
+            try (RESTCatalog byCredential = new RESTCatalog()) {
+                byCredential.initialize("lake", Map.of("uri", server.uri(), "credential", "trino:" + TOKEN));
+                assertThat(byCredential.listNamespaces()).contains(Namespace.of("silver"), Namespace.of("bronze"));
+            }
+            try (RESTCatalog wrongSecret = new RESTCatalog()) {
+                assertThatThrownBy(() -> wrongSecret.initialize("lake", Map.of("uri", server.uri(), "credential", "trino:not-the-token")))
+                        .isInstanceOf(NotAuthorizedException.class);
+            }
             try (RESTCatalog wrongToken = new RESTCatalog()) {
                 assertThatThrownBy(() -> {
                     wrongToken.initialize("lake", Map.of("uri", server.uri(), "token", "not-the-token"));

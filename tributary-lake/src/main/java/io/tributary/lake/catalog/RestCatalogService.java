@@ -123,6 +123,9 @@ public final class RestCatalogService {
     /** Answers one request; never throws. */
     public Response handle(Request request) {
         String method = request.method();
+        if (method.equals("POST") && request.rawPath().replaceAll("/+$", "").equals("/v1/oauth/tokens")) {
+            return issueToken(request);
+        }
         try {
             if (token.isPresent() && !authorized(request.authorization().orElse(null))) {
                 throw new NotAuthorizedException("A bearer token is required: Authorization: Bearer <token>");
@@ -143,6 +146,41 @@ public final class RestCatalogService {
             } catch (IOException unwritable) {
                 return new Response(500, new byte[0]);
             }
+        }
+    }
+
+    /**
+     * The OAuth2 client-credentials exchange of the REST protocol ({@code POST /v1/oauth/tokens},
+     * RFC 6749 section 4.4), for clients configured with {@code credential = <client id>:<secret>}:
+     * the secret must be the server's token, which is then issued as the bearer token (any client
+     * id). Without a token the server is open and issues a placeholder.
+     */
+    private Response issueToken(Request request) {
+        Map<String, String> form = org.apache.iceberg.rest.RESTUtil.decodeFormData(new String(request.body(), StandardCharsets.UTF_8));
+        String secret = form.get("client_secret");
+        if (!"client_credentials".equals(form.get("grant_type"))) {
+            return oauthError(400, "unsupported_grant_type", "Only grant_type=client_credentials is served");
+        }
+        if (token.isPresent() && (secret == null || !MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), token.get()))) {
+            return oauthError(401, "invalid_client", "The client secret is not this catalog's token");
+        }
+        try {
+            return new Response(200, json.writeValueAsBytes(org.apache.iceberg.rest.responses.OAuthTokenResponse.builder()
+                    .withToken(token.map(t -> new String(t, StandardCharsets.UTF_8)).orElse("open-catalog")).withTokenType("bearer")
+                    .withIssuedTokenType("urn:ietf:params:oauth:token-type:access_token").build()));
+        } catch (IOException e) {
+            return new Response(500, new byte[0]);
+        }
+    }
+
+    private Response oauthError(int status, String error, String description) {
+        Map<String, String> body = new java.util.LinkedHashMap<>();
+        body.put("error", error);
+        body.put("error_description", description);
+        try {
+            return new Response(status, new ObjectMapper().writeValueAsBytes(body));
+        } catch (IOException e) {
+            return new Response(500, new byte[0]);
         }
     }
 
