@@ -24,11 +24,24 @@ final class RunCommand implements Callable<Integer> {
         PipelineConfig config = options.load();
         try (AutoCloseable heap = HeapReport.startIfRequested(System.err);
              Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
-            if (fullRefresh) {
-                pipeline.fullRefreshModels();
+            boolean ran = false;
+            try {
+                if (fullRefresh) {
+                    pipeline.fullRefreshModels();
+                }
+                pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
+                ran = true;
+            } finally {
+                // Also after a failure: the catalog's connections and the storage clients are let go.
+                try {
+                    pipeline.lake().close();
+                } catch (RuntimeException e) {
+                    if (ran) {
+                        throw e;
+                    }
+                    org.slf4j.LoggerFactory.getLogger(RunCommand.class).debug("Cannot close the lake after a failed run", e);
+                }
             }
-            pipeline.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
-            pipeline.lake().close();
         }
         return 0;
     }

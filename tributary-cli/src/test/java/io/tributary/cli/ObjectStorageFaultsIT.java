@@ -3,6 +3,7 @@ package io.tributary.cli;
 import static io.tributary.cli.CliRun.tributary;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.testing.ChildJvm;
 import io.tributary.testing.TestingPostgres;
 import io.tributary.testing.TestingS3;
 import java.nio.file.Files;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,17 +76,17 @@ class ObjectStorageFaultsIT {
     void aStoreThatGoesAwayMidCommitLosesNothing() throws Exception {
         // Back within the retries: the run carries on.
         postgres.execute(DB, "INSERT INTO items SELECT g, g % 7, repeat('x', 200) || g FROM generate_series(1001, 150000) g");
-        CliRun carriedOn = runStoppingTheStoreMidCommit(2);
-        assertThat(carriedOn.exitCode()).as(carriedOn.err()).isZero();
+        Outcome carriedOn = runStoppingTheStoreMidCommit(2, "carried-on.log");
+        assertThat(carriedOn.exitCode()).as(carriedOn.log()).isZero();
         assertLakeEqualsSource();
 
         // Gone for good: the run fails, and the source is not acknowledged past the lake.
         postgres.execute(DB, "UPDATE items SET qty = qty + 100, note = note || ' changed' WHERE id % 2 = 0",
                 "DELETE FROM items WHERE id % 5 = 0");
         String acknowledged = postgres.queryOne(DB, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'tributary_shop'");
-        CliRun failed = runStoppingTheStoreMidCommit(-1);
-        assertThat(failed.exitCode()).as(failed.out() + failed.err()).isEqualTo(4);
-        assertThat(failed.err()).contains("Cannot");
+        Outcome failed = runStoppingTheStoreMidCommit(-1, "failed.log");
+        assertThat(failed.exitCode()).as(failed.log()).isEqualTo(4);
+        assertThat(failed.log()).contains("error: Cannot");
         assertThat(postgres.queryOne(DB, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'tributary_shop'"))
                 .as("the slot's confirmed position after a failed commit").isEqualTo(acknowledged);
 
@@ -105,16 +105,27 @@ class ObjectStorageFaultsIT {
         assertLakeEqualsSource();
     }
 
+    /** How a {@code tributary run} process ended: its exit code and what it printed. */
+    private record Outcome(int exitCode, String log) {
+    }
+
     /**
-     * Runs the pipeline once and stops the store as soon as a new data file of the run lands in it,
-     * starting it again {@code downSeconds} later (never, when negative).
+     * Runs the pipeline once in a process of its own (as a scheduler or a service manager would: a
+     * restart after its exit takes its lease over at once) and stops the store as soon as a new data
+     * file of the run lands in it, starting it again {@code downSeconds} later (never, when negative).
      */
-    private static CliRun runStoppingTheStoreMidCommit(int downSeconds) throws Exception {
+    private static Outcome runStoppingTheStoreMidCommit(int downSeconds, String logName) throws Exception {
         Set<String> before = new HashSet<>(s3.keys("lake", "shop/"));
-        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> tributary("run", "-c", config.toString(), "--once"));
+        Path log = dir.resolve(logName);
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", config.toString(), "--once"), log)) {
+            return awaitStoppingTheStore(run, before, downSeconds, log);
+        }
+    }
+
+    private static Outcome awaitStoppingTheStore(ChildJvm run, Set<String> before, int downSeconds, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         boolean stopped = false;
-        while (!run.isDone() && System.nanoTime() < deadline) {
+        while (run.isAlive() && System.nanoTime() < deadline) {
             List<String> now = s3.keys("lake", "shop/");
             if (now.stream().anyMatch(k -> k.contains("/data/") && k.endsWith(".parquet") && !before.contains(k))) {
                 s3.stop();
@@ -123,12 +134,14 @@ class ObjectStorageFaultsIT {
             }
             Thread.sleep(10);
         }
-        assertThat(stopped).as("the store was stopped while the run wrote its files").isTrue();
+        assertThat(stopped).as("the store was stopped while the run wrote its files: %s", Files.readString(log)).isTrue();
         if (downSeconds >= 0) {
             Thread.sleep(downSeconds * 1000L);
             s3.start();
         }
-        return run.get(5, TimeUnit.MINUTES);
+        java.util.OptionalInt code = run.waitFor(java.time.Duration.ofMinutes(5));
+        assertThat(code).as("the run ended").isPresent();
+        return new Outcome(code.getAsInt(), Files.readString(log));
     }
 
     private static long orphans(String maintainOutput) {
