@@ -100,10 +100,7 @@ public final class Bench {
             System.out.printf("Writing %,d pgbench transactions (4 change events each) ...%n", transactions);
             workload.transactions(transactions);
             awaitSlotInactive(postgres, db, "tributary_bench");
-            List<Long> commitTimes = new ArrayList<>();
-            timedRun(results, "streaming into bronze+silver", config, "events", commitTimes);
-            results.put("commit time per micro-batch (local)", percentiles(commitTimes, "micro-batches"));
-            System.out.println("commit time per micro-batch (local): " + results.get("commit time per micro-batch (local)"));
+            streamingRun(results, "streaming into bronze+silver", "commit time per micro-batch (local)", config);
             BareReader.Result ceiling = bare.drain();
             results.put("bare pgoutput reader (ceiling)", String.format("%,d change messages in %.1f s = %,.0f messages/s",
                     ceiling.changes(), ceiling.seconds(), ceiling.changes() / ceiling.seconds()));
@@ -127,14 +124,11 @@ public final class Bench {
                             CatalogConfig.jdbc(postgres.jdbcUrl("lake_catalog"), TestingPostgres.USER, Optional.empty()), LakeConfig.RawLayer.ENABLED, history,
                             dir.resolve("s3-state"));
                     PipelineConfig s3Config = config("bench_s3", postgres, s3Db, s3Lake, "tributary_bench_s3", snapshot, commit);
-                    timedRun(results, "S3: initial snapshot", s3Config, "rows", new ArrayList<>());
+                    timedRun(results, "S3: initial snapshot", s3Config, "rows");
                     System.out.printf("S3 warehouse: writing %,d pgbench transactions ...%n", transactions);
                     s3Workload.transactions(transactions);
                     awaitSlotInactive(postgres, s3Db, "tributary_bench_s3");
-                    List<Long> s3CommitTimes = new ArrayList<>();
-                    timedRun(results, "S3: streaming into bronze+silver", s3Config, "events", s3CommitTimes);
-                    results.put("S3: commit time per micro-batch", percentiles(s3CommitTimes, "micro-batches"));
-                    System.out.println("S3: commit time per micro-batch: " + results.get("S3: commit time per micro-batch"));
+                    streamingRun(results, "S3: streaming into bronze+silver", "S3: commit time per micro-batch", s3Config);
                     freshness(results, "S3: freshness (commit -> visible in silver)", s3Config, s3Workload, postgres, s3Db, "tributary_bench_s3", rate,
                             freshnessSeconds);
                 }
@@ -156,6 +150,14 @@ public final class Bench {
     /** Runs the pipeline once to the source's current position, and records and prints its {@link Measure}. */
     private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit) {
         timedRun(results, measure, config, unit, new ArrayList<>());
+    }
+
+    /** A {@link #timedRun} of change events, recording the percentiles of its micro-batches' commit times as {@code commitMeasure}. */
+    private static void streamingRun(Map<String, String> results, String measure, String commitMeasure, PipelineConfig config) {
+        List<Long> commitTimes = new ArrayList<>();
+        timedRun(results, measure, config, "events", commitTimes);
+        results.put(commitMeasure, percentiles(commitTimes, "micro-batches"));
+        System.out.println(commitMeasure + ": " + results.get(commitMeasure));
     }
 
     /** As {@link #timedRun(Map, String, PipelineConfig, String)}, adding each micro-batch's commit time (ms) to {@code commitTimes}. */

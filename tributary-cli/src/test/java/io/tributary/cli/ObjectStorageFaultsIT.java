@@ -95,8 +95,12 @@ class ObjectStorageFaultsIT {
         assertThat(recovered.exitCode()).as(recovered.err()).isZero();
         assertLakeEqualsSource();
 
-        // The uploads of the failed attempt are orphans: maintenance removes them, and then there are none.
-        Thread.sleep(1500);
+        // The uploads of the failed attempt are orphans once older than orphan-age (1 s): maintenance
+        // removes them, and then there are none.
+        long oldEnough = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (orphans(tributary("maintain", "-c", config.toString(), "--dry-run").out()) == 0 && System.nanoTime() < oldEnough) {
+            Thread.onSpinWait();
+        }
         CliRun maintained = tributary("maintain", "-c", config.toString());
         assertThat(maintained.exitCode()).as(maintained.err()).isZero();
         assertThat(orphans(maintained.out())).as(maintained.out()).isPositive();

@@ -73,9 +73,8 @@ class ObjectStorageIT {
         config = writeConfig("shop.yaml", "s3://lake/shop", "{type: jdbc, uri: 'jdbc:postgresql://127.0.0.1:" + postgres.port() + "/lake_catalog', user: postgres}");
         run(config);
         firstRunOrders = postgres.queryOne(DB, "SELECT count(*) || '|' || sum(amount) FROM orders");
-        Thread.sleep(50);
+        // After every commit of the first run and before every change below (PostgreSQL reads the same clock).
         betweenRuns = Instant.now();
-        Thread.sleep(50);
         postgres.execute(DB,
                 "UPDATE customers SET tier = 9 WHERE id <= 10",
                 "DELETE FROM orders WHERE id % 10 = 0",

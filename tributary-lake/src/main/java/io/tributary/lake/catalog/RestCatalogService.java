@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.tributary.config.LakeConfig;
+import io.tributary.lake.storage.WarehouseIO;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -100,23 +101,10 @@ public final class RestCatalogService {
         RESTSerializers.registerAll(json);
     }
 
-    public Access access() {
-        return access;
-    }
-
-    public boolean requiresToken() {
-        return token.isPresent();
-    }
-
+    /** The warehouse's file IO settings a client may be handed: where the store is, never how to sign in. */
     private static Map<String, String> clientDefaults(LakeConfig lake) {
-        Map<String, String> out = new HashMap<>();
-        if (!lake.isLocal()) {
-            lake.s3().endpoint().ifPresent(e -> out.put("s3.endpoint", e));
-            if (lake.s3().pathStyleAccess()) {
-                out.put("s3.path-style-access", "true");
-            }
-            lake.s3().region().or(() -> lake.s3().endpoint().map(e -> "us-east-1")).ifPresent(r -> out.put("client.region", r));
-        }
+        Map<String, String> out = new HashMap<>(WarehouseIO.properties(lake));
+        out.keySet().retainAll(WarehouseIO.PUBLIC_S3_PROPERTIES);
         return out;
     }
 
@@ -178,7 +166,7 @@ public final class RestCatalogService {
         body.put("error", error);
         body.put("error_description", description);
         try {
-            return new Response(status, new ObjectMapper().writeValueAsBytes(body));
+            return new Response(status, json.writeValueAsBytes(body));
         } catch (IOException e) {
             return new Response(500, new byte[0]);
         }
@@ -191,7 +179,7 @@ public final class RestCatalogService {
         return MessageDigest.isEqual(header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8), token.get());
     }
 
-    private Object route(String method, String rawPath, Request exchange) throws IOException {
+    private Object route(String method, String rawPath, Request request) throws IOException {
         List<String> s = new ArrayList<>();
         for (String part : rawPath.split("/")) {
             if (!part.isEmpty()) {
@@ -213,11 +201,11 @@ public final class RestCatalogService {
         if (!s.isEmpty() && s.get(0).equals("namespaces")) {
             if (s.size() == 1) {
                 if (method.equals("GET")) {
-                    String parent = query(exchange, "parent");
+                    String parent = query(request, "parent");
                     return CatalogHandlers.listNamespaces(namespaces, parent == null ? Namespace.empty() : namespace(parent));
                 }
                 if (method.equals("POST") && write) {
-                    return CatalogHandlers.createNamespace(namespaces, read(exchange, CreateNamespaceRequest.class));
+                    return CatalogHandlers.createNamespace(namespaces, read(request, CreateNamespaceRequest.class));
                 }
             } else {
                 Namespace ns = namespace(s.get(1));
@@ -237,7 +225,7 @@ public final class RestCatalogService {
                             return CatalogHandlers.listTables(catalog, ns);
                         }
                         if (method.equals("POST") && write) {
-                            return CatalogHandlers.createTable(catalog, ns, read(exchange, CreateTableRequest.class));
+                            return CatalogHandlers.createTable(catalog, ns, read(request, CreateTableRequest.class));
                         }
                     } else if (s.size() == 4) {
                         TableIdentifier id = TableIdentifier.of(ns, s.get(3));
@@ -249,12 +237,12 @@ public final class RestCatalogService {
                                 return null;
                             case "POST":
                                 if (write) {
-                                    return CatalogHandlers.updateTable(catalog, id, read(exchange, UpdateTableRequest.class));
+                                    return CatalogHandlers.updateTable(catalog, id, read(request, UpdateTableRequest.class));
                                 }
                                 break;
                             case "DELETE":
                                 if (write) {
-                                    if ("true".equals(query(exchange, "purgeRequested"))) {
+                                    if ("true".equals(query(request, "purgeRequested"))) {
                                         CatalogHandlers.purgeTable(catalog, id);
                                     } else {
                                         CatalogHandlers.dropTable(catalog, id);

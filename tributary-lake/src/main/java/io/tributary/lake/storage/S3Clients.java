@@ -3,7 +3,9 @@ package io.tributary.lake.storage;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.iceberg.aws.AwsClientProperties;
 import org.apache.iceberg.aws.s3.S3FileIOAwsClientFactory;
+import org.apache.iceberg.aws.s3.S3FileIOProperties;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -45,13 +47,13 @@ public final class S3Clients implements S3FileIOAwsClientFactory {
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(ApacheHttpClient.builder().maxConnections(32))
                 .credentialsProvider(credentials())
-                .forcePathStyle(Boolean.parseBoolean(properties.getOrDefault("s3.path-style-access", "false")))
+                .forcePathStyle(Boolean.parseBoolean(properties.getOrDefault(S3FileIOProperties.PATH_STYLE_ACCESS, "false")))
                 .overrideConfiguration(c -> c.retryStrategy(retryStrategy()));
-        String endpoint = properties.get("s3.endpoint");
+        String endpoint = properties.get(S3FileIOProperties.ENDPOINT);
         if (endpoint != null) {
             builder.endpointOverride(URI.create(endpoint));
         }
-        String region = properties.get("client.region");
+        String region = properties.get(AwsClientProperties.CLIENT_REGION);
         if (region != null) {
             builder.region(Region.of(region));
         }
@@ -71,8 +73,8 @@ public final class S3Clients implements S3FileIOAwsClientFactory {
     }
 
     private AwsCredentialsProvider credentials() {
-        String id = properties.get("s3.access-key-id");
-        String secret = properties.get("s3.secret-access-key");
+        String id = properties.get(S3FileIOProperties.ACCESS_KEY_ID);
+        String secret = properties.get(S3FileIOProperties.SECRET_ACCESS_KEY);
         if (id != null && secret != null) {
             return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
         }

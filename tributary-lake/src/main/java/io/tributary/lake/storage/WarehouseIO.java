@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.aws.AwsClientProperties;
+import org.apache.iceberg.aws.s3.S3FileIOProperties;
 import org.apache.iceberg.io.FileIO;
 
 /**
@@ -17,6 +19,9 @@ import org.apache.iceberg.io.FileIO;
 public final class WarehouseIO {
     /** Iceberg's S3 file IO, loaded by name so a local lake never touches the AWS SDK. */
     public static final String S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO";
+    /** The S3 settings that hold no credential, which a served catalog hands its clients. */
+    public static final java.util.Set<String> PUBLIC_S3_PROPERTIES = java.util.Set.of(S3FileIOProperties.ENDPOINT,
+            S3FileIOProperties.PATH_STYLE_ACCESS, AwsClientProperties.CLIENT_REGION);
 
     private WarehouseIO() {
     }
@@ -30,17 +35,17 @@ public final class WarehouseIO {
         }
         S3Config s3 = lake.s3();
         props.put(CatalogProperties.FILE_IO_IMPL, S3_FILE_IO);
-        s3.endpoint().ifPresent(e -> props.put("s3.endpoint", e));
+        s3.endpoint().ifPresent(e -> props.put(S3FileIOProperties.ENDPOINT, e));
         if (s3.pathStyleAccess()) {
-            props.put("s3.path-style-access", "true");
+            props.put(S3FileIOProperties.PATH_STYLE_ACCESS, "true");
         }
         // An endpoint of one's own (MinIO, Ceph) has no region chain of its own: sign as us-east-1.
-        s3.region().or(() -> s3.endpoint().map(e -> "us-east-1")).ifPresent(r -> props.put("client.region", r));
-        s3.accessKeyId().ifPresent(k -> props.put("s3.access-key-id", k));
-        s3.secretAccessKey().ifPresent(k -> props.put("s3.secret-access-key", k.reveal()));
+        s3.region().or(() -> s3.endpoint().map(e -> "us-east-1")).ifPresent(r -> props.put(AwsClientProperties.CLIENT_REGION, r));
+        s3.accessKeyId().ifPresent(k -> props.put(S3FileIOProperties.ACCESS_KEY_ID, k));
+        s3.secretAccessKey().ifPresent(k -> props.put(S3FileIOProperties.SECRET_ACCESS_KEY, k.reveal()));
         // Our S3 client: throttling (503 SlowDown), 5xx and refused or reset connections are retried
         // with backoff for half a minute or more.
-        props.put("s3.client-factory-impl", S3Clients.class.getName());
+        props.put(S3FileIOProperties.CLIENT_FACTORY, S3Clients.class.getName());
         return props;
     }
 
