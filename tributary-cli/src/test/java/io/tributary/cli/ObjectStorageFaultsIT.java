@@ -80,15 +80,19 @@ class ObjectStorageFaultsIT {
         assertThat(carriedOn.exitCode()).as(carriedOn.log()).isZero();
         assertLakeEqualsSource();
 
-        // Gone for good: the run fails, and the source is not acknowledged past the lake.
+        // Gone for good: the run fails, and the source is not acknowledged past the lake. The UPDATE
+        // (75,000 events) spans two micro-batches of at most 50,000, and the store stops while the
+        // run writes its first, so neither transaction can be whole in the lake: the slot may move
+        // only over WAL without captured changes (the catalog's own commits in this cluster), never
+        // into the UPDATE.
+        String beforeChanges = postgres.queryOne(DB, "SELECT pg_current_wal_lsn()");
         postgres.execute(DB, "UPDATE items SET qty = qty + 100, note = note || ' changed' WHERE id % 2 = 0",
                 "DELETE FROM items WHERE id % 5 = 0");
-        String acknowledged = postgres.queryOne(DB, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'tributary_shop'");
         Outcome failed = runStoppingTheStoreMidCommit(-1, "failed.log");
         assertThat(failed.exitCode()).as(failed.log()).isEqualTo(4);
         assertThat(failed.log()).contains("error: Cannot");
-        assertThat(postgres.queryOne(DB, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'tributary_shop'"))
-                .as("the slot's confirmed position after a failed commit").isEqualTo(acknowledged);
+        assertThat(postgres.queryOne(DB, "SELECT confirmed_flush_lsn <= '" + beforeChanges + "'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'tributary_shop'"))
+                .as("the slot's confirmed position after a failed commit is before the changes the lake lacks").isEqualTo("t");
 
         s3.start();
         CliRun recovered = tributary("run", "-c", config.toString(), "--once");
