@@ -137,8 +137,13 @@ class ObjectStorageIT {
         assertThat(sql(config, "SELECT count(*) FROM silver.customers WHERE tier = 9")).endsWith("10");
         String gold = postgres.queryOne(DB, "SELECT sum(o.amount) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.tier = 9");
         assertThat(sql(config, "SELECT revenue FROM gold.revenue_by_tier WHERE tier = 9")).endsWith(gold);
-        // The data files were copied to the bounded cache in the state directory, not read from S3 by DuckDB.
-        assertThat(dir.resolve("state-shop/file-cache")).isDirectoryContaining(p -> p.toString().endsWith(".parquet"));
+        // query-reads: auto: DuckDB reads S3 itself when its httpfs extension is installed, else the
+        // data files are copied to the bounded cache in the state directory.
+        if (httpfsLoads()) {
+            assertThat(dir.resolve("state-shop/file-cache")).doesNotExist();
+        } else {
+            assertThat(dir.resolve("state-shop/file-cache")).isDirectoryContaining(p -> p.toString().endsWith(".parquet"));
+        }
 
         // Before the second run's changes: tier as it was, the deleted orders still there.
         assertThat(sql(config, "--as-of", betweenRuns.toString(), "SELECT count(*) || '|' || sum(amount) FROM silver.orders")).endsWith(firstRunOrders);
@@ -146,6 +151,38 @@ class ObjectStorageIT {
         CliRun history = tributary("history", "-c", config.toString(), "customers", "--key", "1", "--format", "csv");
         assertThat(history.exitCode()).as(history.err()).isZero();
         assertThat(history.out().lines().count()).isEqualTo(3); // header, the snapshot read, the update
+    }
+
+    @Test
+    void queryReadsChooseHowDuckDbReachesObjectStorage() throws Exception {
+        String source = postgres.queryOne(DB, "SELECT count(*) || '|' || sum(amount) FROM orders");
+        String shop = Files.readString(config);
+        Path cached = dir.resolve("cached.yaml");
+        Files.writeString(cached, shop.replace("path-style-access: true,", "path-style-access: true, query-reads: cache,").replace("state-shop", "state-cached"));
+        assertThat(sql(cached, "SELECT count(*) || '|' || sum(amount) FROM silver.orders")).endsWith(source);
+        assertThat(dir.resolve("state-cached/file-cache")).isDirectoryContaining(p -> p.toString().endsWith(".parquet"));
+
+        Path httpfs = dir.resolve("httpfs.yaml");
+        Files.writeString(httpfs, shop.replace("path-style-access: true,", "path-style-access: true, query-reads: httpfs,").replace("state-shop", "state-httpfs"));
+        if (httpfsLoads()) {
+            assertThat(sql(httpfs, "SELECT count(*) || '|' || sum(amount) FROM silver.orders")).endsWith(source);
+            assertThat(dir.resolve("state-httpfs/file-cache")).doesNotExist();
+        } else {
+            // Without the extension (and without DuckDB's extension repository to install it from), a query says so.
+            CliRun run = tributary("sql", "-c", httpfs.toString(), "SELECT count(*) FROM silver.orders");
+            assertThat(run.exitCode()).as(run.err()).isNotZero();
+            assertThat(run.err()).contains("lake.s3.query-reads is httpfs, but DuckDB cannot load its httpfs extension").contains("set query-reads to auto or cache");
+        }
+    }
+
+    /** Whether this machine's DuckDB has its httpfs extension installed. */
+    private static boolean httpfsLoads() {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:duckdb:"); java.sql.Statement s = c.createStatement()) {
+            s.execute("LOAD httpfs");
+            return true;
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
     }
 
     @Test

@@ -240,8 +240,19 @@ public final class ConfigLoader {
                     + (keyId.isPresent() ? "access-key-id" : "secret-access-key") + " (leave both out for the default AWS credential chain)");
         }
         DataSize cache = node.size("cache-size", S3Config.DEFAULT_CACHE_SIZE);
+        String readsText = node.string("query-reads").orElse("auto").trim().toLowerCase(java.util.Locale.ROOT);
+        S3Config.QueryReads reads = switch (readsText) {
+            case "auto" -> S3Config.QueryReads.AUTO;
+            case "httpfs" -> S3Config.QueryReads.HTTPFS;
+            case "cache" -> S3Config.QueryReads.CACHE;
+            default -> {
+                node.problem("query-reads", "expected auto, httpfs or cache, found '" + readsText + "'");
+                yield S3Config.QueryReads.AUTO;
+            }
+        };
         node.finish();
-        return new S3Config(endpoint.map(e -> e.endsWith("/") ? e.substring(0, e.length() - 1) : e), region, pathStyle, keyId, secretKey, cache);
+        return new S3Config(endpoint.map(e -> e.endsWith("/") ? e.substring(0, e.length() - 1) : e), region, pathStyle, keyId, secretKey, cache,
+                reads);
     }
 
     private static CatalogConfig catalog(ConfigNode node, Path base) {

@@ -17,13 +17,34 @@ import java.util.Optional;
  *                        AWS credential chain (environment, profile, container or instance role)
  * @param cacheSize       bytes of immutable data files that queries ({@code tributary sql}, models)
  *                        keep in {@code <state-dir>/file-cache} to read them with DuckDB
+ * @param queryReads      how queries reach the files ({@code lake.s3.query-reads})
  */
 public record S3Config(Optional<String> endpoint, Optional<String> region, boolean pathStyleAccess, Optional<String> accessKeyId,
-                       Optional<Secret> secretAccessKey, DataSize cacheSize) {
+                       Optional<Secret> secretAccessKey, DataSize cacheSize, QueryReads queryReads) {
     /** The default cache size of queries: 2 GiB. */
     public static final DataSize DEFAULT_CACHE_SIZE = new DataSize(2L << 30);
     /** No settings: AWS's endpoint, region and credential chains. */
-    public static final S3Config DEFAULT = new S3Config(Optional.empty(), Optional.empty(), false, Optional.empty(), Optional.empty(), DEFAULT_CACHE_SIZE);
+    public static final S3Config DEFAULT = new S3Config(Optional.empty(), Optional.empty(), false, Optional.empty(), Optional.empty(), DEFAULT_CACHE_SIZE,
+            QueryReads.AUTO);
+
+    /**
+     * How DuckDB reads a table's data and delete files for {@code tributary sql}, {@code history}
+     * and models ({@code lake.s3.query-reads}).
+     */
+    public enum QueryReads {
+        /** {@link #HTTPFS} when DuckDB's httpfs extension loads (it is installed), else {@link #CACHE}. */
+        AUTO,
+        /** DuckDB reads {@code s3://} itself with its httpfs extension, installing it if needed; failing that, queries fail. */
+        HTTPFS,
+        /** Local copies in {@code <state-dir>/file-cache}, downloaded through the warehouse's Iceberg file IO. */
+        CACHE
+    }
+
+    /** The settings without a query-reads choice: {@link QueryReads#AUTO}. */
+    public S3Config(Optional<String> endpoint, Optional<String> region, boolean pathStyleAccess, Optional<String> accessKeyId,
+                    Optional<Secret> secretAccessKey, DataSize cacheSize) {
+        this(endpoint, region, pathStyleAccess, accessKeyId, secretAccessKey, cacheSize, QueryReads.AUTO);
+    }
 
     public S3Config {
         requireNonNull(endpoint, "endpoint is null");
@@ -31,5 +52,6 @@ public record S3Config(Optional<String> endpoint, Optional<String> region, boole
         requireNonNull(accessKeyId, "accessKeyId is null");
         requireNonNull(secretAccessKey, "secretAccessKey is null");
         requireNonNull(cacheSize, "cacheSize is null");
+        requireNonNull(queryReads, "queryReads is null");
     }
 }

@@ -325,6 +325,7 @@ class ConfigLoaderTest {
         assertThat(lake.s3().accessKeyId()).contains("AKIA-canary");
         assertThat(lake.s3().secretAccessKey().get().reveal()).isEqualTo("secret-canary");
         assertThat(lake.s3().cacheSize()).isEqualTo(S3Config.DEFAULT_CACHE_SIZE);
+        assertThat(lake.s3().queryReads()).isEqualTo(S3Config.QueryReads.AUTO);
         assertThat(lake.catalog().type()).isEqualTo(CatalogConfig.Type.JDBC);
         assertThat(lake.catalog().isEmbedded()).isFalse();
         assertThat(lake.catalog().uri()).contains("jdbc:postgresql://127.0.0.1:5432/lake_catalog");
@@ -357,10 +358,18 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> loader.parse(SOURCE + """
                 lake:
                   warehouse: s3://lake-bucket/shop
-                  s3: {access-key-id: AKIA}
+                  s3: {access-key-id: AKIA, query-reads: duckdb}
                   catalog: {type: rest}
                 """, "test.yaml", dir))
-                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.s3.secret-access-key").hasMessageContaining("lake.catalog.uri");
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake.s3.secret-access-key").hasMessageContaining("lake.catalog.uri")
+                .hasMessageContaining("lake.s3.query-reads").hasMessageContaining("expected auto, httpfs or cache, found 'duckdb'");
+        PipelineConfig cached = loader.parse(SOURCE + """
+                lake:
+                  warehouse: s3://lake-bucket/shop
+                  s3: {query-reads: cache, cache-size: 10GB}
+                  catalog: {type: rest, uri: 'http://127.0.0.1:8181'}
+                """, "test.yaml", dir);
+        assertThat(cached.lake().s3().queryReads()).isEqualTo(S3Config.QueryReads.CACHE);
         assertThatThrownBy(() -> loader.parse(SOURCE + """
                 lake:
                   warehouse: s3://lake-bucket/shop

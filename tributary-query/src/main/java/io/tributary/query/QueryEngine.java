@@ -1,7 +1,9 @@
 package io.tributary.query;
 
 import io.tributary.lake.layout.Layer;
+import io.tributary.config.S3Config;
 import io.tributary.lake.scan.LakeTable;
+import io.tributary.lake.storage.S3Reads;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
 import java.io.Closeable;
@@ -22,6 +24,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * SQL over the lake with DuckDB in-process. Every lake table becomes a view named
@@ -35,6 +39,10 @@ import java.util.stream.Collectors;
  * {@code silver.<t>_as_of(ts)} returns the columns of {@code silver.<t>} as they stood at
  * {@code ts} (a TIMESTAMPTZ, or text DuckDB casts to one such as {@code '2026-11-22 10:15:00+00'}).
  *
+ * <p>Files on object storage are read where they are by DuckDB's httpfs extension when
+ * {@code lake.s3.query-reads} is {@code httpfs}, or {@code auto} and the extension is installed;
+ * otherwise through local copies ({@code LocalCopies}).
+ *
  * <p>{@link #openAsOf} answers as the source stood at an instant instead. Not thread-safe; one
  * engine per caller.
  */
@@ -42,8 +50,17 @@ public final class QueryEngine implements Closeable {
     /** Prefix of the schemas that hold the tables as stored, in an engine opened {@link #openAsOf as of} an instant. */
     public static final String STORED_PREFIX = "__stored_";
 
+    private static final Logger LOG = LoggerFactory.getLogger(QueryEngine.class);
+    /** Whether the way queries read object storage was logged: once per process, not per model build. */
+    private static final java.util.concurrent.atomic.AtomicBoolean READS_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private final Connection connection;
     private final Optional<Instant> asOf;
+    /**
+     * Whether DuckDB reads object storage where it is, with its httpfs extension; decided at the
+     * first table on object storage ({@code lake.s3.query-reads}), null until then.
+     */
+    private Boolean readsInPlace;
     /** The statement {@link #stream} is running, for {@link #cancel()} from another thread. */
     private volatile Statement running;
     private volatile boolean cancelled;
@@ -66,13 +83,16 @@ public final class QueryEngine implements Closeable {
         QueryEngine engine = start(Optional.empty());
         try {
             for (LakeTable t : tables) {
-                engine.createView(t.layer().namespace(), t.name(), viewSql(t));
+                engine.createView(t.layer().namespace(), t.name(), engine.viewSql(t));
             }
             engine.createHistoryMacros(tables, t -> ident(t.layer().namespace()) + "." + ident(t.name()));
             return engine;
         } catch (SQLException e) {
             engine.close();
             throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot start the query engine: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
         }
     }
 
@@ -94,7 +114,7 @@ public final class QueryEngine implements Closeable {
             Map<String, LakeTable> histories = new HashMap<>();
             Set<String> silverNames = new HashSet<>();
             for (LakeTable t : tables) {
-                engine.createView(STORED_PREFIX + t.layer().namespace(), t.name(), viewSql(t));
+                engine.createView(STORED_PREFIX + t.layer().namespace(), t.name(), engine.viewSql(t));
                 if (HistorySql.isHistory(t)) {
                     histories.put(HistorySql.silverName(t), t);
                 } else if (t.layer() == Layer.SILVER) {
@@ -143,6 +163,9 @@ public final class QueryEngine implements Closeable {
         } catch (SQLException e) {
             engine.close();
             throw new TributaryException(ErrorCode.INTERNAL_ERROR, "Cannot start the query engine: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
         }
     }
 
@@ -273,8 +296,86 @@ public final class QueryEngine implements Closeable {
                 .collect(Collectors.joining(", ", "schema = MAP {", "}"));
     }
 
-    /** The SELECT a view of {@code table} runs. */
-    static String viewSql(LakeTable table) {
+    /** The SELECT a view of {@code table} runs in this engine. */
+    private String viewSql(LakeTable table) throws SQLException {
+        return viewSql(table, readsInPlace(table));
+    }
+
+    /**
+     * Whether this engine reads {@code table}'s files where they are (on object storage, with
+     * httpfs); loads httpfs and creates the S3 secret at the first table on object storage.
+     *
+     * @throws TributaryException INVALID_CONFIG when {@code query-reads} is {@code httpfs} and the extension cannot be had
+     */
+    private boolean readsInPlace(LakeTable table) throws SQLException {
+        Optional<S3Reads> s3 = table.files().s3Reads();
+        if (s3.isEmpty()) {
+            return false;
+        }
+        if (readsInPlace == null) {
+            readsInPlace = startHttpfs(s3.get());
+        }
+        return readsInPlace;
+    }
+
+    private boolean startHttpfs(S3Reads s3) throws SQLException {
+        if (s3.mode() == S3Config.QueryReads.CACHE) {
+            return false;
+        }
+        try {
+            execute("LOAD httpfs");
+        } catch (SQLException notInstalled) {
+            if (s3.mode() == S3Config.QueryReads.AUTO) {
+                if (!READS_LOGGED.getAndSet(true)) {
+                    LOG.info("Queries read object storage through local copies in the file cache (lake.s3.query-reads: auto): DuckDB's httpfs "
+                            + "extension is not installed");
+                }
+                return false;
+            }
+            try {
+                execute("INSTALL httpfs");
+                execute("LOAD httpfs");
+            } catch (SQLException e) {
+                throw new TributaryException(ErrorCode.INVALID_CONFIG, "lake.s3.query-reads is httpfs, but DuckDB cannot load its httpfs extension: "
+                        + duckDbMessage(e) + ". Install it where DuckDB's extension repository is reachable (INSTALL httpfs, into "
+                        + "~/.duckdb/extensions), or set query-reads to auto or cache", e);
+            }
+        }
+        execute(s3Secret(s3));
+        if (!READS_LOGGED.getAndSet(true)) {
+            LOG.info("Queries read object storage where it is, with DuckDB's httpfs extension (lake.s3.query-reads: {})",
+                    s3.mode().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return true;
+    }
+
+    /** The DuckDB secret (httpfs's {@code TYPE s3}) that signs this engine's reads of the object store. */
+    static String s3Secret(S3Reads s3) {
+        S3Reads.Credentials credentials = s3.credentials();
+        List<String> options = new ArrayList<>(List.of("TYPE s3", "KEY_ID " + literal(credentials.accessKeyId()),
+                "SECRET " + literal(credentials.secretAccessKey())));
+        credentials.sessionToken().ifPresent(t -> options.add("SESSION_TOKEN " + literal(t)));
+        s3.region().ifPresent(r -> options.add("REGION " + literal(r)));
+        s3.endpoint().ifPresent(e -> {
+            options.add("ENDPOINT " + literal(e.replaceFirst("^https?://", "")));
+            options.add("USE_SSL " + e.startsWith("https://"));
+        });
+        options.add("URL_STYLE " + literal(s3.pathStyleAccess() ? "path" : "vhost"));
+        return "CREATE OR REPLACE SECRET tributary_lake (" + String.join(", ", options) + ")";
+    }
+
+    private void execute(String sql) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /**
+     * The SELECT a view of {@code table} runs: over each file's location itself when
+     * {@code inPlace} (an engine that reads object storage), else over local files
+     * ({@link LakeTable#localFile}).
+     */
+    static String viewSql(LakeTable table, boolean inPlace) {
         String projection = table.columns().stream()
                 .map(c -> "CAST(" + ident(c.name()) + " AS " + DuckDbTypes.of(c.icebergType()) + ") AS " + ident(c.name()))
                 .collect(Collectors.joining(", "));
@@ -285,15 +386,16 @@ public final class QueryEngine implements Closeable {
             return "SELECT " + nulls + " WHERE false";
         }
         // Each file as DuckDB reads it: a local warehouse's file itself, or a local copy of a file on object storage.
+        Function<String, String> reader = inPlace ? location -> location : table::localFile;
         Map<String, String> local = new java.util.LinkedHashMap<>();
-        table.dataFiles().forEach(f -> local.put(f.path(), table.localFile(f.path())));
+        table.dataFiles().forEach(f -> local.put(f.path(), reader.apply(f.path())));
         String dataList = local.values().stream().map(QueryEngine::literal).collect(Collectors.joining(", "));
         if (table.deleteFiles().isEmpty()) {
             return "SELECT " + projection + " FROM read_parquet([" + dataList + "], " + columnMatching(table) + ")";
         }
-        String deleteList = table.deleteFiles().stream().map(f -> literal(table.localFile(f.path()))).collect(Collectors.joining(", "));
+        String deleteList = table.deleteFiles().stream().map(f -> literal(reader.apply(f.path()))).collect(Collectors.joining(", "));
         String positions;
-        if (table.files().isDirect()) {
+        if (inPlace || table.files().isDirect()) {
             // Manifests name files by their location (file:/… or a path), DuckDB by the path it was given.
             String deleted = "CASE WHEN starts_with(file_path, 'file://') THEN substr(file_path, 8) WHEN starts_with(file_path, 'file:') "
                     + "THEN substr(file_path, 6) ELSE file_path END";

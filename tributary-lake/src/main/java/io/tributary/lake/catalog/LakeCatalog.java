@@ -178,7 +178,7 @@ public final class LakeCatalog implements Closeable {
     public synchronized LocalCopies localCopies() {
         if (localCopies == null) {
             localCopies = config.isLocal() ? LocalCopies.DIRECT
-                    : LocalCopies.cached(io, config.stateDir().resolve("file-cache"), config.s3().cacheSize().bytes());
+                    : LocalCopies.cached(io, config.stateDir().resolve("file-cache"), config.s3().cacheSize().bytes(), config.s3());
         }
         return localCopies;
     }

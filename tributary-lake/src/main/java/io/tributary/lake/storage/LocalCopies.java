@@ -1,5 +1,6 @@
 package io.tributary.lake.storage;
 
+import io.tributary.config.S3Config;
 import io.tributary.lake.catalog.LocalFiles;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.iceberg.io.FileIO;
 
@@ -28,6 +30,9 @@ import org.apache.iceberg.io.FileIO;
  * last {@link #PINNED} is not evicted, so a query's own files stay while it runs: the bound is
  * exceeded rather than a running query broken. Safe for concurrent use; several processes may
  * share the folder (a copy is written under a temporary name and moved into place).
+ *
+ * <p>A reader that speaks S3 itself may read an object store's files where they are instead,
+ * with {@link #s3Reads()}.
  */
 public interface LocalCopies {
     /** How long a copy stays after its last use regardless of the bound. */
@@ -43,6 +48,11 @@ public interface LocalCopies {
     /** Whether every location is its own local file (a local warehouse). */
     boolean isDirect();
 
+    /** For files on object storage, how a reader that speaks S3 itself reaches them; empty for a local warehouse. */
+    default Optional<S3Reads> s3Reads() {
+        return Optional.empty();
+    }
+
     /** A local warehouse: each location is a path or a {@code file:} URI. */
     LocalCopies DIRECT = new LocalCopies() {
         @Override
@@ -56,9 +66,12 @@ public interface LocalCopies {
         }
     };
 
-    /** Copies in {@code folder}, at most about {@code maxBytes} of them, downloaded through {@code io}. */
-    static LocalCopies cached(FileIO io, Path folder, long maxBytes) {
-        return new Cache(io, folder, maxBytes);
+    /**
+     * Copies in {@code folder}, at most about {@code maxBytes} of them, downloaded through {@code io}
+     * from the object store that {@code s3} describes.
+     */
+    static LocalCopies cached(FileIO io, Path folder, long maxBytes, S3Config s3) {
+        return new Cache(io, folder, maxBytes, new S3Reads(s3));
     }
 
     /** The bounded folder of copies. */
@@ -66,12 +79,14 @@ public interface LocalCopies {
         private final FileIO io;
         private final Path folder;
         private final long maxBytes;
+        private final S3Reads s3Reads;
         /** Size and last use (epoch ms) of the copies this process knows, by file name. */
         private final Map<String, long[]> copies = new HashMap<>();
         private long total;
 
-        Cache(FileIO io, Path folder, long maxBytes) {
+        Cache(FileIO io, Path folder, long maxBytes, S3Reads s3Reads) {
             this.io = io;
+            this.s3Reads = s3Reads;
             this.folder = folder;
             this.maxBytes = maxBytes;
             try {
@@ -96,6 +111,11 @@ public interface LocalCopies {
         @Override
         public boolean isDirect() {
             return false;
+        }
+
+        @Override
+        public Optional<S3Reads> s3Reads() {
+            return Optional.of(s3Reads);
         }
 
         @Override
