@@ -1,0 +1,267 @@
+package io.tributary.testing;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real Apache Kafka broker for tests: one node in KRaft mode (broker and controller in one
+ * process, Kafka 4.1.1 from its Maven artifacts, {@code kafka.Kafka}), run as a child JVM on
+ * loopback at free ports, its log directory and log file in a folder. The broker's class path is
+ * the one {@code tributary-testing-kafka} resolves, never the test's (a test module depends on that
+ * module with every transitive dependency excluded, which orders the reactor and puts its class
+ * path file on the test class path). {@link #stop()} and {@link #start()} stop (SIGKILL) and
+ * restart the broker on the same ports and data, so a test can take it away mid-stream.
+ */
+public final class TestingKafka implements AutoCloseable {
+    private static final String CLASS_PATH_RESOURCE = "io/tributary/testing/kafka/classpath.txt";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Path folder;
+    private final int port;
+    private final int controllerPort;
+    private Process process;
+
+    private TestingKafka(Path folder, int port, int controllerPort) {
+        this.folder = folder;
+        this.port = port;
+        this.controllerPort = controllerPort;
+    }
+
+    /**
+     * Formats a new single-node cluster in {@code folder}/data and starts it; its log goes to
+     * {@code folder}/kafka.log.
+     *
+     * @throws IllegalStateException when the broker does not start within 90 s, naming the log
+     */
+    public static TestingKafka start(Path folder) {
+        TestingKafka kafka = new TestingKafka(folder, freePort(), freePort());
+        kafka.format();
+        kafka.start();
+        return kafka;
+    }
+
+    /** {@code host:port} for {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The broker's log file. */
+    public Path log() {
+        return folder.resolve("kafka.log");
+    }
+
+    /** Creates {@code topic} with {@code partitions} partitions (replication factor 1) and waits for it. */
+    public void createTopic(String topic, int partitions) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot create topic " + topic + ": " + e.getMessage() + "; see " + log(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Deletes {@code topic} and waits for the deletion. */
+    public void deleteTopic(String topic) {
+        try (Admin admin = admin()) {
+            admin.deleteTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot delete topic " + topic + ": " + e.getMessage() + "; see " + log(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The topics of the cluster, internal ones left out. */
+    public java.util.Set<String> topics() {
+        try (Admin admin = admin()) {
+            return admin.listTopics().names().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot list topics: " + e.getMessage() + "; see " + log(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An admin client of the cluster; close it. */
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000"));
+    }
+
+    private Path properties() {
+        return folder.resolve("server.properties");
+    }
+
+    /** Writes the broker's configuration and formats its log directory as a new cluster (Kafka's {@code kafka-storage.sh format}). */
+    private void format() {
+        try {
+            Files.createDirectories(folder.resolve("data"));
+            Files.writeString(properties(), String.join("\n",
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "log.dirs=" + folder.resolve("data").toAbsolutePath(),
+                    "num.partitions=1",
+                    "auto.create.topics.enable=false",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=4",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "transaction.state.log.num.partitions=4",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    // Small segments and quick clean-up: test data is tiny.
+                    "log.segment.bytes=16777216",
+                    ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write the broker's configuration in " + folder, e);
+        }
+        List<String> command = java("-Xmx256m", "kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
+                properties().toString());
+        try {
+            Process formatting = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+            if (!formatting.waitFor(120, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
+                formatting.destroyForcibly();
+                throw new IllegalStateException("Cannot format the Kafka log directory; see " + log());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot format the Kafka log directory", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Starts the broker (again, after {@link #stop()}) and waits until it answers a metadata request. */
+    public synchronized void start() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        try {
+            process = new ProcessBuilder(java("-Xmx512m", "kafka.Kafka", properties().toString())).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start Kafka", e);
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Kafka exited with " + process.exitValue() + "; see " + log());
+            }
+            if (accepts(port)) {
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000", AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000"))) {
+                    if (!admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException | java.util.concurrent.TimeoutException notYet) {
+                    // the broker is still starting
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException("Kafka did not start within " + START_TIMEOUT.toSeconds() + " s; see " + log());
+    }
+
+    /** Stops the broker abruptly (SIGKILL), as a crashed machine would; {@link #start()} brings it back on the same ports and data. */
+    public synchronized void stop() {
+        if (process != null) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private List<String> java(String heap, String mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java", heap,
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", "-cp", classPath(), mainClass));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static String classPath() {
+        try (InputStream in = TestingKafka.class.getClassLoader().getResourceAsStream(CLASS_PATH_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("No " + CLASS_PATH_RESOURCE + " on the class path: the test module needs a test dependency on "
+                        + "tributary-testing-kafka (all transitive dependencies excluded), built by Maven");
+            }
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String classPath = reader.readLine();
+                if (classPath == null || classPath.isBlank()) {
+                    throw new IllegalStateException(CLASS_PATH_RESOURCE + " is empty");
+                }
+                return classPath.strip();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for Kafka", e);
+        }
+    }
+}
