@@ -1,6 +1,7 @@
 package io.tributary.cli;
 
 import io.tributary.config.PipelineConfig;
+import io.tributary.pipeline.CapturePipeline;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeSource;
 import java.util.concurrent.Callable;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", description = "Replicate the source into the lake until SIGTERM/Ctrl-C (or, with --once, until caught up).")
+@Command(name = "run", description = "Replicate the source into the lake (or, with a sink, into Kafka) until SIGTERM/Ctrl-C (or, with --once, until caught up).")
 final class RunCommand implements Callable<Integer> {
     @Mixin
     ConfigOption options;
@@ -22,6 +23,17 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PipelineConfig config = options.load();
+        if (!config.hasLake()) {
+            if (fullRefresh) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--full-refresh needs a lake; pipeline " + config.name()
+                        + " captures to Kafka only");
+            }
+            try (AutoCloseable heap = HeapReport.startIfRequested(System.err);
+                 CapturePipeline capture = new CapturePipeline(config); StopSignals signals = new StopSignals(capture::close)) {
+                capture.run(once ? ChangeSource.RunMode.CATCH_UP : ChangeSource.RunMode.CONTINUOUS);
+            }
+            return 0;
+        }
         try (AutoCloseable heap = HeapReport.startIfRequested(System.err);
              Pipeline pipeline = Pipeline.open(config); StopSignals signals = new StopSignals(pipeline::close)) {
             boolean ran = false;

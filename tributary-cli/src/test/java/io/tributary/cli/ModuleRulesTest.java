@@ -21,6 +21,7 @@ class ModuleRulesTest {
     private static final String SPI = "io.tributary.spi..";
     private static final String CONFIG = "io.tributary.config..";
     private static final String SOURCES = "io.tributary.source..";
+    private static final String KAFKA = "io.tributary.kafka..";
     private static final String LAKE = "io.tributary.lake..";
     private static final String QUERY = "io.tributary.query..";
     private static final String MODELS = "io.tributary.models..";
@@ -36,7 +37,7 @@ class ModuleRulesTest {
                 .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 // Test jars (another module's test classes this module's tests reuse).
                 .withImportOption(location -> !location.contains("-tests.jar"))
-                .importPackages("io.tributary.spi", "io.tributary.config", "io.tributary.source", "io.tributary.lake", "io.tributary.query",
+                .importPackages("io.tributary.spi", "io.tributary.config", "io.tributary.source", "io.tributary.kafka", "io.tributary.lake", "io.tributary.query",
                         "io.tributary.models", "io.tributary.pipeline", "io.tributary.server", "io.tributary.cli");
     }
 
@@ -44,7 +45,7 @@ class ModuleRulesTest {
     void theRulesSeeEveryModuleAndItsDependencies() {
         // Guards the rules below against passing on an empty or partial import.
         for (String type : List.of("io.tributary.spi.ChangeSource", "io.tributary.config.ConfigLoader", "io.tributary.source.postgres.PostgresChangeSource",
-                "io.tributary.lake.Lake", "io.tributary.query.QueryEngine", "io.tributary.models.GoldBuilder", "io.tributary.pipeline.Pipeline",
+                "io.tributary.kafka.KafkaChangeSinkFactory", "io.tributary.lake.Lake", "io.tributary.query.QueryEngine", "io.tributary.models.GoldBuilder", "io.tributary.pipeline.Pipeline",
                 "io.tributary.server.CatalogServer", "io.tributary.cli.Main")) {
             assertThat(product.contain(type)).as(type).isTrue();
         }
@@ -79,6 +80,18 @@ class ModuleRulesTest {
     }
 
     @Test
+    void kafkaClientsStayInsideTheKafkaModuleAndTheSources() {
+        check(noClasses().that().resideOutsideOfPackages(KAFKA, SOURCES).should().dependOnClassesThat().resideInAPackage("org.apache.kafka.."));
+    }
+
+    @Test
+    void theKafkaModuleNeedsOnlyTheSpiAndConfiguration() {
+        check(noClasses().that().resideInAPackage(KAFKA).should().dependOnClassesThat()
+                .resideInAnyPackage(SOURCES, LAKE, QUERY, MODELS, PIPELINE, SERVER, CLI));
+        check(noClasses().that().resideOutsideOfPackage(KAFKA).should().dependOnClassesThat().resideInAPackage(KAFKA));
+    }
+
+    @Test
     void duckDbStaysInsideQueries() {
         check(noClasses().that().resideOutsideOfPackage(QUERY).should().dependOnClassesThat().resideInAPackage("org.duckdb.."));
     }
@@ -86,9 +99,9 @@ class ModuleRulesTest {
     @Test
     void sourcesAndTheLakeNeverImportEachOther() {
         check(noClasses().that().resideInAPackage(SOURCES).should().dependOnClassesThat()
-                .resideInAnyPackage(LAKE, QUERY, MODELS, PIPELINE, SERVER, CLI));
+                .resideInAnyPackage(KAFKA, LAKE, QUERY, MODELS, PIPELINE, SERVER, CLI));
         check(noClasses().that().resideInAPackage(LAKE).should().dependOnClassesThat()
-                .resideInAnyPackage(SOURCES, QUERY, MODELS, PIPELINE, SERVER, CLI));
+                .resideInAnyPackage(SOURCES, KAFKA, QUERY, MODELS, PIPELINE, SERVER, CLI));
     }
 
     @Test

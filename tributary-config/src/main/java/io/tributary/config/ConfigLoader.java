@@ -123,11 +123,16 @@ public final class ConfigLoader {
         }
         SourceConfig source = source(sourceReferences == SourceReferences.RESOLVE ? top.object("source")
                 : top.object("source", secrets.unresolving()), name);
-        if (!top.has("lake")) {
-            top.problem("lake", "is required");
+        Optional<KafkaSinkConfig> sink = top.has("sink") ? Optional.of(sink(top.object("sink"))) : Optional.empty();
+        if (!top.has("lake") && sink.isEmpty()) {
+            top.problem("lake", "is required (or a sink: capture to Kafka only)");
+        }
+        if (top.has("lake") && sink.isPresent()) {
+            top.problem("sink", "a pipeline captures either into the lake or into Kafka: remove 'lake' for capture to Kafka only, and land the "
+                    + "topics with a second pipeline whose source.type is kafka");
         }
         Path stateDir = baseDirectory.resolve(top.string("state-dir").filter(d -> !d.isBlank()).orElse(DEFAULT_STATE_DIR)).normalize();
-        LakeConfig lake = lake(top.object("lake"), baseDirectory, stateDir);
+        LakeConfig lake = sink.isPresent() && !top.has("lake") ? null : lake(top.object("lake"), baseDirectory, stateDir);
         ModelsConfig models = models(top, baseDirectory);
         CommitConfig commit = commit(top.object("commit"));
         Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
@@ -137,7 +142,51 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(sourceName, problems);
         }
-        return new PipelineConfig(name, source, lake, models, commit, tableOptions, maintenance);
+        return new PipelineConfig(name, source, sink.isPresent() ? null : lake, models, commit, tableOptions, maintenance, sink);
+    }
+
+    /** Kafka topics: legal characters of a topic name. */
+    private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+    /** Kafka client settings that hold secrets: references only. */
+    private static final Pattern SECRET_PROPERTY = Pattern.compile("(?i).*(password|jaas|secret|token|credential).*");
+
+    private static KafkaSinkConfig sink(ConfigNode node) {
+        String type = node.string("type").orElse("");
+        if (!type.equals(KafkaSinkConfig.TYPE)) {
+            node.problem("type", type.isEmpty() ? "is required: kafka" : "expected kafka, found '" + type + "'");
+        }
+        String servers = node.requiredString("bootstrap-servers");
+        if (!servers.isEmpty() && !servers.matches("[^,\\s]+:\\d{1,5}(,[^,\\s]+:\\d{1,5})*")) {
+            node.problem("bootstrap-servers", "expected host:port[,host:port…]; found '" + servers + "'");
+        }
+        String prefix = node.requiredString("topic-prefix");
+        if (!prefix.isEmpty() && !TOPIC_PREFIX.matcher(prefix).matches()) {
+            node.problem("topic-prefix", "expected letters, digits, '.', '_' and '-' (a Kafka topic name), at most 200; found '" + prefix + "'");
+        }
+        String formatText = node.string("format").orElse("debezium-json").trim().toLowerCase(java.util.Locale.ROOT);
+        KafkaSinkConfig.Format format = switch (formatText) {
+            case "debezium-json" -> KafkaSinkConfig.Format.DEBEZIUM_JSON;
+            case "debezium-json-schemaless" -> KafkaSinkConfig.Format.DEBEZIUM_JSON_SCHEMALESS;
+            default -> {
+                node.problem("format", "expected debezium-json or debezium-json-schemaless, found '" + formatText + "'");
+                yield KafkaSinkConfig.Format.DEBEZIUM_JSON;
+            }
+        };
+        int partitions = node.integer("partitions", 1, 1, 10_000);
+        int replication = node.integer("replication-factor", -1, -1, 32);
+        if (replication == 0) {
+            node.problem("replication-factor", "must be -1 (the broker's default) or at least 1");
+        }
+        Map<String, Secret> properties = new java.util.LinkedHashMap<>();
+        node.stringMap("properties").forEach((key, value) -> {
+            if (SECRET_PROPERTY.matcher(key).matches()) {
+                node.secretOf("properties." + key, value).ifPresent(secret -> properties.put(key, secret));
+            } else {
+                node.plainOf("properties." + key, value).ifPresent(plain -> properties.put(key, new Secret(plain, plain)));
+            }
+        });
+        node.finish();
+        return new KafkaSinkConfig(servers, prefix, format, partitions, (short) (replication == 0 ? -1 : replication), properties);
     }
 
     /** The {@code source} section, by its {@code type}: one record type per kind of source. */

@@ -75,6 +75,16 @@ final class ConfigNode {
         });
     }
 
+    /** {@code text}, the value at {@code key} below this mapping, as a secret: it must be a reference. */
+    Optional<Secret> secretOf(String key, String text) {
+        return secrets.resolveSecret(text, child(key), problems);
+    }
+
+    /** {@code text}, the value at {@code key} below this mapping, with its references substituted. */
+    Optional<String> plainOf(String key, String text) {
+        return secrets.resolvePlain(text, child(key), problems);
+    }
+
     int integer(String key, int defaultValue, int min, int max) {
         Optional<String> text = string(key);
         if (text.isEmpty()) {

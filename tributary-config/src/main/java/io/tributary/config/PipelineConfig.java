@@ -7,6 +7,8 @@ import java.util.Map;
 
 /**
  * A whole pipeline definition, parsed and validated from YAML by {@link ConfigLoader}. Immutable.
+ * A pipeline captures into the lake, or, with a {@link #sink()}, into Kafka only (capture-only: no
+ * lake, {@link #hasLake()} false).
  */
 public record PipelineConfig(
         String name,
@@ -15,16 +17,47 @@ public record PipelineConfig(
         ModelsConfig models,
         CommitConfig commit,
         Map<TableId, TableOptions> tableOptions,
-        MaintenanceConfig maintenance) {
+        MaintenanceConfig maintenance,
+        java.util.Optional<KafkaSinkConfig> sink) {
 
+    /**
+     * @throws IllegalArgumentException when there is neither a lake nor a sink, or both
+     */
     public PipelineConfig {
         requireNonNull(name, "name is null");
         requireNonNull(source, "source is null");
-        requireNonNull(lake, "lake is null");
+        requireNonNull(sink, "sink is null");
+        if ((lake == null) == sink.isEmpty()) {
+            throw new IllegalArgumentException("A pipeline writes either a lake or a sink, got " + (lake == null ? "neither" : "both"));
+        }
         requireNonNull(models, "models is null");
         requireNonNull(commit, "commit is null");
         tableOptions = Map.copyOf(requireNonNull(tableOptions, "tableOptions is null"));
         requireNonNull(maintenance, "maintenance is null");
+    }
+
+    /** A pipeline into the lake. */
+    public PipelineConfig(String name, SourceConfig source, LakeConfig lake, ModelsConfig models, CommitConfig commit,
+            Map<TableId, TableOptions> tableOptions, MaintenanceConfig maintenance) {
+        this(name, source, requireNonNull(lake, "lake is null"), models, commit, tableOptions, maintenance, java.util.Optional.empty());
+    }
+
+    /**
+     * The lake's settings.
+     *
+     * @throws io.tributary.spi.TributaryException INVALID_CONFIG for a capture-only pipeline, which has no lake
+     */
+    public LakeConfig lake() {
+        if (lake == null) {
+            throw new io.tributary.spi.TributaryException(io.tributary.spi.ErrorCode.INVALID_CONFIG, "Pipeline " + name
+                    + " has no lake section: it captures to Kafka only (sink); read the lake with the configuration of a pipeline that writes it");
+        }
+        return lake;
+    }
+
+    /** Whether the pipeline writes a lake (false: capture-only, into its {@link #sink()}). */
+    public boolean hasLake() {
+        return lake != null;
     }
 
     /** A pipeline with the default {@link MaintenanceConfig}. */
@@ -39,6 +72,14 @@ public record PipelineConfig(
 
     /** Replaces every secret's clear value in {@code text} with a mask. */
     public String mask(String text) {
-        return source.secret().map(p -> p.mask(text)).orElse(text);
+        String masked = source.secret().map(p -> p.mask(text)).orElse(text);
+        if (sink.isPresent()) {
+            for (Secret secret : sink.get().properties().values()) {
+                if (secret.reference().startsWith("${")) {
+                    masked = secret.mask(masked);
+                }
+            }
+        }
+        return masked;
     }
 }

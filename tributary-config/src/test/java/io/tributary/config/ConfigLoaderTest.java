@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tributary.spi.TableId;
+import io.tributary.spi.TributaryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -380,6 +381,47 @@ class ConfigLoaderTest {
         PipelineConfig local = loader.parse(SOURCE + "lake: {warehouse: ./lake}\n", "test.yaml", dir);
         assertThat(local.lake().catalog()).isEqualTo(CatalogConfig.LOCAL_DEFAULT);
         assertThat(local.lake().isLocal()).isTrue();
+    }
+
+    @Test
+    void aCaptureOnlyPipelineHasASinkAndNoLake() {
+        ConfigLoader withKeys = new ConfigLoader(Map.of("KAFKA_JAAS", "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"jaas-canary\";")::get);
+        PipelineConfig config = withKeys.parse(SOURCE + """
+                sink:
+                  type: kafka
+                  bootstrap-servers: 127.0.0.1:9092,127.0.0.2:9093
+                  topic-prefix: shop
+                  format: debezium-json-schemaless
+                  partitions: 6
+                  properties:
+                    security.protocol: SASL_SSL
+                    sasl.mechanism: PLAIN
+                    sasl.jaas.config: ${env:KAFKA_JAAS}
+                """, "capture.yaml", dir);
+        assertThat(config.hasLake()).isFalse();
+        KafkaSinkConfig sink = config.sink().orElseThrow();
+        assertThat(sink.bootstrapServers()).isEqualTo("127.0.0.1:9092,127.0.0.2:9093");
+        assertThat(sink.topicPrefix()).isEqualTo("shop");
+        assertThat(sink.format()).isEqualTo(KafkaSinkConfig.Format.DEBEZIUM_JSON_SCHEMALESS);
+        assertThat(sink.partitions()).isEqualTo(6);
+        assertThat(sink.replicationFactor()).isEqualTo((short) -1);
+        assertThat(sink.properties().get("security.protocol").reveal()).isEqualTo("SASL_SSL");
+        assertThat(sink.properties().get("sasl.jaas.config").reveal()).contains("jaas-canary");
+        assertThat(config.mask("sasl.jaas.config = " + sink.properties().get("sasl.jaas.config").reveal())).doesNotContain("jaas-canary");
+        assertThat(sink.toString()).doesNotContain("jaas-canary");
+        assertThatThrownBy(config::lake).isInstanceOf(TributaryException.class).hasMessageContaining("has no lake section");
+
+        assertThatThrownBy(() -> loader.parse(SOURCE + """
+                lake: {warehouse: ./lake}
+                sink: {type: kafka, bootstrap-servers: 'h:9092', topic-prefix: shop}
+                """, "test.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("either into the lake or into Kafka");
+        assertThatThrownBy(() -> loader.parse(SOURCE + """
+                sink: {type: kafkaa, bootstrap-servers: 'h', topic-prefix: 'shop/x', format: avro, properties: {sasl.jaas.config: literal}}
+                """, "test.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("sink.type").hasMessageContaining("sink.bootstrap-servers").hasMessageContaining("sink.topic-prefix")
+                .hasMessageContaining("sink.format").hasMessageContaining("sink.properties.sasl.jaas.config");
+        assertThatThrownBy(() -> loader.parse(SOURCE, "test.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("lake").hasMessageContaining("or a sink");
     }
 
     private static PostgresSourceConfig pg(PipelineConfig config) {

@@ -25,7 +25,9 @@ public enum ErrorCode {
     /** The replication slot no longer holds the WAL after the lake's position (dropped, recreated or invalidated). */
     SLOT_GAP(205, Kind.EXTERNAL),
     LAKE_IO_FAILED(300, Kind.EXTERNAL),
-    LAKE_COMMIT_FAILED(301, Kind.EXTERNAL);
+    LAKE_COMMIT_FAILED(301, Kind.EXTERNAL),
+    /** The sink (Kafka) cannot be reached or refused a write, past its retries. */
+    SINK_FAILED(400, Kind.EXTERNAL);
 
     private final int number;
     private final Kind kind;

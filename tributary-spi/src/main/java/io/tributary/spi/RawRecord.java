@@ -21,6 +21,27 @@ public interface RawRecord {
      */
     void writeTo(OutputStream out) throws IOException;
 
+    /**
+     * Writes the event with its schema, as Kafka Connect's {@code JsonConverter} does with
+     * {@code schemas.enable=true}: {@code {"schema": …, "payload": …}}, the payload as
+     * {@link #writeTo}. Sources whose events have no Connect schema do not support it.
+     *
+     * @throws IOException when {@code out} fails
+     * @throws UnsupportedOperationException when the source has no schema to write
+     */
+    default void writeWithSchemaTo(OutputStream out) throws IOException {
+        throw new UnsupportedOperationException("This source's events carry no schema");
+    }
+
+    /**
+     * The event's key as the source keys it (for Debezium, the key struct of the table's primary
+     * key or replica identity columns) as UTF-8 JSON, with its schema as {@link #writeWithSchemaTo}
+     * or without; empty for an event without a key (a truncate, a table without a key).
+     */
+    default java.util.Optional<byte[]> key(boolean withSchema) {
+        return java.util.Optional.empty();
+    }
+
     /** The rendered event as a string, for tests and diagnostics. */
     default String asString() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);

@@ -88,9 +88,8 @@ public final class ChangeEventConverter {
             before = identityOnly(schema, before);
         }
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
-        // Only the value is captured: the record's key and offset maps need not live until the commit.
-        Schema valueSchema = record.valueSchema();
-        io.tributary.spi.RawRecord raw = keepRaw ? out -> ConnectJson.write(valueSchema, value, out) : null;
+        // Only the key and value are captured: the record's offset maps need not live until the commit.
+        io.tributary.spi.RawRecord raw = keepRaw ? DebeziumRecordJson.of(record.keySchema(), record.key(), record.valueSchema(), value) : null;
         return new ChangeEvent(op, schema, before, after, position, transactionId, commitTimestamp, raw);
     }
 

@@ -1,5 +1,6 @@
 package io.tributary.source.postgres.engine;
 
+import io.tributary.source.postgres.convert.DebeziumRecordJson;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.ColumnType;
@@ -33,15 +34,19 @@ import java.util.UUID;
  * written by their {@link ColumnType} (the Java classes that type documents), so every value reads
  * back equal; table schemas are written once per file as an index into a list kept in memory. The
  * raw layer's JSON is rendered to bytes when the event is written, as the Debezium record it came
- * from is not kept. Positions are not written: the reader assigns them. Not thread-safe.
+ * from is not kept, with the record's key and the index of each schema's JSON (kept in memory once). Positions are not written: the reader assigns them. Not thread-safe.
  */
 final class EventCodec {
     private static final int NULL = 0;
     private static final int PRESENT = 1;
+    /** In place of a key's length: a raw record that is no Debezium record (no key, no schemas). */
+    private static final int PLAIN_RAW = -2;
 
     private final Map<TableSchema, Integer> schemaIndex = new IdentityHashMap<>();
     private final List<TableSchema> schemas = new ArrayList<>();
     private ByteArrayOutputStream rawBuffer = new ByteArrayOutputStream(1024);
+    private final Map<byte[], Integer> schemaJsonIndex = new IdentityHashMap<>();
+    private final List<byte[]> schemaJsons = new ArrayList<>();
 
     void write(ChangeEvent event, DataOutputStream out) throws IOException {
         Integer index = schemaIndex.get(event.schema());
@@ -68,7 +73,30 @@ final class EventCodec {
                 // One huge value must not keep a buffer of its size for the rest of the transaction.
                 rawBuffer = new ByteArrayOutputStream(1024);
             }
+            // The key and the schemas, for a sink that writes the record as it stands on a topic.
+            if (!(event.rawRecord() instanceof DebeziumRecordJson record)) {
+                out.writeInt(PLAIN_RAW);
+                return;
+            }
+            byte[] key = record.keyPayload();
+            out.writeInt(key == null ? -1 : key.length);
+            if (key != null) {
+                out.write(key);
+                out.writeInt(schemaJsonIndex(record.keySchemaJson()));
+            }
+            out.writeInt(schemaJsonIndex(record.valueSchemaJson()));
         }
+    }
+
+    /** The index of a schema's JSON in the list kept in memory, added at first sight (schemas are shared arrays). */
+    private int schemaJsonIndex(byte[] json) {
+        Integer index = schemaJsonIndex.get(json);
+        if (index == null) {
+            index = schemaJsons.size();
+            schemaJsons.add(json);
+            schemaJsonIndex.put(json, index);
+        }
+        return index;
     }
 
     ChangeEvent read(DataInputStream in, SourcePosition position) throws IOException {
@@ -82,7 +110,13 @@ final class EventCodec {
         RawRecord raw = null;
         if (rawLength >= 0) {
             byte[] bytes = in.readNBytes(rawLength);
-            raw = out -> out.write(bytes);
+            int keyLength = in.readInt();
+            if (keyLength == PLAIN_RAW) {
+                return new ChangeEvent(operation, schema, before, after, position, transactionId, commitTimestamp, out -> out.write(bytes));
+            }
+            byte[] key = keyLength < 0 ? null : in.readNBytes(keyLength);
+            byte[] keySchema = key == null ? null : schemaJsons.get(in.readInt());
+            raw = DebeziumRecordJson.spilled(keySchema, key, schemaJsons.get(in.readInt()), bytes);
         }
         return new ChangeEvent(operation, schema, before, after, position, transactionId, commitTimestamp, raw);
     }

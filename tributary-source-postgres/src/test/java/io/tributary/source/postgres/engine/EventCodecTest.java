@@ -2,6 +2,8 @@ package io.tributary.source.postgres.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tributary.source.postgres.convert.DebeziumRecordJson;
+import io.tributary.source.postgres.convert.DebeziumRecordJsonTest;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeOperation;
 import io.tributary.spi.Column;
@@ -60,7 +62,13 @@ class EventCodecTest {
         List<ChangeEvent> events = List.of(
                 new ChangeEvent(ChangeOperation.CREATE, ALL_TYPES, null, full, SourcePosition.ofSequence(5, 9), 42, Instant.ofEpochSecond(1, 999), out -> out.write("{\"raw\":1}".getBytes(StandardCharsets.UTF_8))),
                 new ChangeEvent(ChangeOperation.UPDATE, ALL_TYPES, empty, full, SourcePosition.ofSequence(5, 10), 42, Instant.ofEpochSecond(2), null),
-                new ChangeEvent(ChangeOperation.DELETE, ALL_TYPES, empty, null, SourcePosition.ofSequence(5, 11), 42, Instant.ofEpochSecond(3), null));
+                new ChangeEvent(ChangeOperation.DELETE, ALL_TYPES, empty, null, SourcePosition.ofSequence(5, 11), 42, Instant.ofEpochSecond(3), null),
+                // A Debezium record keeps its key and schemas through the spill (a sink writes them).
+                new ChangeEvent(ChangeOperation.CREATE, ALL_TYPES, null, full, SourcePosition.ofSequence(5, 12), 42, Instant.ofEpochSecond(4),
+                        DebeziumRecordJson.of(DebeziumRecordJsonTest.KEY, DebeziumRecordJsonTest.key(3), DebeziumRecordJsonTest.ENVELOPE,
+                                DebeziumRecordJsonTest.envelope(3))),
+                new ChangeEvent(ChangeOperation.CREATE, ALL_TYPES, null, full, SourcePosition.ofSequence(5, 13), 42, Instant.ofEpochSecond(4),
+                        DebeziumRecordJson.of(null, null, DebeziumRecordJsonTest.ENVELOPE, DebeziumRecordJsonTest.envelope(4))));
 
         EventCodec codec = new EventCodec();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -87,6 +95,17 @@ class EventCodecTest {
             assertThat(actual.commitTimestamp()).isEqualTo(expected.commitTimestamp());
             assertThat(actual.position()).isEqualTo(SourcePosition.ofSequence(77, i));
             assertThat(actual.raw()).isEqualTo(expected.raw());
+            if (expected.rawRecord() != null) {
+                assertThat(actual.rawRecord().key(true)).map(String::new).isEqualTo(expected.rawRecord().key(true).map(String::new));
+                assertThat(actual.rawRecord().key(false)).map(String::new).isEqualTo(expected.rawRecord().key(false).map(String::new));
+            }
+            if (expected.rawRecord() instanceof DebeziumRecordJson record) {
+                ByteArrayOutputStream a = new ByteArrayOutputStream();
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                record.writeWithSchemaTo(a);
+                actual.rawRecord().writeWithSchemaTo(b);
+                assertThat(b.toString(StandardCharsets.UTF_8)).isEqualTo(a.toString(StandardCharsets.UTF_8)).startsWith("{\"schema\":");
+            }
         }
         // Row equality is deep: a NaN float and the byte array compare by content.
         assertThat(read.get(0).after().get(9)).isEqualTo(new byte[] {0, -1, 127});

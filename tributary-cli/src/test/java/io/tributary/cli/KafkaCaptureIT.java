@@ -1,0 +1,259 @@
+package io.tributary.cli;
+
+import static io.tributary.cli.CliRun.tributary;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.testing.ChildJvm;
+import io.tributary.testing.TestingKafka;
+import io.tributary.testing.TestingPostgres;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 17, capture to Kafka: {@code tributary run} with a {@code sink} and no lake publishes
+ * PostgreSQL's changes to Debezium-compatible topics on a real Kafka broker (KRaft, TestingKafka):
+ * one topic per table keyed by primary key, the Debezium envelope with and without schemas, a
+ * tombstone after each delete, each change exactly once across runs (the source position lives in
+ * Kafka, written in the same transaction), and the replication slot acknowledged no further than
+ * what Kafka holds.
+ */
+class KafkaCaptureIT {
+    private static final String DB = "shop";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    private static TestingPostgres postgres;
+    private static TestingKafka kafka;
+
+    @BeforeAll
+    static void start() {
+        postgres = new TestingPostgres();
+        postgres.createDatabase(DB);
+        postgres.execute(DB,
+                "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, tier int)",
+                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(10,2), placed timestamptz)",
+                "INSERT INTO customers SELECT g, 'customer ' || g, g % 3 FROM generate_series(1, 50) g",
+                "INSERT INTO orders SELECT g, 1 + g % 50, g * 1.25, timestamptz '2026-12-01 10:00+00' + g * interval '1 minute' "
+                        + "FROM generate_series(1, 300) g");
+        kafka = TestingKafka.start(dir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (postgres != null) {
+            postgres.dropInactiveSlots();
+            postgres.close();
+        }
+    }
+
+    private static Path config(String name, String prefix, String format) throws Exception {
+        return config(name, prefix, format, DB, "[public.customers, public.orders]");
+    }
+
+    private static Path config(String name, String prefix, String format, String database, String tables) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                name: %s
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable,
+                         tables: %s, slot: tributary_%s}
+                sink:
+                  type: kafka
+                  bootstrap-servers: %s
+                  topic-prefix: %s
+                  format: %s
+                  partitions: 3
+                commit: {interval: 200ms}
+                """.formatted(name, postgres.port(), database, tables, name, kafka.bootstrapServers(), prefix, format));
+        return file;
+    }
+
+    private static void runOnce(Path config) {
+        CliRun run = tributary("run", "-c", config.toString(), "--once");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+    }
+
+    /** Every committed record of {@code topic}, partition by partition in offset order. */
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+            }
+        }
+        out.sort(java.util.Comparator.comparingInt((ConsumerRecord<byte[], byte[]> r) -> r.partition()).thenComparingLong(ConsumerRecord::offset));
+        return out;
+    }
+
+    private static JsonNode json(byte[] bytes) {
+        try {
+            return JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The rows a consumer builds from the topic: per key, the last image (a delete or tombstone removes it), as id -> after. */
+    private static Map<String, JsonNode> replay(List<ConsumerRecord<byte[], byte[]>> records, boolean withSchema) {
+        Map<String, JsonNode> rows = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            JsonNode key = json(r.key());
+            String id = (withSchema ? key.path("payload") : key).path("id").asText();
+            if (r.value() == null) {
+                assertThat(rows).as("a tombstone follows the delete of " + id).doesNotContainKey(id);
+                continue;
+            }
+            JsonNode value = withSchema ? json(r.value()).path("payload") : json(r.value());
+            switch (value.path("op").asText()) {
+                case "r", "c", "u" -> rows.put(id, value.path("after"));
+                case "d" -> rows.remove(id);
+                default -> throw new AssertionError("unexpected op in " + value);
+            }
+        }
+        return rows;
+    }
+
+    private static Map<String, Long> countByOp(List<ConsumerRecord<byte[], byte[]>> records, boolean withSchema) {
+        return records.stream().filter(r -> r.value() != null)
+                .map(r -> (withSchema ? json(r.value()).path("payload") : json(r.value())).path("op").asText())
+                .collect(Collectors.groupingBy(op -> op, TreeMap::new, Collectors.counting()));
+    }
+
+    @Test
+    void capturesIntoDebeziumTopicsExactlyOnce() throws Exception {
+        Path capture = config("capture", "shop", "debezium-json");
+        runOnce(capture);
+        postgres.execute(DB,
+                "UPDATE customers SET tier = 9 WHERE id <= 10",
+                "DELETE FROM orders WHERE id % 10 = 0",
+                "INSERT INTO orders SELECT g, 1 + g % 50, 2.50, now() FROM generate_series(301, 340) g");
+        runOnce(capture);
+        // A third run with nothing new writes nothing twice.
+        runOnce(capture);
+
+        assertThat(kafka.topics()).contains("shop.public.customers", "shop.public.orders", "shop.tributary-offsets");
+        List<ConsumerRecord<byte[], byte[]>> orders = readAll("shop.public.orders");
+        assertThat(countByOp(orders, true)).containsExactlyEntriesOf(new TreeMap<>(Map.of("r", 300L, "d", 30L, "c", 40L)));
+        assertThat(orders.stream().filter(r -> r.value() == null).count()).as("tombstones").isEqualTo(30);
+        Map<String, JsonNode> replayed = replay(orders, true);
+        List<List<String>> source = postgres.query(DB, "SELECT id::text, amount::text FROM orders ORDER BY id");
+        assertThat(replayed).hasSize(source.size());
+        for (List<String> row : source) {
+            assertThat(replayed.get(row.get(0)).path("amount").decimalValue()).as("order " + row.get(0))
+                    .isEqualByComparingTo(new java.math.BigDecimal(row.get(1)));
+        }
+        // The envelope Debezium's PostgreSQL connector writes: schema and payload, source block, transaction metadata.
+        JsonNode update = readAll("shop.public.customers").stream().map(r -> json(r.value()))
+                .filter(v -> v.path("payload").path("op").asText().equals("u")).findFirst().orElseThrow();
+        assertThat(update.path("schema").path("name").asText()).endsWith(".public.customers.Envelope");
+        assertThat(update.path("payload").path("after").path("tier").asInt()).isEqualTo(9);
+        assertThat(update.path("payload").path("source").path("connector").asText()).isEqualTo("postgresql");
+        assertThat(update.path("payload").path("source").path("lsn").asLong()).isPositive();
+        assertThat(update.path("payload").path("transaction").path("id").asText()).isNotEmpty();
+        // Keyed by primary key: every version of a row is in one partition.
+        Map<String, Set<Integer>> partitionsByKey = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : orders) {
+            partitionsByKey.computeIfAbsent(json(r.key()).path("payload").path("id").asText(), k -> new java.util.HashSet<>()).add(r.partition());
+        }
+        assertThat(partitionsByKey.values()).allMatch(p -> p.size() == 1);
+        assertThat(partitionsByKey.values().stream().flatMap(Set::stream).distinct().count()).as("keys spread over the 3 partitions").isEqualTo(3);
+
+        // The position lives in Kafka; the slot is acknowledged no further than it.
+        List<ConsumerRecord<byte[], byte[]>> offsets = readAll("shop.tributary-offsets");
+        JsonNode last = json(offsets.get(offsets.size() - 1).value());
+        assertThat(last.path("pipeline").asText()).isEqualTo("capture");
+        long recorded = Long.parseUnsignedLong(last.path("position").asText().substring(0, 16), 16);
+        String confirmed = postgres.queryOne(DB, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'tributary_capture'");
+        String[] parts = confirmed.split("/");
+        long confirmedLsn = Long.parseLong(parts[0], 16) << 32 | Long.parseLong(parts[1], 16);
+        assertThat(confirmedLsn).isLessThanOrEqualTo(recorded).isPositive();
+    }
+
+    @Test
+    void aCaptureKilledMidStreamResumesWithNothingLostOrTwice() throws Exception {
+        postgres.createDatabase("crash");
+        postgres.execute("crash", "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
+                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g");
+        Path crash = config("crash", "crash", "debezium-json", "crash", "[public.accounts]");
+        Path log = dir.resolve("crash-run.log");
+        int transactions = 40;
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", crash.toString()), log)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains("crash.public.accounts")
+                    || readAll("crash.public.accounts").size() < 1000)) {
+                Thread.sleep(500);
+            }
+            assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
+            assertThat(readAll("crash.public.accounts")).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(1000);
+            for (int i = 0; i < transactions; i++) {
+                postgres.execute("crash", "UPDATE accounts SET balance = balance + 1 WHERE id % 2 = " + (i % 2));
+                if (i == transactions / 2) {
+                    // Killed while streaming: some batches committed in Kafka, one perhaps open.
+                    run.kill();
+                }
+            }
+        }
+        runOnce(crash);
+        List<ConsumerRecord<byte[], byte[]>> accounts = readAll("crash.public.accounts");
+        Map<String, Long> ops = countByOp(accounts, true);
+        assertThat(ops.get("r")).isEqualTo(1000L);
+        assertThat(ops.get("u")).as("every update once").isEqualTo(transactions * 500L);
+        // No version twice: each key's balances are 1, 2, 3, ... in order.
+        Map<String, Long> lastBalance = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : accounts) {
+            JsonNode payload = json(r.value()).path("payload");
+            String id = payload.path("after").path("id").asText();
+            long balance = payload.path("after").path("balance").asLong();
+            long previous = lastBalance.getOrDefault(id, -1L);
+            assertThat(balance).as("account " + id + " after " + previous).isEqualTo(previous + 1);
+            lastBalance.put(id, balance);
+        }
+        assertThat(postgres.queryOne("crash", "SELECT sum(balance) FROM accounts"))
+                .isEqualTo(Long.toString(lastBalance.values().stream().mapToLong(Long::longValue).sum()));
+    }
+
+    @Test
+    void writesTheSchemalessFormat() throws Exception {
+        Path plain = config("plain", "plain", "debezium-json-schemaless");
+        runOnce(plain);
+        List<ConsumerRecord<byte[], byte[]>> customers = readAll("plain.public.customers");
+        assertThat(customers).isNotEmpty();
+        JsonNode first = json(customers.get(0).value());
+        assertThat(first.has("schema")).isFalse();
+        assertThat(first.path("op").asText()).isEqualTo("r");
+        assertThat(json(customers.get(0).key()).fieldNames().next()).isEqualTo("id");
+        assertThat(replay(customers, false)).hasSize(Integer.parseInt(postgres.queryOne(DB, "SELECT count(*) FROM customers")));
+    }
+}
