@@ -245,6 +245,52 @@ class KafkaCaptureIT {
     }
 
     @Test
+    void aBrokerRestartMidStreamLosesNothing() throws Exception {
+        postgres.createDatabase("outage");
+        postgres.execute("outage", "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
+                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 200) g");
+        Path outage = config("outage", "outage", "debezium-json-schemaless", "outage", "[public.accounts]");
+        Path log = dir.resolve("outage-run.log");
+        int transactions = 30;
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", outage.toString()), log)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains("outage.public.accounts")
+                    || readAll("outage.public.accounts").size() < 200)) {
+                Thread.sleep(500);
+            }
+            assertThat(readAll("outage.public.accounts")).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(200);
+            for (int i = 0; i < transactions; i++) {
+                postgres.execute("outage", "UPDATE accounts SET balance = balance + 1");
+                if (i == 10) {
+                    kafka.stop();
+                } else if (i == 20) {
+                    Thread.sleep(3_000);
+                    kafka.start();
+                }
+            }
+            // The producer rides the outage out (delivery.timeout.ms), or the run stops with exit 4:
+            // either way nothing is lost once a run catches up.
+            deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            while (run.isAlive() && System.nanoTime() < deadline && readAll("outage.public.accounts").size() < 200 + transactions * 200) {
+                Thread.sleep(1_000);
+            }
+            if (!run.isAlive()) {
+                assertThat(run.waitFor(Duration.ofSeconds(1)).orElseThrow()).as(Files.readString(log)).isEqualTo(4);
+            }
+        }
+        runOnce(outage);
+        List<ConsumerRecord<byte[], byte[]>> accounts = readAll("outage.public.accounts");
+        assertThat(countByOp(accounts, false).get("u")).as("every update once").isEqualTo(transactions * 200L);
+        Map<String, Long> lastBalance = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : accounts) {
+            JsonNode after = json(r.value()).path("after");
+            long previous = lastBalance.getOrDefault(after.path("id").asText(), -1L);
+            assertThat(after.path("balance").asLong()).as("account " + after.path("id").asText()).isEqualTo(previous + 1);
+            lastBalance.put(after.path("id").asText(), previous + 1);
+        }
+    }
+
+    @Test
     void writesTheSchemalessFormat() throws Exception {
         Path plain = config("plain", "plain", "debezium-json-schemaless");
         runOnce(plain);
