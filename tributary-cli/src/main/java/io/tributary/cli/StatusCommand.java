@@ -120,8 +120,55 @@ final class StatusCommand implements Callable<Integer> {
             sourceUnusable = Optional.of("Cannot connect to the source: " + e.problems().stream().map(Object::toString)
                     .collect(java.util.stream.Collectors.joining("; ")));
         }
+        if (!config.hasLake()) {
+            printCapture(config, sourceUnusable, json, spec.commandLine().getOut());
+            return 0;
+        }
         print(report(config, sourceUnusable), json, spec.commandLine().getOut());
         return 0;
+    }
+
+    /** A capture-only pipeline: what its sink holds (read without taking it over) and the source's lag behind it. */
+    static void printCapture(PipelineConfig config, Optional<String> sourceUnusable, boolean json, PrintWriter out) {
+        io.tributary.config.KafkaSinkConfig sink = config.sink().orElseThrow();
+        Optional<io.tributary.spi.ChangeSink.Committed> committed = committed(io.tributary.spi.ChangeSinkFactory.forType(io.tributary.config.KafkaSinkConfig.TYPE),
+                sink, config.name());
+        Optional<SourceLag> lag = Optional.empty();
+        String error = sourceUnusable.orElse(null);
+        if (sourceUnusable.isEmpty()) {
+            try {
+                lag = Optional.of(Sources.lag(config, committed.map(io.tributary.spi.ChangeSink.Committed::position)));
+            } catch (TributaryException e) {
+                error = e.getMessage();
+            }
+        }
+        if (json) {
+            ObjectNode root = new ObjectMapper().createObjectNode();
+            root.put("sink", sink.describe());
+            committed.ifPresent(c -> {
+                root.put("committedPosition", c.position().toString());
+                c.committedAt().ifPresent(at -> root.put("committedAt", at.toString()));
+            });
+            lag.ifPresent(l -> {
+                root.put("sourcePosition", l.position());
+                root.put("lagBytes", l.bytes());
+            });
+            if (error != null) {
+                root.put("sourceError", error);
+            }
+            out.println(root.toPrettyString());
+        } else {
+            out.println("pipeline:   captures into " + sink.describe());
+            out.println("committed:  " + committed.map(c -> c.position() + c.committedAt().map(at -> " at " + at).orElse("")).orElse("nothing committed yet"));
+            String unreachable = error;
+            out.println("source:     " + lag.map(l -> "at " + l.position() + ", lag " + l.bytes() + " bytes").orElseGet(() -> "unreachable: " + unreachable));
+        }
+        out.flush();
+    }
+
+    private static <S> Optional<io.tributary.spi.ChangeSink.Committed> committed(io.tributary.spi.ChangeSinkFactory<S> factory, Object settings,
+                                                                             String pipeline) {
+        return factory.committed(factory.settings(settings), pipeline);
     }
 
     static void print(Report r, boolean json, PrintWriter out) {

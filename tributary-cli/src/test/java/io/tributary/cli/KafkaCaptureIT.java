@@ -199,6 +199,14 @@ class KafkaCaptureIT {
         String[] parts = confirmed.split("/");
         long confirmedLsn = Long.parseLong(parts[0], 16) << 32 | Long.parseLong(parts[1], 16);
         assertThat(confirmedLsn).isLessThanOrEqualTo(recorded).isPositive();
+
+        // status reads the position from Kafka without taking the sink over.
+        CliRun status = tributary("status", "-c", capture.toString(), "--json");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        JsonNode report = JSON.readTree(status.out());
+        assertThat(report.path("committedPosition").asText()).isEqualTo(io.tributary.spi.SourcePosition.decode(last.path("position").asText()).toString());
+        assertThat(report.path("lagBytes").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(report.path("sink").asText()).contains(kafka.bootstrapServers());
     }
 
     @Test

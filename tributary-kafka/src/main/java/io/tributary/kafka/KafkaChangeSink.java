@@ -141,6 +141,22 @@ final class KafkaChangeSink implements ChangeSink {
         }
     }
 
+    /** What the sink holds of the pipeline, read without taking it over; empty also when the offsets topic does not exist yet. */
+    Optional<Committed> readOnly() {
+        try {
+            admin = Admin.create(clientSettings());
+            if (!admin.listTopics().names().get(READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS).contains(offsetsTopic)) {
+                return Optional.empty();
+            }
+            return readCommitted();
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            throw failure("Cannot read the position of pipeline " + pipeline + " from " + config.describe(), e instanceof ExecutionException ? e.getCause() : e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TributaryException(ErrorCode.SINK_FAILED, "Interrupted while reading " + offsetsTopic, e);
+        }
+    }
+
     /** The last committed offsets record of this pipeline (read committed, so an aborted batch's is not seen). */
     private Optional<Committed> readCommitted() {
         Map<String, Object> settings = clientSettings();
@@ -172,7 +188,8 @@ final class KafkaChangeSink implements ChangeSink {
         }
         try {
             JsonNode node = JSON.readTree(last);
-            return Optional.of(new Committed(SourcePosition.decode(node.path("position").asText()), new SourceOffset(node.path("offset").asText())));
+            Optional<Instant> at = node.hasNonNull("committed_at") ? Optional.of(Instant.parse(node.path("committed_at").asText())) : Optional.empty();
+            return Optional.of(new Committed(SourcePosition.decode(node.path("position").asText()), new SourceOffset(node.path("offset").asText()), at));
         } catch (IOException | RuntimeException e) {
             throw new TributaryException(ErrorCode.SINK_FAILED, "The position of pipeline " + pipeline + " in " + offsetsTopic + " cannot be read: "
                     + e.getMessage(), e);

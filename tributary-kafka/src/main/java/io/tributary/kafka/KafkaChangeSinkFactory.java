@@ -17,6 +17,13 @@ public final class KafkaChangeSinkFactory implements ChangeSinkFactory<KafkaSink
     }
 
     @Override
+    public java.util.Optional<ChangeSink.Committed> committed(KafkaSinkConfig settings, String pipelineName) {
+        try (KafkaChangeSink sink = new KafkaChangeSink(settings, pipelineName)) {
+            return sink.readOnly();
+        }
+    }
+
+    @Override
     public ChangeSink open(KafkaSinkConfig settings, String pipelineName) {
         return new KafkaChangeSink(settings, pipelineName);
     }

@@ -11,11 +11,15 @@ import java.util.Optional;
  * the events, so the pipeline resumes from the sink alone.
  */
 public interface ChangeSink extends Closeable {
-    /** What the sink holds last: the position through which it has every event, and the source's resume token there. */
-    record Committed(SourcePosition position, SourceOffset offset) {
+    /**
+     * What the sink holds last: the position through which it has every event, the source's resume
+     * token there, and when it was written (empty when the sink does not say).
+     */
+    record Committed(SourcePosition position, SourceOffset offset, Optional<java.time.Instant> committedAt) {
         public Committed {
             requireNonNull(position, "position is null");
             requireNonNull(offset, "offset is null");
+            requireNonNull(committedAt, "committedAt is null");
         }
     }
 

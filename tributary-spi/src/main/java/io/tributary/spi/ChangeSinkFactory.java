@@ -20,6 +20,15 @@ public interface ChangeSinkFactory<S> {
     /** A sink for pipeline {@code pipelineName}; opens no connection until {@link ChangeSink#open()}. */
     ChangeSink open(S settings, String pipelineName);
 
+    /**
+     * What the sink holds of pipeline {@code pipelineName}, read without taking it over (for
+     * {@code status}).
+     *
+     * @return empty when the sink holds nothing of the pipeline yet
+     * @throws TributaryException EXTERNAL codes when the sink cannot be reached
+     */
+    java.util.Optional<ChangeSink.Committed> committed(S settings, String pipelineName);
+
     /** {@code settings} as this factory's type. */
     default S settings(Object settings) {
         if (!settingsType().isInstance(settings)) {
