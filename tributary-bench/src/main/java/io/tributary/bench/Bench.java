@@ -3,6 +3,7 @@ package io.tributary.bench;
 import io.tributary.config.CatalogConfig;
 import io.tributary.config.CommitConfig;
 import io.tributary.config.ConfigLoader;
+import io.tributary.config.KafkaSinkConfig;
 import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
@@ -12,9 +13,11 @@ import io.tributary.config.Secret;
 import io.tributary.config.SnapshotConfig;
 import io.tributary.config.SslMode;
 import io.tributary.pipeline.BackgroundRun;
+import io.tributary.pipeline.CapturePipeline;
 import io.tributary.pipeline.Pipeline;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeSource;
+import io.tributary.testing.TestingKafka;
 import io.tributary.testing.TestingPostgres;
 import io.tributary.testing.TestingS3;
 import java.nio.file.Files;
@@ -37,7 +40,9 @@ import java.util.Random;
  * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
  * peak heap; then the snapshot, streaming (with each micro-batch's commit time) and freshness again on an
  * S3 warehouse (S3Proxy on loopback, a JDBC catalog in PostgreSQL; {@code --s3=false} skips it,
- * {@code --s3-accounts} sizes its table, default 100,000). Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
+ * {@code --s3-accounts} sizes its table, default 100,000); and the same workload captured into
+ * Kafka topics (a KRaft broker on loopback; {@code --kafka=false} skips it, {@code --kafka-accounts}
+ * sizes its table, default 100,000). Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
  * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds},
  * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
  * {@code --snapshot-resumable-above=0} the accounts are read by the resumable incremental snapshot),
@@ -133,6 +138,28 @@ public final class Bench {
                             freshnessSeconds);
                 }
             }
+
+            // 5. Capture into Kafka (a KRaft broker, a child JVM on loopback): the same workload into
+            // Debezium-compatible topics, one Kafka transaction per batch.
+            if (Boolean.parseBoolean(options.getOrDefault("kafka", "true"))) {
+                int kafkaAccounts = Integer.parseInt(options.getOrDefault("kafka-accounts", "100000"));
+                try (TestingKafka kafka = TestingKafka.start(dir.resolve("kafka"))) {
+                    String kafkaDb = postgres.createDatabase("bench_kafka");
+                    Workload kafkaWorkload = new Workload(postgres, kafkaDb);
+                    System.out.printf("Kafka: loading %,d accounts ...%n", kafkaAccounts);
+                    kafkaWorkload.create(kafkaAccounts);
+                    PipelineConfig base = config("bench_kafka", postgres, kafkaDb, new LakeConfig(dir.resolve("unused"), LakeConfig.RawLayer.ENABLED, history),
+                            "tributary_bench_kafka", snapshot, commit);
+                    PipelineConfig capture = new PipelineConfig(base.name(), base.source(), null, base.models(), base.commit(), base.tableOptions(),
+                            base.maintenance(), Optional.of(new KafkaSinkConfig(kafka.bootstrapServers(), "bench", KafkaSinkConfig.Format.DEBEZIUM_JSON, 3,
+                            (short) -1, Map.of())));
+                    timedCapture(results, "Kafka: initial snapshot into topics", capture, "rows");
+                    System.out.printf("Kafka: writing %,d pgbench transactions ...%n", transactions);
+                    kafkaWorkload.transactions(transactions);
+                    awaitSlotInactive(postgres, kafkaDb, "tributary_bench_kafka");
+                    timedCapture(results, "Kafka: streaming into topics", capture, "events");
+                }
+            }
         } finally {
             heap.stop();
             // The lakes of a run take 0.6 GiB; a run is measured, not kept.
@@ -164,6 +191,18 @@ public final class Bench {
     private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit, List<Long> commitTimes) {
         Measure started = Measure.start();
         long events = runOnce(config, commitTimes);
+        results.put(measure, started.rate(events, unit));
+        System.out.println(measure + ": " + results.get(measure));
+    }
+
+    /** Runs a capture-only pipeline once to the source's current position, and records its {@link Measure}. */
+    private static void timedCapture(Map<String, String> results, String measure, PipelineConfig config, String unit) {
+        Measure started = Measure.start();
+        long events;
+        try (CapturePipeline capture = new CapturePipeline(config)) {
+            capture.run(ChangeSource.RunMode.CATCH_UP);
+            events = capture.eventsWritten();
+        }
         results.put(measure, started.rate(events, unit));
         System.out.println(measure + ": " + results.get(measure));
     }

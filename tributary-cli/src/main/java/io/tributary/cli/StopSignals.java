@@ -33,8 +33,12 @@ final class StopSignals implements AutoCloseable {
      * socket with pgjdbc's "Unable to close connection properly … Broken pipe", which Debezium logs
      * at ERROR with a stack trace: Debezium 3.x from {@code io.debezium.util.Threads} ("Operation
      * jdbc-connection-close failed", its close runs with a timeout), 2.x from
-     * PostgresReplicationConnection. That is the expected end of the connection, so from the signal
-     * on, in this process, those loggers are off; every other logger keeps its level.
+     * PostgresReplicationConnection. When the walsender ends while the streaming thread is still
+     * reading, the engine itself logs "Engine has failed with … Database connection failed when
+     * reading from copy" ({@code AsyncEmbeddedEngine}, seen on a loaded machine). That is the
+     * expected end of the connection, so from the signal on, in this process, those loggers are off;
+     * every other logger keeps its level, and a real failure still reaches the user through
+     * Tributary's own error message.
      */
     static void silenceExpectedCloseErrors() {
         for (String name : CLOSE_ERROR_LOGGERS) {
@@ -46,7 +50,7 @@ final class StopSignals implements AutoCloseable {
 
     /** The loggers through which Debezium reports the failed close of the replication connection. */
     static final List<String> CLOSE_ERROR_LOGGERS = List.of("io.debezium.util.Threads",
-            "io.debezium.connector.postgresql.connection.PostgresReplicationConnection");
+            "io.debezium.connector.postgresql.connection.PostgresReplicationConnection", "io.debezium.embedded.async.AsyncEmbeddedEngine");
 
     @Override
     public void close() {
