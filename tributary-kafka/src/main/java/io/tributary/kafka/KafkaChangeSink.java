@@ -120,14 +120,19 @@ final class KafkaChangeSink implements ChangeSink {
         try {
             admin = Admin.create(clientSettings());
             createTopic(offsetsTopic, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-            Map<String, Object> settings = clientSettings();
+            // Defaults for throughput (a batch is flushed whole at its commit), which sink.properties may change...
+            Map<String, Object> settings = new HashMap<>();
+            settings.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+            settings.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+            settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+            settings.put(ProducerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline);
+            settings.putAll(clientSettings());
+            // ...and what exactly-once needs, which they may not.
             settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tributary." + pipeline + "@" + config.topicPrefix());
             settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             settings.put(ProducerConfig.ACKS_CONFIG, "all");
-            settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
             settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
             settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-            settings.put(ProducerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline);
             producer = new KafkaProducer<>(settings);
             // Fences an earlier producer of this pipeline and aborts its open transaction, so the
             // offsets read below are the last committed ones.
