@@ -117,6 +117,40 @@ class KafkaCaptureIT {
         return out;
     }
 
+    /** A database {@code name} with {@code accounts(id, balance)} of {@code rows} zero balances, and a pipeline capturing it under prefix {@code name}. */
+    private static Path accountsPipeline(String name, int rows, String format) throws Exception {
+        postgres.createDatabase(name);
+        postgres.execute(name, "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
+                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, " + rows + ") g");
+        return config(name, name, format, name, "[public.accounts]");
+    }
+
+    /**
+     * Checks that no version of an account is missing or twice: each key's balances, in partition
+     * order, are 0 (the snapshot), 1, 2, 3, …; returns the last balance of each account.
+     */
+    private static Map<String, Long> everyVersionOnceInOrder(List<ConsumerRecord<byte[], byte[]>> accounts, boolean withSchema) {
+        Map<String, Long> lastBalance = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : accounts) {
+            JsonNode after = (withSchema ? json(r.value()).path("payload") : json(r.value())).path("after");
+            String id = after.path("id").asText();
+            long previous = lastBalance.getOrDefault(id, -1L);
+            assertThat(after.path("balance").asLong()).as("account " + id + " after " + previous).isEqualTo(previous + 1);
+            lastBalance.put(id, previous + 1);
+        }
+        return lastBalance;
+    }
+
+    /** Waits until the capturing {@code run} has committed the initial snapshot's {@code rows} records to {@code topic}. */
+    private static void awaitInitialSnapshot(ChildJvm run, String topic, int rows, Path log) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains(topic) || readAll(topic).size() < rows)) {
+            Thread.sleep(500);
+        }
+        assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(readAll(topic)).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(rows);
+    }
+
     private static JsonNode json(byte[] bytes) {
         try {
             return JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
@@ -211,20 +245,11 @@ class KafkaCaptureIT {
 
     @Test
     void aCaptureKilledMidStreamResumesWithNothingLostOrTwice() throws Exception {
-        postgres.createDatabase("crash");
-        postgres.execute("crash", "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
-                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g");
-        Path crash = config("crash", "crash", "debezium-json", "crash", "[public.accounts]");
+        Path crash = accountsPipeline("crash", 1000, "debezium-json");
         Path log = dir.resolve("crash-run.log");
         int transactions = 40;
         try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", crash.toString()), log)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains("crash.public.accounts")
-                    || readAll("crash.public.accounts").size() < 1000)) {
-                Thread.sleep(500);
-            }
-            assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
-            assertThat(readAll("crash.public.accounts")).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(1000);
+            awaitInitialSnapshot(run, "crash.public.accounts", 1000, log);
             for (int i = 0; i < transactions; i++) {
                 postgres.execute("crash", "UPDATE accounts SET balance = balance + 1 WHERE id % 2 = " + (i % 2));
                 if (i == transactions / 2) {
@@ -238,35 +263,18 @@ class KafkaCaptureIT {
         Map<String, Long> ops = countByOp(accounts, true);
         assertThat(ops.get("r")).isEqualTo(1000L);
         assertThat(ops.get("u")).as("every update once").isEqualTo(transactions * 500L);
-        // No version twice: each key's balances are 1, 2, 3, ... in order.
-        Map<String, Long> lastBalance = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : accounts) {
-            JsonNode payload = json(r.value()).path("payload");
-            String id = payload.path("after").path("id").asText();
-            long balance = payload.path("after").path("balance").asLong();
-            long previous = lastBalance.getOrDefault(id, -1L);
-            assertThat(balance).as("account " + id + " after " + previous).isEqualTo(previous + 1);
-            lastBalance.put(id, balance);
-        }
+        Map<String, Long> lastBalance = everyVersionOnceInOrder(accounts, true);
         assertThat(postgres.queryOne("crash", "SELECT sum(balance) FROM accounts"))
                 .isEqualTo(Long.toString(lastBalance.values().stream().mapToLong(Long::longValue).sum()));
     }
 
     @Test
     void aBrokerRestartMidStreamLosesNothing() throws Exception {
-        postgres.createDatabase("outage");
-        postgres.execute("outage", "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
-                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 200) g");
-        Path outage = config("outage", "outage", "debezium-json-schemaless", "outage", "[public.accounts]");
+        Path outage = accountsPipeline("outage", 200, "debezium-json-schemaless");
         Path log = dir.resolve("outage-run.log");
         int transactions = 30;
         try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", outage.toString()), log)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains("outage.public.accounts")
-                    || readAll("outage.public.accounts").size() < 200)) {
-                Thread.sleep(500);
-            }
-            assertThat(readAll("outage.public.accounts")).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(200);
+            awaitInitialSnapshot(run, "outage.public.accounts", 200, log);
             for (int i = 0; i < transactions; i++) {
                 postgres.execute("outage", "UPDATE accounts SET balance = balance + 1");
                 if (i == 10) {
@@ -278,7 +286,7 @@ class KafkaCaptureIT {
             }
             // The producer rides the outage out (delivery.timeout.ms), or the run stops with exit 4:
             // either way nothing is lost once a run catches up.
-            deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
             while (run.isAlive() && System.nanoTime() < deadline && readAll("outage.public.accounts").size() < 200 + transactions * 200) {
                 Thread.sleep(1_000);
             }
@@ -289,13 +297,7 @@ class KafkaCaptureIT {
         runOnce(outage);
         List<ConsumerRecord<byte[], byte[]>> accounts = readAll("outage.public.accounts");
         assertThat(countByOp(accounts, false).get("u")).as("every update once").isEqualTo(transactions * 200L);
-        Map<String, Long> lastBalance = new HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : accounts) {
-            JsonNode after = json(r.value()).path("after");
-            long previous = lastBalance.getOrDefault(after.path("id").asText(), -1L);
-            assertThat(after.path("balance").asLong()).as("account " + after.path("id").asText()).isEqualTo(previous + 1);
-            lastBalance.put(after.path("id").asText(), previous + 1);
-        }
+        everyVersionOnceInOrder(accounts, false);
     }
 
     @Test

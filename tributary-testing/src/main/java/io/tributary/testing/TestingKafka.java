@@ -6,9 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +52,7 @@ public final class TestingKafka implements AutoCloseable {
      * @throws IllegalStateException when the broker does not start within 90 s, naming the log
      */
     public static TestingKafka start(Path folder) {
-        TestingKafka kafka = new TestingKafka(folder, freePort(), freePort());
+        TestingKafka kafka = new TestingKafka(folder, Loopback.freePort(), Loopback.freePort());
         kafka.format();
         kafka.start();
         return kafka;
@@ -179,7 +176,7 @@ public final class TestingKafka implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Kafka exited with " + process.exitValue() + "; see " + log());
             }
-            if (accepts(port)) {
+            if (Loopback.accepts(port)) {
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000", AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000"))) {
                     if (!admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).isEmpty()) {
@@ -192,7 +189,7 @@ public final class TestingKafka implements AutoCloseable {
                     throw new IllegalStateException(e);
                 }
             }
-            sleep(200);
+            Loopback.sleep(200, "Kafka");
         }
         throw new IllegalStateException("Kafka did not start within " + START_TIMEOUT.toSeconds() + " s; see " + log());
     }
@@ -236,32 +233,6 @@ public final class TestingKafka implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException notYet) {
-            return false;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for Kafka", e);
         }
     }
 }

@@ -4,9 +4,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +34,7 @@ public final class TestingS3 implements AutoCloseable {
 
     /** Starts S3Proxy keeping its buckets in {@code folder}/data, its log in {@code folder}/s3proxy.log. */
     public static TestingS3 start(Path folder) {
-        TestingS3 s3 = new TestingS3(folder, freePort());
+        TestingS3 s3 = new TestingS3(folder, Loopback.freePort());
         s3.start();
         return s3;
     }
@@ -99,12 +96,10 @@ public final class TestingS3 implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IllegalStateException("S3Proxy exited with " + process.exitValue() + "; see " + folder.resolve("s3proxy.log"));
             }
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            if (Loopback.accepts(port)) {
                 return;
-            } catch (IOException notYet) {
-                sleep(100);
             }
+            Loopback.sleep(100, "S3Proxy");
         }
         throw new IllegalStateException("S3Proxy did not start within 60 s; see " + folder.resolve("s3proxy.log"));
     }
@@ -141,22 +136,5 @@ public final class TestingS3 implements AutoCloseable {
             throw new IllegalStateException("The S3Proxy jar " + jar + " is missing: run 'mvn -pl tributary-testing generate-resources'");
         }
         return jar;
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while waiting for S3Proxy", e);
-        }
     }
 }
