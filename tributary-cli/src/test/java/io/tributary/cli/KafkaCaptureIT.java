@@ -143,12 +143,22 @@ class KafkaCaptureIT {
 
     /** Waits until the capturing {@code run} has committed the initial snapshot's {@code rows} records to {@code topic}. */
     private static void awaitInitialSnapshot(ChildJvm run, String topic, int rows, Path log) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (run.isAlive() && System.nanoTime() < deadline && (!kafka.topics().contains(topic) || readAll(topic).size() < rows)) {
-            Thread.sleep(500);
-        }
+        awaitUntil(Duration.ofSeconds(120), () -> !run.isAlive() || kafka.topics().contains(topic) && readAll(topic).size() >= rows);
         assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
         assertThat(readAll(topic)).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(rows);
+    }
+
+    /** A condition that may read files or the broker. */
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls {@code check} every 200 ms until it holds or {@code timeout} passed; the caller asserts what it needs. */
+    private static void awaitUntil(Duration timeout, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds() && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
     }
 
     private static JsonNode json(byte[] bytes) {
@@ -280,16 +290,14 @@ class KafkaCaptureIT {
                 if (i == 10) {
                     kafka.stop();
                 } else if (i == 20) {
-                    Thread.sleep(3_000);
+                    // The broker comes back once the capture has met the outage (or after 30 s).
+                    awaitUntil(Duration.ofSeconds(30), () -> !run.isAlive() || Files.readString(log).contains("could not be established"));
                     kafka.start();
                 }
             }
             // The producer rides the outage out (delivery.timeout.ms), or the run stops with exit 4:
             // either way nothing is lost once a run catches up.
-            long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
-            while (run.isAlive() && System.nanoTime() < deadline && readAll("outage.public.accounts").size() < 200 + transactions * 200) {
-                Thread.sleep(1_000);
-            }
+            awaitUntil(Duration.ofSeconds(150), () -> !run.isAlive() || readAll("outage.public.accounts").size() >= 200 + transactions * 200);
             if (!run.isAlive()) {
                 assertThat(run.waitFor(Duration.ofSeconds(1)).orElseThrow()).as(Files.readString(log)).isEqualTo(4);
             }

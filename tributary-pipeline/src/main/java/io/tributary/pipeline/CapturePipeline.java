@@ -42,6 +42,7 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
     private final Clock clock = Clock.systemUTC();
     private final AtomicReference<ChangeSource> source = new AtomicReference<>();
     private volatile boolean closed;
+    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
     private ChangeSink sink;
     private SourcePosition committed = SourcePosition.BEGINNING;
     private SourceOffset committedOffset;
@@ -114,7 +115,9 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
                     Duration wait = reconnects.failed(e, delivered > deliveredBefore);
                     LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
                             e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
-                    sleep(wait);
+                    if (awaitClose(wait)) {
+                        break;
+                    }
                 } finally {
                     source.set(null);
                 }
@@ -189,15 +192,13 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
         lastWrite = clock.instant();
     }
 
-    private void sleep(Duration wait) {
-        long until = System.nanoTime() + wait.toNanos();
-        while (!closed && System.nanoTime() < until) {
-            try {
-                Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    /** Waits {@code wait} unless {@link #close()} comes first; true when it did. */
+    private boolean awaitClose(Duration wait) {
+        try {
+            return closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 
@@ -205,6 +206,7 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         ChangeSource running = source.get();
         if (running != null) {
             running.close();
