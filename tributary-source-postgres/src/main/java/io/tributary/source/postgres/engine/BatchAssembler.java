@@ -79,6 +79,8 @@ public final class BatchAssembler<R> {
     private final SourcePosition resumeFrom;
     private final java.util.Set<String> fencesSeen = new java.util.HashSet<>();
     private SourcePosition lastDelivered;
+    /** The position of the last event handed over (the lake's watermark at first): every event comes after it. */
+    private SourcePosition lastHandedOver;
     private long polls;
     private boolean streaming;
     private boolean inTransaction;
@@ -119,6 +121,7 @@ public final class BatchAssembler<R> {
         this.converter = converter;
         this.progress = progress;
         this.lastDelivered = resumeFrom;
+        this.lastHandedOver = resumeFrom;
         this.resumeFrom = resumeFrom;
         this.lastOffset = resumeOffset.orElse(null);
         this.maxBatchEvents = maxBatchEvents;
@@ -176,7 +179,10 @@ public final class BatchAssembler<R> {
             } else if (record.value() instanceof Struct value && value.schema().field("op") != null && !"m".equals(value.getString("op"))) {
                 Struct source = value.getStruct("source");
                 String snapshot = source.getString("snapshot");
-                boolean snapshotRead = snapshot != null && !snapshot.equals("false");
+                // Only a read is a snapshot row. After a restart Debezium's offset context may still
+                // carry the snapshot marker of the record it resumed from (a chunk read), and the
+                // first streamed change then shows it too: that change belongs to its transaction.
+                boolean snapshotRead = snapshot != null && !snapshot.equals("false") && "r".equals(value.getString("op"));
                 streaming |= !snapshotRead;
                 if (INCREMENTAL.equals(snapshot)) {
                     streaming = true;
@@ -202,9 +208,15 @@ public final class BatchAssembler<R> {
                 } else if (value.schema().field("transaction") != null && value.getStruct("transaction") != null) {
                     transaction.add(record);
                 } else {
-                    // A change outside transaction metadata (should not happen with provide.transaction.metadata):
-                    // its own single-event transaction at its LSN.
+                    // A change outside transaction metadata: its own single-event transaction at its
+                    // LSN. A change's LSN may lie at or below positions already delivered (chunk reads
+                    // positioned after the previous transaction's commit, whose end LSN the next
+                    // transaction's first change shares): it then takes the next position after
+                    // them, so no position is used twice.
                     SourcePosition position = new Lsn(source.getInt64("lsn")).position(0);
+                    if (!position.isAfter(lastDelivered)) {
+                        position = new SourcePosition(lastDelivered.commitKey(), lastDelivered.eventIndex() + 1);
+                    }
                     ChangeEvent event = converter.convert(record, position, transactionId(record), commitTime(source));
                     addResolved(handle, position);
                     lastDelivered = position;
@@ -297,6 +309,14 @@ public final class BatchAssembler<R> {
         }
         if (lastOffset == null) {
             throw new IllegalStateException("No source offset to hand over a batch through " + through);
+        }
+        for (ChangeEvent event : events) {
+            // A position used twice would make the lake skip or double an event: stop instead.
+            if (!event.position().isAfter(lastHandedOver)) {
+                throw new IllegalStateException("Change event of " + event.table() + " would be positioned at " + event.position()
+                        + ", not after " + lastHandedOver + " already delivered");
+            }
+            lastHandedOver = event.position();
         }
         SourcePosition position = through.isAfter(lastDelivered) ? through : lastDelivered;
         // lastDelivered moves past a transaction only once all of it was released.

@@ -150,6 +150,60 @@ class BatchAssemblerTest {
         assertThat(assembler.acknowledgeable(position(1000, 1))).containsExactly(second.get(second.size() - 1));
     }
 
+    /**
+     * Resumed after chunk reads positioned after a transaction's commit, a change without
+     * transaction metadata at the LSN where that commit ended must come after the committed reads,
+     * never on their positions.
+     */
+    @Test
+    void aChangeWithoutTransactionMetadataReplayedBelowTheWatermarkTakesTheNextPosition() {
+        BatchAssembler<SourceRecord> assembler = assembler(position(900, 3), Optional.of(OffsetCodec.encode(PARTITION, Map.of("lsn", 900L, "lsn_commit", 900L))));
+        SourceRecord replayed = loneChange(77, 900);
+        SourceRecord read = incrementalRead(21, Map.of("lsn", 901L, "lsn_commit", 900L));
+        List<SourceRecord> next = transaction(10, 1000, 2);
+        List<ChangeBatch> batches = new ArrayList<>();
+        List<SourceRecord> poll = new ArrayList<>(List.of(replayed, read));
+        poll.addAll(next);
+
+        assembler.assemble(poll, batches::add);
+
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::position)
+                .containsExactly(position(900, 4), position(901, 1), position(1000, 0), position(1000, 1));
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::operation)
+                .containsExactly(io.tributary.spi.ChangeOperation.DELETE, io.tributary.spi.ChangeOperation.READ, io.tributary.spi.ChangeOperation.CREATE,
+                        io.tributary.spi.ChangeOperation.CREATE);
+        assertThat(batches).extracting(ChangeBatch::through).isSorted();
+    }
+
+    /**
+     * After a restart from a chunk read's offset, Debezium's offset context still carries the
+     * snapshot marker, and the first streamed change shows it: it is a change of its transaction,
+     * positioned at the transaction's commit, not a snapshot read at the LSN it carries (which lies
+     * below the reads the lake already holds).
+     */
+    @Test
+    void aStreamedChangeCarryingASnapshotMarkerStaysInItsTransaction() {
+        BatchAssembler<SourceRecord> assembler = assembler(position(900, 3), Optional.of(OffsetCodec.encode(PARTITION, Map.of("lsn", 900L, "lsn_commit", 900L))));
+        List<SourceRecord> replayed = transaction(10, 1000, 2);
+        Struct marked = (Struct) replayed.get(1).value();
+        marked.getStruct("source").put("snapshot", "true");
+        marked.put("op", "d").put("before", marked.getStruct("after")).put("after", null);
+        List<ChangeBatch> batches = new ArrayList<>();
+
+        assembler.assemble(replayed, batches::add);
+
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::position).containsExactly(position(1000, 0), position(1000, 1));
+        assertThat(batches).flatExtracting(ChangeBatch::events).extracting(ChangeEvent::transactionId).containsExactly(10L, 10L);
+        assertThat(batches).allSatisfy(b -> assertThat(b.snapshotStarted()).isEmpty());
+    }
+
+    private static SourceRecord loneChange(long id, long lsn) {
+        Struct before = new Struct(ROW).put("id", id).put("name", "gone " + id);
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", "items").put("lsn", lsn).put("ts_ms", 1_700_000_000_000L).put("snapshot", "false");
+        Struct value = new Struct(ENVELOPE).put("before", before).put("source", source).put("op", "d");
+        return new SourceRecord(PARTITION, Map.of("lsn", lsn, "lsn_proc", lsn), "tributary.public.items", null, KEY, new Struct(KEY).put("id", id), ENVELOPE, value);
+    }
+
     private static SourceRecord incrementalRead(long id, Map<String, ?> offset) {
         Struct after = new Struct(ROW).put("id", id).put("name", "read " + id);
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", "items").put("lsn", offset.get("lsn")).put("ts_ms", 1_700_000_000_000L)
