@@ -42,13 +42,14 @@ final class StatusCommand implements Callable<Integer> {
     /** The status of a pipeline, as printed. */
     record Report(Optional<CommittedState> state, Optional<SourceLag> sourceLag, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
                   Optional<PipelineStatus.Reconnecting> reconnecting, List<io.tributary.spi.TableId> snapshotting) {
-        long lagBytes() {
-            return sourceLag.map(SourceLag::bytes).orElse(-1L);
+        /** What the lake does not hold yet, in the source's unit; -1 when unknown. */
+        long behind() {
+            return sourceLag.map(SourceLag::behind).orElse(-1L);
         }
 
         long lagSeconds() {
-            if (lagBytes() <= 0) {
-                return lagBytes() == 0 ? 0 : -1;
+            if (behind() <= 0) {
+                return behind() == 0 ? 0 : -1;
             }
             return state.map(s -> Duration.between(s.committedAt(), Instant.now()).toSeconds()).orElse(-1L);
         }
@@ -78,7 +79,7 @@ final class StatusCommand implements Callable<Integer> {
         Optional<CommittedState> state = lake.committedState();
         if (sourceUnusable.isEmpty()) {
             try {
-                lag = Optional.of(Sources.lag(config, state.map(CommittedState::watermark)));
+                lag = Optional.of(Sources.lag(config, state.map(CommittedState::watermark), state.map(CommittedState::offset)));
             } catch (TributaryException e) {
                 error = e.getMessage();
             }
@@ -137,7 +138,7 @@ final class StatusCommand implements Callable<Integer> {
         String error = sourceUnusable.orElse(null);
         if (sourceUnusable.isEmpty()) {
             try {
-                lag = Optional.of(Sources.lag(config, committed.map(io.tributary.spi.ChangeSink.Committed::position)));
+                lag = Optional.of(Sources.lag(config, committed.map(io.tributary.spi.ChangeSink.Committed::position), committed.map(io.tributary.spi.ChangeSink.Committed::offset)));
             } catch (TributaryException e) {
                 error = e.getMessage();
             }
@@ -151,7 +152,7 @@ final class StatusCommand implements Callable<Integer> {
             });
             lag.ifPresent(l -> {
                 root.put("sourcePosition", l.position());
-                root.put("lagBytes", l.bytes());
+                root.put(lagKey(l), l.behind());
             });
             if (error != null) {
                 root.put("sourceError", error);
@@ -161,9 +162,14 @@ final class StatusCommand implements Callable<Integer> {
             out.println("pipeline:   captures into " + sink.describe());
             out.println("committed:  " + committed.map(c -> c.position() + c.committedAt().map(at -> " at " + at).orElse("")).orElse("nothing committed yet"));
             String unreachable = error;
-            out.println("source:     " + lag.map(l -> "at " + l.position() + ", lag " + l.bytes() + " bytes").orElseGet(() -> "unreachable: " + unreachable));
+            out.println("source:     " + lag.map(l -> "at " + l.position() + ", lag " + l.describeBehind()).orElseGet(() -> "unreachable: " + unreachable));
         }
         out.flush();
+    }
+
+    /** The {@code --json} key of a lag: {@code lagBytes} (PostgreSQL) or {@code lagRecords} (Kafka). */
+    private static String lagKey(SourceLag lag) {
+        return lag.unit() == SourceLag.Unit.RECORDS ? "lagRecords" : "lagBytes";
     }
 
     private static <S> Optional<io.tributary.spi.ChangeSink.Committed> committed(io.tributary.spi.ChangeSinkFactory<S> factory, Object settings,
@@ -198,7 +204,7 @@ final class StatusCommand implements Callable<Integer> {
                 ArrayNode snapshotting = root.putArray("snapshotting");
                 r.snapshotting().forEach(t -> snapshotting.add(t.toString()));
             }
-            root.put("lagBytes", r.lagBytes());
+            root.put(r.sourceLag().map(StatusCommand::lagKey).orElse("lagBytes"), r.behind());
             root.put("lagSeconds", r.lagSeconds());
             ArrayNode tables = root.putArray("tables");
             for (LakeTable t : r.tables()) {
@@ -218,7 +224,7 @@ final class StatusCommand implements Callable<Integer> {
                 .ifPresent(s -> out.println("consistent: " + s.consistent() + " (readers see the lake there: a transaction is committed in parts)"));
         r.reconnecting().ifPresent(rc -> out.println("pipeline:   reconnecting to the source, attempt " + rc.attempt() + " since " + rc.since()
                 + "; last error: " + rc.lastError()));
-        out.println("source:     " + r.sourceLag().map(l -> "at " + l.position() + ", lag " + r.lagBytes() + " bytes, " + r.lagSeconds() + " s")
+        out.println("source:     " + r.sourceLag().map(l -> "at " + l.position() + ", lag " + l.describeBehind() + ", " + r.lagSeconds() + " s")
                 .orElse("unreachable: " + r.sourceError()));
         if (!r.snapshotting().isEmpty()) {
             out.println("snapshot:   initial snapshot running for " + r.snapshotting().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));

@@ -127,6 +127,9 @@ public final class ConfigLoader {
         if (!top.has("lake") && sink.isEmpty()) {
             top.problem("lake", "is required (or a sink: capture to Kafka only)");
         }
+        if (sink.isPresent() && source instanceof KafkaSourceConfig) {
+            top.problem("sink", "a pipeline whose source.type is kafka lands the topics in the lake: give it a 'lake' section instead of a 'sink'");
+        }
         if (top.has("lake") && sink.isPresent()) {
             top.problem("sink", "a pipeline captures either into the lake or into Kafka: remove 'lake' for capture to Kafka only, and land the "
                     + "topics with a second pipeline whose source.type is kafka");
@@ -155,10 +158,7 @@ public final class ConfigLoader {
         if (!type.equals(KafkaSinkConfig.TYPE)) {
             node.problem("type", type.isEmpty() ? "is required: kafka" : "expected kafka, found '" + type + "'");
         }
-        String servers = node.requiredString("bootstrap-servers");
-        if (!servers.isEmpty() && !servers.matches("[^,\\s]+:\\d{1,5}(,[^,\\s]+:\\d{1,5})*")) {
-            node.problem("bootstrap-servers", "expected host:port[,host:port…]; found '" + servers + "'");
-        }
+        String servers = bootstrapServers(node);
         String prefix = node.requiredString("topic-prefix");
         if (!prefix.isEmpty() && !TOPIC_PREFIX.matcher(prefix).matches()) {
             node.problem("topic-prefix", "expected letters, digits, '.', '_' and '-' (a Kafka topic name), at most 200; found '" + prefix + "'");
@@ -177,6 +177,25 @@ public final class ConfigLoader {
         if (replication == 0) {
             node.problem("replication-factor", "must be -1 (the broker's default) or at least 1");
         }
+        Map<String, Secret> properties = kafkaProperties(node);
+        node.finish();
+        return new KafkaSinkConfig(servers, prefix, format, partitions, (short) (replication == 0 ? -1 : replication), properties);
+    }
+
+    /** The {@code source} section, by its {@code type}: one record type per kind of source. */
+    private static SourceConfig source(ConfigNode node, String pipelineName) {
+        String type = node.string("type").orElse(PostgresSourceConfig.TYPE);
+        if (type.equals(KafkaSourceConfig.TYPE)) {
+            return kafkaSource(node, pipelineName);
+        }
+        if (!type.equals(PostgresSourceConfig.TYPE) && !type.equals("postgresql")) {
+            node.problem("type", "expected 'postgres' (or 'postgresql') or 'kafka', found '" + type + "'");
+        }
+        return postgres(node, pipelineName);
+    }
+
+    /** Kafka client settings ({@code properties}): secret-like keys only as references. */
+    private static Map<String, Secret> kafkaProperties(ConfigNode node) {
         Map<String, Secret> properties = new java.util.LinkedHashMap<>();
         node.stringMap("properties").forEach((key, value) -> {
             if (SECRET_PROPERTY.matcher(key).matches()) {
@@ -185,17 +204,51 @@ public final class ConfigLoader {
                 node.plainOf("properties." + key, value).ifPresent(plain -> properties.put(key, new Secret(plain, plain)));
             }
         });
-        node.finish();
-        return new KafkaSinkConfig(servers, prefix, format, partitions, (short) (replication == 0 ? -1 : replication), properties);
+        return properties;
     }
 
-    /** The {@code source} section, by its {@code type}: one record type per kind of source. */
-    private static SourceConfig source(ConfigNode node, String pipelineName) {
-        String type = node.string("type").orElse(PostgresSourceConfig.TYPE);
-        if (!type.equals(PostgresSourceConfig.TYPE) && !type.equals("postgresql")) {
-            node.problem("type", "expected 'postgres' (or 'postgresql'), found '" + type + "'");
+    private static String bootstrapServers(ConfigNode node) {
+        String servers = node.requiredString("bootstrap-servers");
+        if (!servers.isEmpty() && !servers.matches("[^,\\s]+:\\d{1,5}(,[^,\\s]+:\\d{1,5})*")) {
+            node.problem("bootstrap-servers", "expected host:port[,host:port…]; found '" + servers + "'");
         }
-        return postgres(node, pipelineName);
+        return servers;
+    }
+
+    private static KafkaSourceConfig kafkaSource(ConfigNode node, String pipelineName) {
+        String servers = bootstrapServers(node);
+        List<String> topics = node.stringList("topics");
+        for (int i = 0; i < topics.size(); i++) {
+            if (!TOPIC_PREFIX.matcher(topics.get(i)).matches()) {
+                node.problem("topics[" + i + "]", "expected a Kafka topic name (letters, digits, '.', '_' and '-'); found '" + topics.get(i) + "'");
+            }
+        }
+        Optional<String> pattern = node.string("topic-pattern").filter(p -> !p.isBlank());
+        if (pattern.isPresent()) {
+            try {
+                Pattern.compile(pattern.get());
+            } catch (java.util.regex.PatternSyntaxException e) {
+                node.problem("topic-pattern", "not a valid regular expression: " + e.getDescription() + " at index " + e.getIndex());
+            }
+        }
+        if (topics.isEmpty() == pattern.isEmpty()) {
+            node.problem("topics", topics.isEmpty() ? "give the topics to read, or a topic-pattern" : "give either topics or a topic-pattern, not both");
+        }
+        String formatText = node.string("format").orElse("debezium-json").trim().toLowerCase(java.util.Locale.ROOT);
+        if (!formatText.equals("debezium-json")) {
+            node.problem("format", formatText.equals("debezium-json-schemaless")
+                    ? "a Kafka source needs the schemas embedded in the records (debezium-json, Kafka Connect's JsonConverter with schemas.enable=true): "
+                    + "without them the column types are unknown"
+                    : "expected debezium-json, found '" + formatText + "'");
+        }
+        String groupId = node.string("group-id").filter(g -> !g.isBlank()).orElse("tributary-" + pipelineName);
+        Map<String, Secret> properties = kafkaProperties(node);
+        Duration heartbeat = node.duration("heartbeat", DEFAULT_HEARTBEAT);
+        ReconnectConfig reconnect = reconnect(node.object("reconnect"));
+        node.finish();
+        boolean valid = topics.isEmpty() != pattern.isEmpty();
+        return new KafkaSourceConfig(servers, valid ? topics : List.of("-"), valid ? pattern : Optional.empty(), KafkaSinkConfig.Format.DEBEZIUM_JSON,
+                groupId, properties, heartbeat, reconnect);
     }
 
     private static PostgresSourceConfig postgres(ConfigNode node, String pipelineName) {

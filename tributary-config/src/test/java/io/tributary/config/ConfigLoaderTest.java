@@ -424,6 +424,60 @@ class ConfigLoaderTest {
                 .hasMessageContaining("lake").hasMessageContaining("or a sink");
     }
 
+    @Test
+    void aKafkaSourceLandsTopicsInTheLake() {
+        ConfigLoader withKeys = new ConfigLoader(Map.of("KAFKA_JAAS", "PlainLoginModule required password=\"jaas-canary\";")::get);
+        PipelineConfig config = withKeys.parse("""
+                name: landing
+                source:
+                  type: kafka
+                  bootstrap-servers: 127.0.0.1:9092
+                  topic-pattern: "shop\\\\.public\\\\..*"
+                  format: debezium-json
+                  properties:
+                    security.protocol: SASL_PLAINTEXT
+                    sasl.jaas.config: ${env:KAFKA_JAAS}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir);
+        KafkaSourceConfig source = (KafkaSourceConfig) config.source();
+        assertThat(source.type()).isEqualTo("kafka");
+        assertThat(source.topicPattern()).contains("shop\\.public\\..*");
+        assertThat(java.util.regex.Pattern.compile(source.topicPattern().get()).matcher("shop.public.orders").matches()).isTrue();
+        assertThat(source.topics()).isEmpty();
+        assertThat(source.groupId()).as("default group").isEqualTo("tributary-landing");
+        assertThat(source.properties().get("sasl.jaas.config").reveal()).contains("jaas-canary");
+        assertThat(source.toString()).doesNotContain("jaas-canary");
+        assertThat(source.describe()).isEqualTo("Kafka at 127.0.0.1:9092, topics matching shop\\.public\\..*");
+        assertThat(config.hasLake()).isTrue();
+
+        PipelineConfig listed = loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h:9092', topics: [shop.public.orders, shop.public.customers], group-id: shop-lake}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir);
+        KafkaSourceConfig topics = (KafkaSourceConfig) listed.source();
+        assertThat(topics.topics()).containsExactly("shop.public.orders", "shop.public.customers");
+        assertThat(topics.groupId()).isEqualTo("shop-lake");
+
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h', topics: [a], topic-pattern: "(", format: debezium-json-schemaless}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("source.bootstrap-servers").hasMessageContaining("source.topic-pattern")
+                .hasMessageContaining("either topics or a topic-pattern").hasMessageContaining("needs the schemas embedded");
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h:9092'}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("give the topics to read, or a topic-pattern");
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h:9092', topics: [a]}
+                sink: {type: kafka, bootstrap-servers: 'h:9092', topic-prefix: shop}
+                """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("lands the topics in the lake");
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: mysqlx, host: h}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("'kafka'");
+    }
+
     private static PostgresSourceConfig pg(PipelineConfig config) {
         return (PostgresSourceConfig) config.source();
     }

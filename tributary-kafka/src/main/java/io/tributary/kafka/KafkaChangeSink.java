@@ -94,6 +94,13 @@ final class KafkaChangeSink implements ChangeSink {
         return prefix + "." + sanitize(table.schema()) + "." + sanitize(table.name());
     }
 
+    /**
+     * The header each change record carries: the event's lake position ({@code SourcePosition#encoded()},
+     * e.g. {@code 0000000001A2B3C4-000000000002}), so a Kafka source lands it at the same position
+     * as a direct capture would.
+     */
+    static final String POSITION_HEADER = "tributary.position";
+
     /** The compacted topic of the source positions of every pipeline writing under {@code prefix}. */
     static String offsetsTopic(String prefix) {
         return prefix + ".tributary-offsets";
@@ -239,7 +246,9 @@ final class KafkaChangeSink implements ChangeSink {
                 }
                 byte[] key = record.key(withSchema).orElse(null);
                 String topic = topic(config.topicPrefix(), event.table());
-                producer.send(new ProducerRecord<>(topic, key, buffer.toByteArray()), callback);
+                org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+                headers.add(POSITION_HEADER, event.position().encoded().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                producer.send(new ProducerRecord<>(topic, null, key, buffer.toByteArray(), headers), callback);
                 if (event.operation() == ChangeOperation.DELETE && key != null) {
                     producer.send(new ProducerRecord<>(topic, key, null), callback);
                 }

@@ -24,9 +24,9 @@ public final class Sources {
         return open(ChangeSourceFactory.forType(config.source().type()), config, session);
     }
 
-    /** See {@link ChangeSourceFactory#lag}. */
-    public static SourceLag lag(PipelineConfig config, Optional<SourcePosition> watermark) {
-        return lag(ChangeSourceFactory.forType(config.source().type()), config, watermark);
+    /** See {@link ChangeSourceFactory#lag(Object, Optional, Optional)}. */
+    public static SourceLag lag(PipelineConfig config, Optional<SourcePosition> watermark, Optional<SourceOffset> offset) {
+        return lag(ChangeSourceFactory.forType(config.source().type()), config, watermark, offset);
     }
 
     /** See {@link ChangeSourceFactory#requireNotCapturing}. */
@@ -43,8 +43,9 @@ public final class Sources {
         return factory.open(factory.settings(config.source()), session);
     }
 
-    private static <S> SourceLag lag(ChangeSourceFactory<S> factory, PipelineConfig config, Optional<SourcePosition> watermark) {
-        return factory.lag(factory.settings(config.source()), watermark);
+    private static <S> SourceLag lag(ChangeSourceFactory<S> factory, PipelineConfig config, Optional<SourcePosition> watermark,
+                                     Optional<SourceOffset> offset) {
+        return factory.lag(factory.settings(config.source()), watermark, offset);
     }
 
     private static <S> void requireNotCapturing(ChangeSourceFactory<S> factory, PipelineConfig config) {

@@ -31,6 +31,16 @@ public interface ChangeSourceFactory<S> {
     SourceLag lag(S settings, Optional<SourcePosition> watermark);
 
     /**
+     * As {@link #lag(Object, Optional)}, for sources whose lag is measured from the lake's committed
+     * source offset rather than its position (Kafka: per partition). The default ignores the offset.
+     *
+     * @param offset the lake's committed source offset, empty before the first commit
+     */
+    default SourceLag lag(S settings, Optional<SourcePosition> watermark, Optional<SourceOffset> offset) {
+        return lag(settings, watermark);
+    }
+
+    /**
      * Refuses while a running pipeline captures from the source (for commands that change what the
      * next run does, such as {@code resnapshot}).
      *

@@ -29,15 +29,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Kafka Connect fixture runs the real thing: Debezium's PostgreSQL connector in a Kafka Connect
- * worker (TestingKafkaConnect) captures a table of TestingPostgres into TestingKafka, snapshot first,
- * then the stream, in Debezium's JSON envelope with schemas.
+ * Tributary beside an existing Debezium deployment: Debezium's PostgreSQL connector in a real Kafka
+ * Connect worker (TestingKafkaConnect) captures tables of TestingPostgres into TestingKafka, snapshot
+ * first, then the stream, in Debezium's JSON envelope with schemas; a pipeline with
+ * {@code source.type: kafka} lands those topics in the lake, silver equal to the source.
  */
-class DebeziumConnectFixtureIT {
+class DebeziumOnKafkaConnectIT {
     private static final String DB = "connectshop";
     private static final String CONNECTOR = "shop-orders";
     private static final String SLOT = "debezium_fixture";
     private static final String BROKEN_SLOT = "debezium_broken";
+    private static final String ITEMS_SLOT = "debezium_items";
     private static final String PUBLICATION = "debezium_fixture";
     private static final String TOPIC = "shop.public.orders";
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -68,11 +70,11 @@ class DebeziumConnectFixtureIT {
             connect.close();
         }
         if (postgres != null) {
-            String slots = "slot_name IN ('" + SLOT + "', '" + BROKEN_SLOT + "')";
+            String slots = "slot_name IN ('" + SLOT + "', '" + BROKEN_SLOT + "', '" + ITEMS_SLOT + "')";
             postgres.execute(DB,
                     "SELECT pg_terminate_backend(active_pid, 30000) FROM pg_replication_slots WHERE active AND " + slots,
                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE " + slots,
-                    "DROP PUBLICATION IF EXISTS " + PUBLICATION);
+                    "DROP PUBLICATION IF EXISTS " + PUBLICATION, "DROP PUBLICATION IF EXISTS " + ITEMS_SLOT);
             postgres.close();
         }
         if (kafka != null) {
@@ -146,6 +148,69 @@ class DebeziumConnectFixtureIT {
         assertThat(postgres.queryOne(DB, "SELECT string_agg(schemaname || '.' || tablename, ',') FROM pg_publication_tables WHERE pubname = '"
                 + PUBLICATION + "'")).isEqualTo("public.orders");
         connect.deleteConnector(CONNECTOR);
+    }
+
+    @Test
+    void landsTheConnectorsTopicsInTheLake() throws Exception {
+        postgres.execute(DB, "CREATE TABLE public.items (id int PRIMARY KEY, name text NOT NULL, price numeric(8,2), added timestamptz, qty int NOT NULL)",
+                "INSERT INTO public.items SELECT g, 'item ' || g, CASE WHEN g % 9 = 0 THEN NULL ELSE g * 0.75 END, "
+                        + "timestamptz '2026-12-01 10:00+00' + g * interval '1 hour', g % 4 FROM generate_series(1, 200) g");
+        Map<String, String> config = new HashMap<>(connectorConfig());
+        config.putAll(Map.of("topic.prefix", "dbz", "slot.name", ITEMS_SLOT, "publication.name", ITEMS_SLOT, "table.include.list", "public.items",
+                "topic.creation.default.partitions", "2"));
+        connect.createConnector("items", config);
+        connect.awaitRunning("items", TIMEOUT);
+        awaitRecords("dbz.public.items", 200);
+        postgres.execute(DB,
+                "UPDATE public.items SET qty = qty + 1 WHERE id <= 20",
+                "DELETE FROM public.items WHERE id > 190",
+                "INSERT INTO public.items SELECT g, 'new ' || g, 1.00, now(), 1 FROM generate_series(201, 210) g",
+                "BEGIN; UPDATE public.items SET price = 0 WHERE id = 1; UPDATE public.items SET price = 2.50 WHERE id = 1; COMMIT;",
+                "ALTER TABLE public.items ADD COLUMN note text",
+                "UPDATE public.items SET note = 'restocked' WHERE id = 5");
+        // 200 reads, 20 + 2 + 1 updates, 10 deletes (each with a tombstone), 10 inserts.
+        awaitRecords("dbz.public.items", 200 + 23 + 20 + 10);
+
+        Path lakeConfig = dir.resolve("items-lake.yaml");
+        java.nio.file.Files.writeString(lakeConfig, """
+                name: items_lake
+                source: {type: kafka, bootstrap-servers: %s, topics: [dbz.public.items], format: debezium-json}
+                lake: {warehouse: ./items-lake}
+                """.formatted(kafka.bootstrapServers()));
+        CliRun run = CliRun.tributary("run", "-c", lakeConfig.toString(), "--once");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+
+        Path lake = dir.resolve("items-lake");
+        String sum = "SELECT count(*)::text, coalesce(sum(hashtext(id::text || '|' || name || '|' || coalesce(price::text, '-') || '|' || qty::text "
+                + "|| '|' || coalesce(note, '-') || '|' || added::text)::bigint), 0)::text FROM %s";
+        assertThat(postgres.checksumRows(DB, "items", KafkaToLakeIT.query(lake, "items_lake", "SELECT id, name, price, added, qty, note FROM silver.items"), sum))
+                .as("silver.items equals the source").isEqualTo(postgres.query(DB, sum.formatted("items")).get(0));
+        assertThat(KafkaToLakeIT.query(lake, "items_lake", "SELECT _op, count(*) FROM bronze.items GROUP BY _op ORDER BY _op"))
+                .containsExactly(List.of("c", 10L), List.of("d", 10L), List.of("r", 200L), List.of("u", 23L));
+        assertThat(KafkaToLakeIT.query(lake, "items_lake", "SELECT count(*), count(DISTINCT _position) FROM bronze.items"))
+                .containsExactly(List.of(243L, 243L));
+        assertThat(KafkaToLakeIT.query(lake, "items_lake", "SELECT count(*) FROM silver.items_history WHERE id = 1")).containsExactly(List.of(4L));
+        connect.deleteConnector("items");
+    }
+
+    /** Waits until {@code topic} holds at least {@code count} records, tombstones included. */
+    private static void awaitRecords(String topic, int count) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500"))) {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            long total = 0;
+            while (System.nanoTime() < deadline) {
+                List<TopicPartition> partitions = consumer.listTopics(Duration.ofSeconds(10)).getOrDefault(topic, List.of()).stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                total = partitions.isEmpty() ? 0 : consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+                if (total >= count) {
+                    return;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(300).toNanos());
+            }
+            assertThat(total).as("records on %s within %s s; see %s", topic, TIMEOUT.toSeconds(), connect.log()).isGreaterThanOrEqualTo(count);
+        }
     }
 
     @Test

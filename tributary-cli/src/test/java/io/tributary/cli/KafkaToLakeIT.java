@@ -1,0 +1,301 @@
+package io.tributary.cli;
+
+import static io.tributary.cli.CliRun.tributary;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tributary.config.LakeConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.lake.commit.CommittedState;
+import io.tributary.query.QueryEngine;
+import io.tributary.testing.ChildJvm;
+import io.tributary.testing.TestingKafka;
+import io.tributary.testing.TestingPostgres;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 17, Kafka to the lake: a pipeline with {@code source.type: kafka} lands the Debezium topics
+ * of a capture into Kafka (a real broker, TestingKafka) in the same layers a direct capture fills:
+ * bronze with the same change events at the positions the capture gave them, silver equal to the
+ * source, the consumed offsets committed with the lake and restored from it (a replay or a SIGKILL
+ * changes nothing), and a record that is no Debezium change event kept in the dead-letter table.
+ */
+class KafkaToLakeIT {
+    private static final String DB = "shop";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ORDERS_SUM = "SELECT count(*)::text, coalesce(sum(hashtext(id::text || '|' || customer_id::text || '|' || coalesce(amount::text, '-') "
+            + "|| '|' || coalesce(note, '-'))::bigint), 0)::text FROM %s";
+    private static final String CUSTOMERS_SUM = "SELECT count(*)::text, coalesce(sum(hashtext(id::text || '|' || name || '|' || coalesce(tier::text, '-'))::bigint), 0)::text FROM %s";
+
+    @TempDir
+    static Path dir;
+    private static TestingPostgres postgres;
+    private static TestingKafka kafka;
+
+    @BeforeAll
+    static void start() {
+        postgres = new TestingPostgres();
+        postgres.createDatabase(DB);
+        postgres.execute(DB,
+                "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, tier int)",
+                "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, amount numeric(10,2), note text, placed timestamptz)",
+                "INSERT INTO customers SELECT g, 'customer ' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 3 END FROM generate_series(1, 50) g",
+                "INSERT INTO orders SELECT g, 1 + g % 50, g * 1.25, CASE WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END, "
+                        + "timestamptz '2026-12-01 10:00+00' + g * interval '1 minute' FROM generate_series(1, 300) g");
+        kafka = TestingKafka.start(dir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (postgres != null) {
+            postgres.dropInactiveSlots();
+            postgres.close();
+        }
+    }
+
+    private static Path capture(String name, String database, String tables, String prefix) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                name: %s
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: %s}
+                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: %s, partitions: 3}
+                commit: {interval: 200ms}
+                """.formatted(name, postgres.port(), database, tables, kafka.bootstrapServers(), prefix));
+        return file;
+    }
+
+    private static Path direct(String name, String database, String tables) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                name: %s
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: %s}
+                lake: {warehouse: ./%s}
+                commit: {interval: 200ms}
+                """.formatted(name, postgres.port(), database, tables, name));
+        return file;
+    }
+
+    private static Path landing(String name, String topicPattern) throws Exception {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                name: %s
+                source:
+                  type: kafka
+                  bootstrap-servers: %s
+                  topic-pattern: "%s"
+                  format: debezium-json
+                lake: {warehouse: ./%s}
+                commit: {interval: 200ms, max-events: 2000}
+                """.formatted(name, kafka.bootstrapServers(), topicPattern.replace("\\", "\\\\"), name));
+        return file;
+    }
+
+    private static CliRun runOnce(Path config) {
+        CliRun run = tributary("run", "-c", config.toString(), "--once");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        return run;
+    }
+
+    private static LakeConfig lakeOf(String name) {
+        return new LakeConfig(dir.resolve(name), LakeConfig.RawLayer.ENABLED);
+    }
+
+    private static List<List<Object>> query(String lakeName, String sql) {
+        return query(dir.resolve(lakeName), lakeName, sql);
+    }
+
+    /** The rows of {@code sql} over the lake in {@code warehouse} of pipeline {@code name}. */
+    static List<List<Object>> query(Path warehouse, String name, String sql) {
+        try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.ENABLED), name, t -> TableOptions.DEFAULT);
+             QueryEngine q = QueryEngine.open(lake.tables())) {
+            return q.query(sql).rows();
+        }
+    }
+
+    private static Optional<CommittedState> committedState(String lakeName) {
+        try (Lake lake = Lake.open(lakeOf(lakeName), lakeName, t -> TableOptions.DEFAULT)) {
+            return lake.committedState();
+        }
+    }
+
+    /** Every committed record of the topics, partition by partition in offset order. */
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(List<String> topics) {
+        Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings)) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : topics) {
+                consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Bronze's change events without lake bookkeeping, as sorted text lines: operation, key and
+     * columns; deletes by key only (under REPLICA IDENTITY DEFAULT the before image Debezium writes
+     * to Kafka holds placeholders for NOT NULL columns, which a direct capture drops).
+     */
+    private static List<String> changes(String lakeName, String table, String columns) {
+        List<String> out = new ArrayList<>();
+        for (List<Object> row : query(lakeName, "SELECT _op, " + columns + " FROM bronze." + table)) {
+            out.add(row.get(0).equals("d") ? row.subList(0, 2).toString() : row.toString());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    @Test
+    void landsCapturedTopicsInTheLayersADirectCaptureFills() throws Exception {
+        Path capture = capture("capture", DB, "[public.customers, public.orders]", "shop");
+        Path direct = direct("direct", DB, "[public.customers, public.orders]");
+        Path landing = landing("landed", "shop\\.public\\..*");
+        runOnce(capture);
+        runOnce(direct);
+        runOnce(landing);
+        postgres.execute(DB,
+                "UPDATE customers SET tier = 9, name = name || ' (vip)' WHERE id <= 10",
+                "DELETE FROM orders WHERE id % 10 = 0",
+                "UPDATE orders SET note = NULL, amount = amount + 1 WHERE id % 7 = 0",
+                "INSERT INTO orders SELECT g, 1 + g % 50, 2.50, 'late ' || g, now() FROM generate_series(301, 340) g",
+                "BEGIN; UPDATE orders SET amount = 0 WHERE id = 1; UPDATE orders SET amount = 1 WHERE id = 1; DELETE FROM customers WHERE id = 50; COMMIT;",
+                "ALTER TABLE customers ADD COLUMN email text",
+                "UPDATE customers SET email = 'c3@example.com' WHERE id = 3");
+        runOnce(capture);
+        runOnce(direct);
+        runOnce(landing);
+
+        // Silver equals the source; bronze holds the same change events as the direct capture's.
+        assertThat(postgres.checksumRows(DB, "orders", query("landed", "SELECT id, customer_id, amount, note FROM silver.orders"), ORDERS_SUM))
+                .isEqualTo(postgres.query(DB, ORDERS_SUM.formatted("orders")).get(0));
+        assertThat(postgres.checksumRows(DB, "customers", query("landed", "SELECT id, name, tier FROM silver.customers"), CUSTOMERS_SUM))
+                .isEqualTo(postgres.query(DB, CUSTOMERS_SUM.formatted("customers")).get(0));
+        String orderColumns = "id, customer_id, amount, note, placed";
+        assertThat(changes("landed", "orders", orderColumns)).hasSize(300 + 30 + 38 + 40 + 2).isEqualTo(changes("direct", "orders", orderColumns));
+        assertThat(changes("landed", "customers", "id, name, tier")).isEqualTo(changes("direct", "customers", "id, name, tier"));
+        // A column added at the source arrives with the envelope's schema.
+        assertThat(query("landed", "SELECT email FROM silver.customers WHERE id = 3")).containsExactly(List.of("c3@example.com"));
+        // History keeps every version, as for a direct capture.
+        assertThat(query("landed", "SELECT count(*) FROM silver.orders_history WHERE id = 1").get(0).get(0)).isEqualTo(3L);
+
+        // Each event sits at the position the capture gave it (the record's tributary.position header).
+        TreeSet<String> headerPositions = new TreeSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(List.of("shop.public.orders", "shop.public.customers"))) {
+            if (r.value() != null) {
+                headerPositions.add(new String(r.headers().lastHeader("tributary.position").value(), StandardCharsets.US_ASCII));
+            }
+        }
+        TreeSet<String> bronzePositions = new TreeSet<>();
+        query("landed", "SELECT _position FROM bronze.orders UNION ALL SELECT _position FROM bronze.customers").forEach(r -> bronzePositions.add((String) r.get(0)));
+        assertThat(bronzePositions).isEqualTo(headerPositions);
+
+        // A replay with nothing new commits nothing.
+        CommittedState before = committedState("landed").orElseThrow();
+        runOnce(landing);
+        assertThat(committedState("landed").orElseThrow().watermark()).isEqualTo(before.watermark());
+        assertThat(before.offset().token()).contains("shop.public.orders", "shop.public.customers").doesNotContain("tributary-offsets");
+
+        // A record that is no Debezium change event lands in the dead-letter table, nothing else is skipped.
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+            producer.send(new ProducerRecord<>("shop.public.orders", 1, "k".getBytes(StandardCharsets.UTF_8), "not json".getBytes(StandardCharsets.UTF_8))).get();
+        }
+        postgres.execute(DB, "INSERT INTO orders VALUES (1000, 1, 9.99, 'after the bad record', now())");
+        runOnce(capture);
+        runOnce(landing);
+        List<List<Object>> dead = query("landed", "SELECT topic, kafka_partition, record_value, reason FROM silver.tributary_dead_letters");
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).subList(0, 3)).containsExactly("shop.public.orders", 1, "not json");
+        assertThat((String) dead.get(0).get(3)).contains("not Kafka Connect JSON");
+        assertThat(query("landed", "SELECT note FROM silver.orders WHERE id = 1000")).containsExactly(List.of("after the bad record"));
+
+        CliRun status = tributary("status", "-c", landing.toString(), "--json");
+        assertThat(status.exitCode()).as(status.err()).isZero();
+        JsonNode report = JSON.readTree(status.out());
+        assertThat(report.path("lagRecords").asLong()).as(status.out()).isZero();
+    }
+
+    @Test
+    void aLandingKilledMidStreamResumesFromTheLakesOffsets() throws Exception {
+        String db = "accounts";
+        postgres.createDatabase(db);
+        postgres.execute(db, "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)",
+                "INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g");
+        Path capture = capture("acapture", db, "[public.accounts]", "bank");
+        Path landing = landing("alanded", "bank\\..*");
+        int transactions = 40;
+        Path captureLog = dir.resolve("acapture.log");
+        Path landingLog = dir.resolve("alanded.log");
+        try (ChildJvm captureRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", capture.toString()), captureLog);
+             ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog)) {
+            // Changes start once the capture's initial snapshot is in Kafka.
+            awaitUntil(Duration.ofSeconds(120), () -> !captureRun.isAlive() || Files.readString(captureLog).contains("Initial snapshot of public.accounts finished"));
+            assertThat(captureRun.isAlive()).as(Files.readString(captureLog)).isTrue();
+            for (int i = 0; i < transactions; i++) {
+                postgres.execute(db, "UPDATE accounts SET balance = balance + 1 WHERE id % 2 = " + (i % 2));
+                if (i == transactions / 2) {
+                    awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || committedState("alanded").isPresent());
+                    assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
+                    landingRun.kill();
+                }
+            }
+            assertThat(captureRun.isAlive()).as(Files.readString(captureLog)).isTrue();
+        }
+        runOnce(capture);
+        CliRun landed = runOnce(landing);
+        long updatesInKafka = readAll(List.of("bank.public.accounts")).stream().filter(r -> r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains("\"op\":\"u\"")).count();
+        assertThat(updatesInKafka).as("updates in Kafka; capture log %s", captureLog).isEqualTo(transactions * 500L);
+        assertThat(query("alanded", "SELECT count(*) FILTER (WHERE _op = 'r'), count(*) FILTER (WHERE _op = 'u'), count(DISTINCT _position) FROM bronze.accounts"))
+                .as("every change once; the landing run's output: %s %s; log of the killed one: %s", landed.out(), landed.err(), landingLog).containsExactly(List.of(1000L, transactions * 500L, 1000L + transactions * 500L));
+        assertThat(query("alanded", "SELECT sum(balance) FROM silver.accounts").get(0).get(0).toString())
+                .isEqualTo(postgres.queryOne(db, "SELECT sum(balance) FROM accounts"));
+    }
+
+    /** A condition that may read files, the lake or the broker. */
+    private interface Check {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls {@code check} every 200 ms until it holds or {@code timeout} passed; the caller asserts what it needs. */
+    private static void awaitUntil(Duration timeout, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds() && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+    }
+}
