@@ -112,7 +112,8 @@ class KafkaToLakeIT {
                   format: debezium-json
                 lake: {warehouse: ./%s}
                 commit: {interval: 200ms, max-events: 2000}
-                """.formatted(name, kafka.bootstrapServers(), topicPattern.replace("\\", "\\\\"), name));
+                lake-commits: {type: kafka, topic-prefix: %s}
+                """.formatted(name, kafka.bootstrapServers(), topicPattern.replace("\\", "\\\\"), name, name));
         return file;
     }
 
@@ -243,6 +244,28 @@ class KafkaToLakeIT {
         assertThat(dead.get(0).subList(0, 3)).containsExactly("shop.public.orders", 1, "not json");
         assertThat((String) dead.get(0).get(3)).contains("not Kafka Connect JSON");
         assertThat(query("landed", "SELECT note FROM silver.orders WHERE id = 1000")).containsExactly(List.of("after the bad record"));
+
+        // Each commit is announced on landed.lake-commits: the last announcement of a table names its current snapshot.
+        Map<String, JsonNode> lastAnnounced = new java.util.HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(List.of("landed.lake-commits"))) {
+            JsonNode event = JSON.readTree(r.value());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.path("layer").asText() + "." + event.path("table").asText());
+            lastAnnounced.put(event.path("layer").asText() + "." + event.path("table").asText(), event);
+        }
+        assertThat(lastAnnounced).containsKeys("bronze.orders", "silver.orders", "silver.orders_history", "bronze.customers", "silver.customers",
+                "bronze.tributary_dead_letters");
+        try (Lake lake = Lake.open(lakeOf("landed"), "landed", t -> TableOptions.DEFAULT)) {
+            for (String layerTable : List.of("bronze.orders", "silver.orders", "silver.customers")) {
+                String[] parts = layerTable.split("\\.");
+                io.tributary.lake.scan.LakeTable table = lake.lakeTable(io.tributary.lake.layout.Layer.valueOf(parts[0].toUpperCase(java.util.Locale.ROOT)), parts[1])
+                        .orElseThrow();
+                JsonNode event = lastAnnounced.get(layerTable);
+                assertThat(event.path("snapshot_id").asLong()).as(layerTable).isEqualTo(table.snapshotId().orElseThrow());
+                assertThat(event.path("position").asText()).as(layerTable).isEqualTo(table.position().orElseThrow().encoded());
+                assertThat(event.path("pipeline").asText()).isEqualTo("landed");
+                assertThat(event.has("added_records") && event.has("deleted_records") && event.has("committed_at")).isTrue();
+            }
+        }
 
         CliRun status = tributary("status", "-c", landing.toString(), "--json");
         assertThat(status.exitCode()).as(status.err()).isZero();

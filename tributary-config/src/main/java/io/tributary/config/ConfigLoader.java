@@ -140,12 +140,16 @@ public final class ConfigLoader {
         CommitConfig commit = commit(top.object("commit"));
         Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
         MaintenanceConfig maintenance = maintenance(top.object("maintenance"));
+        Optional<LakeCommitsConfig> lakeCommits = top.has("lake-commits") ? Optional.of(lakeCommits(top.object("lake-commits"), source, name)) : Optional.empty();
+        if (lakeCommits.isPresent() && sink.isPresent()) {
+            top.problem("lake-commits", "a capture-only pipeline (sink) commits nothing to a lake: announce lake commits from the pipeline that writes the lake");
+        }
         top.finish();
 
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(sourceName, problems);
         }
-        return new PipelineConfig(name, source, sink.isPresent() ? null : lake, models, commit, tableOptions, maintenance, sink);
+        return new PipelineConfig(name, source, sink.isPresent() ? null : lake, models, commit, tableOptions, maintenance, sink, lakeCommits);
     }
 
     /** Kafka topics: legal characters of a topic name. */
@@ -180,6 +184,27 @@ public final class ConfigLoader {
         Map<String, Secret> properties = kafkaProperties(node);
         node.finish();
         return new KafkaSinkConfig(servers, prefix, format, partitions, (short) (replication == 0 ? -1 : replication), properties);
+    }
+
+    private static LakeCommitsConfig lakeCommits(ConfigNode node, SourceConfig source, String pipelineName) {
+        String type = node.string("type").orElse(LakeCommitsConfig.TYPE);
+        if (!type.equals(LakeCommitsConfig.TYPE)) {
+            node.problem("type", "expected kafka, found '" + type + "'");
+        }
+        String servers;
+        if (node.has("bootstrap-servers") || !(source instanceof KafkaSourceConfig)) {
+            servers = bootstrapServers(node);
+        } else {
+            servers = ((KafkaSourceConfig) source).bootstrapServers();
+        }
+        String prefix = node.string("topic-prefix").filter(p -> !p.isBlank()).orElse(pipelineName);
+        if (!TOPIC_PREFIX.matcher(prefix).matches()) {
+            node.problem("topic-prefix", "expected letters, digits, '.', '_' and '-' (a Kafka topic name), at most 200; found '" + prefix + "'");
+        }
+        boolean perLayer = node.bool("per-layer", false);
+        Map<String, Secret> properties = node.has("properties") || !(source instanceof KafkaSourceConfig kafka) ? kafkaProperties(node) : kafka.properties();
+        node.finish();
+        return new LakeCommitsConfig(servers, prefix, perLayer, properties);
     }
 
     /** The {@code source} section, by its {@code type}: one record type per kind of source. */

@@ -18,7 +18,8 @@ public record PipelineConfig(
         CommitConfig commit,
         Map<TableId, TableOptions> tableOptions,
         MaintenanceConfig maintenance,
-        java.util.Optional<KafkaSinkConfig> sink) {
+        java.util.Optional<KafkaSinkConfig> sink,
+        java.util.Optional<LakeCommitsConfig> lakeCommits) {
 
     /**
      * @throws IllegalArgumentException when there is neither a lake nor a sink, or both
@@ -34,12 +35,14 @@ public record PipelineConfig(
         requireNonNull(commit, "commit is null");
         tableOptions = Map.copyOf(requireNonNull(tableOptions, "tableOptions is null"));
         requireNonNull(maintenance, "maintenance is null");
+        requireNonNull(lakeCommits, "lakeCommits is null");
     }
 
     /** A pipeline into the lake. */
     public PipelineConfig(String name, SourceConfig source, LakeConfig lake, ModelsConfig models, CommitConfig commit,
             Map<TableId, TableOptions> tableOptions, MaintenanceConfig maintenance) {
-        this(name, source, requireNonNull(lake, "lake is null"), models, commit, tableOptions, maintenance, java.util.Optional.empty());
+        this(name, source, requireNonNull(lake, "lake is null"), models, commit, tableOptions, maintenance, java.util.Optional.empty(),
+                java.util.Optional.empty());
     }
 
     /**
@@ -73,8 +76,14 @@ public record PipelineConfig(
     /** Replaces every secret's clear value in {@code text} with a mask. */
     public String mask(String text) {
         String masked = source.secret().map(p -> p.mask(text)).orElse(text);
-        if (sink.isPresent()) {
-            for (Secret secret : sink.get().properties().values()) {
+        java.util.List<Map<String, Secret>> kafkaProperties = new java.util.ArrayList<>();
+        sink.ifPresent(s -> kafkaProperties.add(s.properties()));
+        lakeCommits.ifPresent(c -> kafkaProperties.add(c.properties()));
+        if (source instanceof KafkaSourceConfig kafka) {
+            kafkaProperties.add(kafka.properties());
+        }
+        for (Map<String, Secret> properties : kafkaProperties) {
+            for (Secret secret : properties.values()) {
                 if (secret.reference().startsWith("${")) {
                     masked = secret.mask(masked);
                 }

@@ -472,6 +472,32 @@ class ConfigLoaderTest {
                 source: {type: kafka, bootstrap-servers: 'h:9092', topics: [a]}
                 sink: {type: kafka, bootstrap-servers: 'h:9092', topic-prefix: shop}
                 """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("lands the topics in the lake");
+        // Lake commits are announced on the Kafka source's cluster unless told otherwise.
+        PipelineConfig announcing = withKeys.parse("""
+                name: landing
+                source:
+                  type: kafka
+                  bootstrap-servers: 127.0.0.1:9092
+                  topics: [shop.public.orders]
+                  properties: {sasl.jaas.config: '${env:KAFKA_JAAS}'}
+                lake: {warehouse: ./lake}
+                lake-commits: {type: kafka, per-layer: true}
+                """, "lake.yaml", dir);
+        LakeCommitsConfig commits = announcing.lakeCommits().orElseThrow();
+        assertThat(commits.bootstrapServers()).isEqualTo("127.0.0.1:9092");
+        assertThat(commits.topic("silver")).isEqualTo("landing.lake-commits.silver");
+        assertThat(commits.properties().get("sasl.jaas.config").reveal()).contains("jaas-canary");
+        assertThat(announcing.mask("x " + commits.properties().get("sasl.jaas.config").reveal())).doesNotContain("jaas-canary");
+        assertThat(loader.parse(SOURCE + """
+                lake: {warehouse: ./lake}
+                lake-commits: {bootstrap-servers: 'k:9092', topic-prefix: shop}
+                """, "test.yaml", dir).lakeCommits().orElseThrow().topic("gold")).isEqualTo("shop.lake-commits");
+        assertThatThrownBy(() -> loader.parse(SOURCE + """
+                lake: {warehouse: ./lake}
+                lake-commits: {topic-prefix: 'a b'}
+                """, "test.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("lake-commits.bootstrap-servers").hasMessageContaining("lake-commits.topic-prefix");
+
         assertThatThrownBy(() -> loader.parse("""
                 source: {type: mysqlx, host: h}
                 lake: {warehouse: ./lake}

@@ -652,6 +652,44 @@ public final class Lake implements Closeable {
         return catalog.load(TableIdentifier.of(layer.namespace(), name));
     }
 
+    /**
+     * Where bronze, silver and silver's history tables of {@code lakeNames} (as {@link
+     * TableNames#lakeName}) are after the last commit: one {@link io.tributary.spi.LakeCommit} per
+     * existing table with a snapshot, for announcing commits to other systems.
+     */
+    public List<io.tributary.spi.LakeCommit> currentCommits(String pipeline, java.util.Collection<String> lakeNames) {
+        List<io.tributary.spi.LakeCommit> out = new ArrayList<>();
+        for (String name : lakeNames) {
+            load(Layer.BRONZE, name).flatMap(t -> commitOf(pipeline, Layer.BRONZE, name, t)).ifPresent(out::add);
+            load(Layer.SILVER, name).flatMap(t -> commitOf(pipeline, Layer.SILVER, name, t)).ifPresent(out::add);
+            String history = name + TableNames.HISTORY_SUFFIX;
+            load(Layer.SILVER, history).flatMap(t -> commitOf(pipeline, Layer.SILVER, history, t)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** As {@link #currentCommits(String, java.util.Collection)} for every table of {@code layer}. */
+    public List<io.tributary.spi.LakeCommit> currentCommits(String pipeline, Layer layer) {
+        List<io.tributary.spi.LakeCommit> out = new ArrayList<>();
+        for (TableIdentifier id : catalog.tables(layer.namespace())) {
+            catalog.load(id).flatMap(t -> commitOf(pipeline, layer, id.name(), t)).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    private static Optional<io.tributary.spi.LakeCommit> commitOf(String pipeline, Layer layer, String name, Table table) {
+        org.apache.iceberg.Snapshot snapshot = table.currentSnapshot();
+        if (snapshot == null) {
+            return Optional.empty();
+        }
+        Map<String, String> summary = snapshot.summary() == null ? Map.of() : snapshot.summary();
+        long added = Long.parseLong(summary.getOrDefault(org.apache.iceberg.SnapshotSummary.ADDED_RECORDS_PROP, "0"));
+        long deleted = Long.parseLong(summary.getOrDefault(org.apache.iceberg.SnapshotSummary.DELETED_RECORDS_PROP, "0"))
+                + Long.parseLong(summary.getOrDefault(org.apache.iceberg.SnapshotSummary.ADDED_POS_DELETES_PROP, "0"));
+        return Optional.of(new io.tributary.spi.LakeCommit(pipeline, layer.namespace(), name, snapshot.snapshotId(),
+                Optional.ofNullable(summary.get(SnapshotPositions.POSITION)), added, deleted, Instant.ofEpochMilli(snapshot.timestampMillis())));
+    }
+
     /** The table {@code <layer>.<name>} at its current snapshot, for queries; empty when it does not exist. */
     public Optional<LakeTable> lakeTable(Layer layer, String name) {
         return load(layer, name).map(t -> LakeTable.of(layer, t, catalog.localCopies()));

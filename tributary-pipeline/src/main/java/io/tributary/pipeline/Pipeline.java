@@ -155,11 +155,24 @@ public final class Pipeline implements ChangeHandler, Closeable {
                 maintenance = MaintenanceSchedule.start(new io.tributary.lake.maintenance.Maintenance(lake.catalog(), config.maintenance(), clock),
                         config.name(), config.maintenance().interval(), () -> !closed && !leaseReleased && leaseFailure.get() == null && lake.holdsLease());
             }
+            announcer = config.lakeCommits().map(c -> io.tributary.spi.LakeCommitPublisher.Factory.open(io.tributary.config.LakeCommitsConfig.TYPE, c, config.name()))
+                    .orElse(null);
+            // Every table's current snapshot first: an announcement a crash left out is made now.
+            announce(() -> {
+                List<io.tributary.spi.LakeCommit> all = new java.util.ArrayList<>();
+                for (io.tributary.lake.layout.Layer layer : io.tributary.lake.layout.Layer.values()) {
+                    all.addAll(lake.currentCommits(config.name(), layer));
+                }
+                return all;
+            });
             runLeased(mode);
         } catch (io.tributary.spi.TributaryException e) {
             lakeUnwritable = e.errorCode() == io.tributary.spi.ErrorCode.LAKE_IO_FAILED;
             throw e;
         } finally {
+            if (announcer != null) {
+                announcer.close();
+            }
             if (maintenance != null) {
                 maintenance.close();
             }
@@ -177,6 +190,28 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     /** Set when a run ended because the lake's storage could not be written. */
     private boolean lakeUnwritable;
+    /** Announces lake commits ({@code lake-commits}); null when not configured. */
+    private io.tributary.spi.LakeCommitPublisher announcer;
+
+    /**
+     * Announces {@code commits} when {@code lake-commits} is configured. A failure is logged and
+     * the pipeline goes on: the lake holds the commit, and the next commit and every start
+     * announce the tables' current snapshots.
+     */
+    private void announce(java.util.function.Supplier<List<io.tributary.spi.LakeCommit>> commits) {
+        if (announcer == null) {
+            return;
+        }
+        try {
+            List<io.tributary.spi.LakeCommit> list = commits.get();
+            if (!list.isEmpty()) {
+                announcer.publish(list);
+            }
+        } catch (io.tributary.spi.TributaryException e) {
+            LOG.warn("Cannot announce lake commits to {}: {}. The lake holds them; the next commit announces its tables again",
+                    config.lakeCommits().map(c -> c.topic("<layer>")).orElse("-"), e.getMessage());
+        }
+    }
 
     /** Runs on the commit thread; a lost lease stops the pipeline with its error. */
     private void renewLease() {
@@ -372,6 +407,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
         status.committed(summary, batch.through(), visibleAt);
         committed = batch.through();
         listener.committed(batch.events(), visibleAt, summary.duration());
+        if (!summary.eventsPerTable().isEmpty()) {
+            announce(() -> lake.currentCommits(config.name(), summary.eventsPerTable().keySet()));
+        }
         if (!batch.events().isEmpty()) {
             goldPending = true;
             LOG.info("Committed {} change events to {} table(s) through {} in {} ms ({} ms since the first event was buffered): {}",
@@ -392,6 +430,10 @@ public final class Pipeline implements ChangeHandler, Closeable {
         lastGoldBuild = now;
         try {
             GoldBuilder.Outcome outcome = gold.build(models, committed);
+            if (!outcome.built().isEmpty()) {
+                announce(() -> lake.currentCommits(config.name(), io.tributary.lake.layout.Layer.GOLD).stream()
+                        .filter(c -> outcome.built().contains(c.table())).toList());
+            }
             // A model waiting for a table is tried again after the next commit with changes: only
             // a commit brings a table into the lake.
             goldPending = false;

@@ -79,7 +79,7 @@ final class KafkaChangeSource implements ChangeSource {
     private static final Duration EMPTY_REFRESH = Duration.ofSeconds(2);
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(30);
     /** Topics a pattern never matches: Tributary's and Debezium's own bookkeeping, Kafka's internal ones. */
-    private static final Pattern OWN_TOPICS = Pattern.compile("(__.*|.*\\.tributary-offsets|.*\\.lake-commits|.*\\.transaction)");
+    private static final Pattern OWN_TOPICS = Pattern.compile("(__.*|.*\\.tributary-offsets|.*\\.lake-commits(\\..*)?|.*\\.transaction)");
 
     private final KafkaSourceConfig config;
     private final SourceSession session;
