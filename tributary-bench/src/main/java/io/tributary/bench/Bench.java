@@ -152,7 +152,7 @@ public final class Bench {
                             "tributary_bench_kafka", snapshot, commit);
                     PipelineConfig capture = new PipelineConfig(base.name(), base.source(), null, base.models(), base.commit(), base.tableOptions(),
                             base.maintenance(), Optional.of(new KafkaSinkConfig(kafka.bootstrapServers(), "bench", KafkaSinkConfig.Format.DEBEZIUM_JSON, 3,
-                            (short) -1, Map.of())));
+                            (short) -1, Map.of())), Optional.empty());
                     timedCapture(results, "Kafka: initial snapshot into topics", capture, "rows");
                     System.out.printf("Kafka: writing %,d pgbench transactions ...%n", transactions);
                     kafkaWorkload.transactions(transactions);

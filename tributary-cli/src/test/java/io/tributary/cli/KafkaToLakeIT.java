@@ -309,6 +309,49 @@ class KafkaToLakeIT {
                 .isEqualTo(postgres.queryOne(db, "SELECT sum(balance) FROM accounts"));
     }
 
+    @Test
+    void aBrokerRestartWhileLandingLosesNothing() throws Exception {
+        String db = "restart";
+        postgres.createDatabase(db);
+        postgres.execute(db, "CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL)", "INSERT INTO counters SELECT g, 0 FROM generate_series(1, 100) g");
+        Path capture = capture("rcapture", db, "[public.counters]", "rs");
+        Path landing = landing("rlanded", "rs\\..*");
+        runOnce(capture);
+        Path landingLog = dir.resolve("rlanded.log");
+        try (ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog)) {
+            awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || committedState("rlanded").isPresent());
+            assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
+            kafka.stop();
+            postgres.execute(db, "UPDATE counters SET n = n + 1");
+            kafka.start();
+            postgres.execute(db, "UPDATE counters SET n = n + 1", "UPDATE counters SET n = n + 1", "UPDATE counters SET n = n + 1");
+            runOnce(capture);
+            awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive()
+                    || Long.valueOf(400).equals(query("rlanded", "SELECT count(*) FROM bronze.counters WHERE _op = 'u'").get(0).get(0)));
+            assertThat(landingRun.isAlive()).as("the landing rode the outage out: %s", Files.readString(landingLog)).isTrue();
+        }
+        assertThat(query("rlanded", "SELECT count(*) FILTER (WHERE _op = 'u'), count(DISTINCT _position), count(*) FROM bronze.counters"))
+                .containsExactly(List.of(400L, 500L, 500L));
+        assertThat(query("rlanded", "SELECT sum(n) FROM silver.counters").get(0).get(0).toString()).isEqualTo("400");
+    }
+
+    @Test
+    void unreachableBrokersStopALandingWithAClearError() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path file = dir.resolve("nowhere.yaml");
+        Files.writeString(file, """
+                name: nowhere
+                source: {type: kafka, bootstrap-servers: 127.0.0.1:%d, topics: [shop.public.orders]}
+                lake: {warehouse: ./nowhere}
+                """.formatted(port));
+        CliRun run = tributary("run", "-c", file.toString(), "--once");
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(4);
+        assertThat(run.err()).contains("Kafka at 127.0.0.1:" + port);
+    }
+
     /** A condition that may read files, the lake or the broker. */
     private interface Check {
         boolean holds() throws Exception;
