@@ -41,7 +41,8 @@ import java.util.Random;
  * peak heap; then the snapshot, streaming (with each micro-batch's commit time) and freshness again on an
  * S3 warehouse (S3Proxy on loopback, a JDBC catalog in PostgreSQL; {@code --s3=false} skips it,
  * {@code --s3-accounts} sizes its table, default 100,000); and the same workload captured into
- * Kafka topics (a KRaft broker on loopback; {@code --kafka=false} skips it, {@code --kafka-accounts}
+ * Kafka topics (a KRaft broker on loopback), then those topics landed in a lake by a Kafka source
+ * ({@code --kafka=false} skips both, {@code --kafka-accounts}
  * sizes its table, default 100,000). Run by hand (see README, "Benchmarks"); not part of the test suite. Options:
  * {@code --accounts}, {@code --transactions}, {@code --rate}, {@code --freshness-seconds},
  * {@code --snapshot-chunk-size} / {@code --snapshot-resumable-above} ({@code source.snapshot}: with
@@ -158,6 +159,15 @@ public final class Bench {
                     kafkaWorkload.transactions(transactions);
                     awaitSlotInactive(postgres, kafkaDb, "tributary_bench_kafka");
                     timedCapture(results, "Kafka: streaming into topics", capture, "events");
+                    // 6. The other half: the topics (snapshot and stream) landed in a lake by a Kafka source.
+                    PipelineConfig landing = new PipelineConfig("bench_landing",
+                            new io.tributary.config.KafkaSourceConfig(kafka.bootstrapServers(), List.of(), Optional.of("bench\\.public\\..*"),
+                                    KafkaSinkConfig.Format.DEBEZIUM_JSON, "bench-landing", Map.of(), Duration.ofSeconds(1), io.tributary.config.ReconnectConfig.DEFAULT),
+                            new LakeConfig(dir.resolve("kafka-lake"), LakeConfig.RawLayer.ENABLED, history), base.models(), base.commit(), Map.of());
+                    Measure landed = Measure.start();
+                    long events = runOnce(landing);
+                    results.put("Kafka: landing the topics in the lake", landed.rate(events, "events"));
+                    System.out.println("Kafka: landing the topics in the lake: " + results.get("Kafka: landing the topics in the lake"));
                 }
             }
         } finally {

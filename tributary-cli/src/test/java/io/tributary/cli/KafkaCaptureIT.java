@@ -12,18 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,27 +91,6 @@ class KafkaCaptureIT {
         assertThat(run.exitCode()).as(run.err()).isZero();
     }
 
-    /** Every committed record of {@code topic}, partition by partition in offset order. */
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-        Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings)) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
-            }
-        }
-        out.sort(java.util.Comparator.comparingInt((ConsumerRecord<byte[], byte[]> r) -> r.partition()).thenComparingLong(ConsumerRecord::offset));
-        return out;
-    }
-
     /** A database {@code name} with {@code accounts(id, balance)} of {@code rows} zero balances, and a pipeline capturing it under prefix {@code name}. */
     private static Path accountsPipeline(String name, int rows, String format) throws Exception {
         postgres.createDatabase(name);
@@ -143,22 +117,9 @@ class KafkaCaptureIT {
 
     /** Waits until the capturing {@code run} has committed the initial snapshot's {@code rows} records to {@code topic}. */
     private static void awaitInitialSnapshot(ChildJvm run, String topic, int rows, Path log) throws Exception {
-        awaitUntil(Duration.ofSeconds(120), () -> !run.isAlive() || kafka.topics().contains(topic) && readAll(topic).size() >= rows);
+        KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !run.isAlive() || kafka.topics().contains(topic) && KafkaTopics.readAll(kafka.bootstrapServers(), List.of(topic)).size() >= rows);
         assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
-        assertThat(readAll(topic)).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(rows);
-    }
-
-    /** A condition that may read files or the broker. */
-    private interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Polls {@code check} every 200 ms until it holds or {@code timeout} passed; the caller asserts what it needs. */
-    private static void awaitUntil(Duration timeout, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds() && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
-        }
+        assertThat(KafkaTopics.readAll(kafka.bootstrapServers(), List.of(topic))).as("the initial snapshot reached Kafka; log: " + Files.readString(log)).hasSize(rows);
     }
 
     private static JsonNode json(byte[] bytes) {
@@ -208,7 +169,7 @@ class KafkaCaptureIT {
         runOnce(capture);
 
         assertThat(kafka.topics()).contains("shop.public.customers", "shop.public.orders", "shop.tributary-offsets");
-        List<ConsumerRecord<byte[], byte[]>> orders = readAll("shop.public.orders");
+        List<ConsumerRecord<byte[], byte[]>> orders = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("shop.public.orders"));
         assertThat(countByOp(orders, true)).containsExactlyEntriesOf(new TreeMap<>(Map.of("r", 300L, "d", 30L, "c", 40L)));
         assertThat(orders.stream().filter(r -> r.value() == null).count()).as("tombstones").isEqualTo(30);
         Map<String, JsonNode> replayed = replay(orders, true);
@@ -219,7 +180,7 @@ class KafkaCaptureIT {
                     .isEqualByComparingTo(new java.math.BigDecimal(row.get(1)));
         }
         // The envelope Debezium's PostgreSQL connector writes: schema and payload, source block, transaction metadata.
-        JsonNode update = readAll("shop.public.customers").stream().map(r -> json(r.value()))
+        JsonNode update = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("shop.public.customers")).stream().map(r -> json(r.value()))
                 .filter(v -> v.path("payload").path("op").asText().equals("u")).findFirst().orElseThrow();
         assertThat(update.path("schema").path("name").asText()).endsWith(".public.customers.Envelope");
         assertThat(update.path("payload").path("after").path("tier").asInt()).isEqualTo(9);
@@ -235,7 +196,7 @@ class KafkaCaptureIT {
         assertThat(partitionsByKey.values().stream().flatMap(Set::stream).distinct().count()).as("keys spread over the 3 partitions").isEqualTo(3);
 
         // The position lives in Kafka; the slot is acknowledged no further than it.
-        List<ConsumerRecord<byte[], byte[]>> offsets = readAll("shop.tributary-offsets");
+        List<ConsumerRecord<byte[], byte[]>> offsets = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("shop.tributary-offsets"));
         JsonNode last = json(offsets.get(offsets.size() - 1).value());
         assertThat(last.path("pipeline").asText()).isEqualTo("capture");
         long recorded = Long.parseUnsignedLong(last.path("position").asText().substring(0, 16), 16);
@@ -269,7 +230,7 @@ class KafkaCaptureIT {
             }
         }
         runOnce(crash);
-        List<ConsumerRecord<byte[], byte[]>> accounts = readAll("crash.public.accounts");
+        List<ConsumerRecord<byte[], byte[]>> accounts = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("crash.public.accounts"));
         Map<String, Long> ops = countByOp(accounts, true);
         assertThat(ops.get("r")).isEqualTo(1000L);
         assertThat(ops.get("u")).as("every update once").isEqualTo(transactions * 500L);
@@ -291,19 +252,19 @@ class KafkaCaptureIT {
                     kafka.stop();
                 } else if (i == 20) {
                     // The broker comes back once the capture has met the outage (or after 30 s).
-                    awaitUntil(Duration.ofSeconds(30), () -> !run.isAlive() || Files.readString(log).contains("could not be established"));
+                    KafkaTopics.awaitUntil(Duration.ofSeconds(30), () -> !run.isAlive() || Files.readString(log).contains("could not be established"));
                     kafka.start();
                 }
             }
             // The producer rides the outage out (delivery.timeout.ms), or the run stops with exit 4:
             // either way nothing is lost once a run catches up.
-            awaitUntil(Duration.ofSeconds(150), () -> !run.isAlive() || readAll("outage.public.accounts").size() >= 200 + transactions * 200);
+            KafkaTopics.awaitUntil(Duration.ofSeconds(150), () -> !run.isAlive() || KafkaTopics.readAll(kafka.bootstrapServers(), List.of("outage.public.accounts")).size() >= 200 + transactions * 200);
             if (!run.isAlive()) {
                 assertThat(run.waitFor(Duration.ofSeconds(1)).orElseThrow()).as(Files.readString(log)).isEqualTo(4);
             }
         }
         runOnce(outage);
-        List<ConsumerRecord<byte[], byte[]>> accounts = readAll("outage.public.accounts");
+        List<ConsumerRecord<byte[], byte[]>> accounts = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("outage.public.accounts"));
         assertThat(countByOp(accounts, false).get("u")).as("every update once").isEqualTo(transactions * 200L);
         everyVersionOnceInOrder(accounts, false);
     }
@@ -312,7 +273,7 @@ class KafkaCaptureIT {
     void writesTheSchemalessFormat() throws Exception {
         Path plain = config("plain", "plain", "debezium-json-schemaless");
         runOnce(plain);
-        List<ConsumerRecord<byte[], byte[]>> customers = readAll("plain.public.customers");
+        List<ConsumerRecord<byte[], byte[]>> customers = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("plain.public.customers"));
         assertThat(customers).isNotEmpty();
         JsonNode first = json(customers.get(0).value());
         assertThat(first.has("schema")).isFalse();

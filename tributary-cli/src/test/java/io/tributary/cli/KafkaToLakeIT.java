@@ -22,14 +22,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,32 +135,22 @@ class KafkaToLakeIT {
         }
     }
 
+    /** Bronze rows of {@code table} with operation {@code op}; 0 before the table exists. */
+    private static long rows(String lakeName, String table, String op) {
+        try (Lake lake = Lake.open(lakeOf(lakeName), lakeName, t -> TableOptions.DEFAULT)) {
+            if (lake.tables().stream().noneMatch(t -> t.qualifiedName().equals("bronze." + table))) {
+                return 0;
+            }
+            try (QueryEngine q = QueryEngine.open(lake.tables())) {
+                return ((Number) q.query("SELECT count(*) FROM bronze." + table + " WHERE _op = '" + op + "'").rows().get(0).get(0)).longValue();
+            }
+        }
+    }
+
     private static Optional<CommittedState> committedState(String lakeName) {
         try (Lake lake = Lake.open(lakeOf(lakeName), lakeName, t -> TableOptions.DEFAULT)) {
             return lake.committedState();
         }
-    }
-
-    /** Every committed record of the topics, partition by partition in offset order. */
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(List<String> topics) {
-        Map<String, Object> settings = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings)) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : topics) {
-                consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
-            }
-        }
-        return out;
     }
 
     /**
@@ -216,7 +202,7 @@ class KafkaToLakeIT {
 
         // Each event sits at the position the capture gave it (the record's tributary.position header).
         TreeSet<String> headerPositions = new TreeSet<>();
-        for (ConsumerRecord<byte[], byte[]> r : readAll(List.of("shop.public.orders", "shop.public.customers"))) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTopics.readAll(kafka.bootstrapServers(), List.of("shop.public.orders", "shop.public.customers"))) {
             if (r.value() != null) {
                 headerPositions.add(new String(r.headers().lastHeader("tributary.position").value(), StandardCharsets.US_ASCII));
             }
@@ -247,7 +233,7 @@ class KafkaToLakeIT {
 
         // Each commit is announced on landed.lake-commits: the last announcement of a table names its current snapshot.
         Map<String, JsonNode> lastAnnounced = new java.util.HashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : readAll(List.of("landed.lake-commits"))) {
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTopics.readAll(kafka.bootstrapServers(), List.of("landed.lake-commits"))) {
             JsonNode event = JSON.readTree(r.value());
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(event.path("layer").asText() + "." + event.path("table").asText());
             lastAnnounced.put(event.path("layer").asText() + "." + event.path("table").asText(), event);
@@ -287,21 +273,23 @@ class KafkaToLakeIT {
         try (ChildJvm captureRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", capture.toString()), captureLog);
              ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog)) {
             // Changes start once the capture's initial snapshot is in Kafka.
-            awaitUntil(Duration.ofSeconds(120), () -> !captureRun.isAlive() || Files.readString(captureLog).contains("Initial snapshot of public.accounts finished"));
+            KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !captureRun.isAlive() || Files.readString(captureLog).contains("Initial snapshot of public.accounts finished"));
             assertThat(captureRun.isAlive()).as(Files.readString(captureLog)).isTrue();
             for (int i = 0; i < transactions; i++) {
                 postgres.execute(db, "UPDATE accounts SET balance = balance + 1 WHERE id % 2 = " + (i % 2));
                 if (i == transactions / 2) {
-                    awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || committedState("alanded").isPresent());
+                    KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || rows("alanded", "accounts", "r") == 1000);
                     assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
                     landingRun.kill();
                 }
             }
             assertThat(captureRun.isAlive()).as(Files.readString(captureLog)).isTrue();
+            // A clean stop releases the replication slot at once for the catch-up run below.
+            assertThat(captureRun.stop(Duration.ofSeconds(60))).as(Files.readString(captureLog)).hasValue(0);
         }
         runOnce(capture);
         CliRun landed = runOnce(landing);
-        long updatesInKafka = readAll(List.of("bank.public.accounts")).stream().filter(r -> r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains("\"op\":\"u\"")).count();
+        long updatesInKafka = KafkaTopics.readAll(kafka.bootstrapServers(), List.of("bank.public.accounts")).stream().filter(r -> r.value() != null && new String(r.value(), StandardCharsets.UTF_8).contains("\"op\":\"u\"")).count();
         assertThat(updatesInKafka).as("updates in Kafka; capture log %s", captureLog).isEqualTo(transactions * 500L);
         assertThat(query("alanded", "SELECT count(*) FILTER (WHERE _op = 'r'), count(*) FILTER (WHERE _op = 'u'), count(DISTINCT _position) FROM bronze.accounts"))
                 .as("every change once; the landing run's output: %s %s; log of the killed one: %s", landed.out(), landed.err(), landingLog).containsExactly(List.of(1000L, transactions * 500L, 1000L + transactions * 500L));
@@ -319,15 +307,15 @@ class KafkaToLakeIT {
         runOnce(capture);
         Path landingLog = dir.resolve("rlanded.log");
         try (ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog)) {
-            awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || committedState("rlanded").isPresent());
+            KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || rows("rlanded", "counters", "r") == 100);
             assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
             kafka.stop();
             postgres.execute(db, "UPDATE counters SET n = n + 1");
             kafka.start();
             postgres.execute(db, "UPDATE counters SET n = n + 1", "UPDATE counters SET n = n + 1", "UPDATE counters SET n = n + 1");
             runOnce(capture);
-            awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive()
-                    || Long.valueOf(400).equals(query("rlanded", "SELECT count(*) FROM bronze.counters WHERE _op = 'u'").get(0).get(0)));
+            KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive()
+                    || rows("rlanded", "counters", "u") == 400);
             assertThat(landingRun.isAlive()).as("the landing rode the outage out: %s", Files.readString(landingLog)).isTrue();
         }
         assertThat(query("rlanded", "SELECT count(*) FILTER (WHERE _op = 'u'), count(DISTINCT _position), count(*) FROM bronze.counters"))
@@ -350,18 +338,5 @@ class KafkaToLakeIT {
         CliRun run = tributary("run", "-c", file.toString(), "--once");
         assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(4);
         assertThat(run.err()).contains("Kafka at 127.0.0.1:" + port);
-    }
-
-    /** A condition that may read files, the lake or the broker. */
-    private interface Check {
-        boolean holds() throws Exception;
-    }
-
-    /** Polls {@code check} every 200 ms until it holds or {@code timeout} passed; the caller asserts what it needs. */
-    private static void awaitUntil(Duration timeout, Check check) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!check.holds() && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
-        }
     }
 }

@@ -54,6 +54,12 @@ public final class ChildJvm implements AutoCloseable {
         waitFor(Duration.ofSeconds(30));
     }
 
+    /** Sends SIGTERM (a clean stop) and waits up to {@code timeout}; the exit code, or empty if the child still runs. */
+    public OptionalInt stop(Duration timeout) {
+        process.destroy();
+        return waitFor(timeout);
+    }
+
     /** The exit code, or empty if the child is still running after {@code timeout}. */
     public OptionalInt waitFor(Duration timeout) {
         try {

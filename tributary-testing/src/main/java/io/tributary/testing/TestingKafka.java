@@ -1,19 +1,14 @@
 package io.tributary.testing;
 
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -196,14 +191,7 @@ public final class TestingKafka implements AutoCloseable {
 
     /** Stops the broker abruptly (SIGKILL), as a crashed machine would; {@link #start()} brings it back on the same ports and data. */
     public synchronized void stop() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildProcesses.kill(process);
     }
 
     @Override
@@ -219,20 +207,6 @@ public final class TestingKafka implements AutoCloseable {
     }
 
     private static String classPath() {
-        try (InputStream in = TestingKafka.class.getClassLoader().getResourceAsStream(CLASS_PATH_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("No " + CLASS_PATH_RESOURCE + " on the class path: the test module needs a test dependency on "
-                        + "tributary-testing-kafka (all transitive dependencies excluded), built by Maven");
-            }
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String classPath = reader.readLine();
-                if (classPath == null || classPath.isBlank()) {
-                    throw new IllegalStateException(CLASS_PATH_RESOURCE + " is empty");
-                }
-                return classPath.strip();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ChildProcesses.classPath(CLASS_PATH_RESOURCE, "tributary-testing-kafka");
     }
 }

@@ -2,11 +2,8 @@ package io.tributary.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -22,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Apache Kafka Connect worker for tests: one worker in distributed mode (Kafka 4.1.1 from its
@@ -275,14 +271,7 @@ public final class TestingKafkaConnect implements AutoCloseable {
 
     /** Stops the worker abruptly (SIGKILL), as a crashed machine would; its connectors' tasks end without committing offsets. */
     public synchronized void stop() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildProcesses.kill(process);
     }
 
     @Override
@@ -291,20 +280,6 @@ public final class TestingKafkaConnect implements AutoCloseable {
     }
 
     private static String classPath() {
-        try (InputStream in = TestingKafkaConnect.class.getClassLoader().getResourceAsStream(CLASS_PATH_RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("No " + CLASS_PATH_RESOURCE + " on the class path: the test module needs a test dependency on "
-                        + "tributary-testing-kafka-connect (all transitive dependencies excluded), built by Maven");
-            }
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String classPath = reader.readLine();
-                if (classPath == null || classPath.isBlank()) {
-                    throw new IllegalStateException(CLASS_PATH_RESOURCE + " is empty");
-                }
-                return classPath.strip();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ChildProcesses.classPath(CLASS_PATH_RESOURCE, "tributary-testing-kafka-connect");
     }
 }

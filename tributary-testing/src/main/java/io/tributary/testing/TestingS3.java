@@ -106,14 +106,7 @@ public final class TestingS3 implements AutoCloseable {
 
     /** Stops the server abruptly (SIGKILL): requests in flight fail with a reset connection. */
     public synchronized void stop() {
-        if (process != null) {
-            process.destroyForcibly();
-            try {
-                process.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ChildProcesses.kill(process);
     }
 
     @Override

@@ -96,7 +96,8 @@ final class KafkaChangeSource implements ChangeSource {
     /** Offsets handed over and not yet committed to the group: the batch position and its offsets. */
     private final Deque<Map.Entry<SourcePosition, Map<TopicPartition, Long>>> unacknowledged = new ArrayDeque<>();
     private SourcePosition lastDelivered;
-    private Instant lastHandOver;
+    /** The offsets last committed to the consumer group. */
+    private Map<TopicPartition, Long> groupCommitted = Map.of();
     private Instant lastRefresh = Instant.EPOCH;
     private final Set<String> missingTopicsWarned = new TreeSet<>();
     private long deadLetters;
@@ -130,7 +131,6 @@ final class KafkaChangeSource implements ChangeSource {
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
         session.resumeOffset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> next.putAll(OffsetToken.decode(o)));
-        lastHandOver = clock.instant();
         try (KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(config))) {
             consumer = kafka;
             if (closed) {
@@ -274,17 +274,9 @@ final class KafkaChangeSource implements ChangeSource {
 
     private void deliver(ChangeHandler handler, Consumer<byte[], byte[]> kafka, ConsumerRecords<byte[], byte[]> records) {
         if (records.isEmpty()) {
-            // Control records (transaction markers) and compacted gaps move the positions too.
-            boolean moved = false;
-            for (TopicPartition tp : kafka.assignment()) {
-                long position = kafka.position(tp, METADATA_TIMEOUT);
-                if (!Long.valueOf(position).equals(next.get(tp)) && (next.containsKey(tp) || position > 0)) {
-                    moved = true;
-                }
-            }
-            if (moved && Duration.between(lastHandOver, clock.instant()).compareTo(session.heartbeatAtMost()) >= 0) {
-                handOver(handler, List.of(), kafka, true);
-            }
+            // An empty batch all the same: the pipeline commits what it buffered once commit.interval
+            // passed, and only when the source calls it. Transaction markers move the offsets too.
+            handOver(handler, List.of(), kafka, true);
             return;
         }
         PriorityQueue<Lane> lanes = new PriorityQueue<>(BY_HEAD);
@@ -350,8 +342,11 @@ final class KafkaChangeSource implements ChangeSource {
         }
         SourceOffset offset = OffsetToken.encode(next);
         ChangeBatch batch = new ChangeBatch(events, lastDelivered, offset, List.of(), List.of());
+        if (!unacknowledged.isEmpty() && unacknowledged.peekLast().getKey().equals(lastDelivered)) {
+            // Nothing new delivered since (an empty poll): the newer offsets replace the older.
+            unacknowledged.pollLast();
+        }
         unacknowledged.addLast(Map.entry(lastDelivered, Map.copyOf(next)));
-        lastHandOver = clock.instant();
         acknowledge(kafka, handler.accept(batch));
     }
 
@@ -364,7 +359,8 @@ final class KafkaChangeSource implements ChangeSource {
         while (!unacknowledged.isEmpty() && !unacknowledged.peekFirst().getKey().isAfter(committed.get())) {
             latest = unacknowledged.pollFirst().getValue();
         }
-        if (latest != null && !latest.isEmpty()) {
+        if (latest != null && !latest.isEmpty() && !latest.equals(groupCommitted)) {
+            groupCommitted = latest;
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
             latest.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
             kafka.commitAsync(offsets, (done, e) -> {
