@@ -42,7 +42,7 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
     private final Clock clock = Clock.systemUTC();
     private final AtomicReference<ChangeSource> source = new AtomicReference<>();
     private volatile boolean closed;
-    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+    private final CloseLatch closing = new CloseLatch();
     private ChangeSink sink;
     private SourcePosition committed = SourcePosition.BEGINNING;
     private SourceOffset committedOffset;
@@ -115,7 +115,7 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
                     Duration wait = reconnects.failed(e, delivered > deliveredBefore);
                     LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
                             e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
-                    if (awaitClose(wait)) {
+                    if (closing.await(wait)) {
                         break;
                     }
                 } finally {
@@ -192,21 +192,11 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
         lastWrite = clock.instant();
     }
 
-    /** Waits {@code wait} unless {@link #close()} comes first; true when it did. */
-    private boolean awaitClose(Duration wait) {
-        try {
-            return closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        }
-    }
-
     /** Stops {@link #run} after the source's current call returns; what was delivered is written first. */
     @Override
     public void close() {
         closed = true;
-        closing.countDown();
+        closing.close();
         ChangeSource running = source.get();
         if (running != null) {
             running.close();

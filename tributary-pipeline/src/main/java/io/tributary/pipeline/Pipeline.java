@@ -79,7 +79,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
     private MaintenanceSchedule maintenance;
-    private final java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+    private final CloseLatch closing = new CloseLatch();
     /** Whether the previous session ended without releasing the lake (see {@link io.tributary.spi.SourceSession}). */
     private boolean previousEndedAbruptly;
     private volatile CommitListener listener = (events, visibleAt, commitTime) -> { };
@@ -270,7 +270,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
                     ReconnectingFile.write(config.lake().stateOf(config.name()), status.reconnecting().orElseThrow());
                     LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
                             e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
-                    if (awaitClose(wait)) {
+                    if (closing.await(wait)) {
                         break;
                     }
                     state = lake.committedState();
@@ -486,16 +486,6 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
     }
 
-    /** Waits up to {@code wait}, returning early (true) when the pipeline is closed meanwhile. */
-    private boolean awaitClose(Duration wait) {
-        try {
-            return closing.await(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        }
-    }
-
     /**
      * Stops capture; {@link #run} then commits what was delivered and returns. A gold build in
      * progress is cancelled, not awaited (its table keeps its previous state), and no gold build
@@ -506,7 +496,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         closed = true;
         // First: the commit thread may be in a long build, and capture may be waiting for it.
         gold.cancel();
-        closing.countDown();
+        closing.close();
         ChangeSource s = source.get();
         if (s != null) {
             s.close();
