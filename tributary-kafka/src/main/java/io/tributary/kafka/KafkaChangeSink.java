@@ -127,23 +127,8 @@ final class KafkaChangeSink implements ChangeSink {
         try {
             admin = Admin.create(clientSettings());
             createTopic(offsetsTopic, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-            // Defaults for throughput (a batch is flushed whole at its commit), which sink.properties may change...
-            Map<String, Object> settings = new HashMap<>();
-            settings.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-            settings.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-            settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-            settings.put(ProducerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline);
-            settings.putAll(clientSettings());
-            // ...and what exactly-once needs, which they may not.
-            settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tributary." + pipeline + "@" + config.topicPrefix());
-            settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            settings.put(ProducerConfig.ACKS_CONFIG, "all");
-            settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-            settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-            producer = new KafkaProducer<>(settings);
-            // Fences an earlier producer of this pipeline and aborts its open transaction, so the
-            // offsets read below are the last committed ones.
-            producer.initTransactions();
+            producer = newProducer();
+            // Fenced and aborted: the offsets read now are the last committed ones.
             Optional<Committed> committed = readCommitted();
             committed.ifPresentOrElse(c -> LOG.info("Resuming capture into {} from position {}", config.describe(), c.position()),
                     () -> LOG.info("Capturing into {}: no position of pipeline {} in {} yet", config.describe(), pipeline, offsetsTopic));
@@ -151,6 +136,30 @@ final class KafkaChangeSink implements ChangeSink {
         } catch (KafkaException e) {
             throw failure("Cannot open the Kafka sink (" + config.describe() + ")", e);
         }
+    }
+
+    /**
+     * A transactional producer of this pipeline; its {@code initTransactions} fences an earlier
+     * producer of the pipeline and aborts its open transaction.
+     */
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        // Defaults for throughput (a batch is flushed whole at its commit), which sink.properties may change...
+        Map<String, Object> settings = new HashMap<>();
+        settings.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+        settings.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+        settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        settings.put(ProducerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline);
+        settings.putAll(clientSettings());
+        // ...and what exactly-once needs, which they may not.
+        settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tributary." + pipeline + "@" + config.topicPrefix());
+        settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        settings.put(ProducerConfig.ACKS_CONFIG, "all");
+        settings.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        settings.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(settings);
+        // Fences an earlier producer of this pipeline and aborts its open transaction.
+        created.initTransactions();
+        return created;
     }
 
     /** What the sink holds of the pipeline, read without taking it over; empty also when the offsets topic does not exist yet. */
@@ -208,11 +217,61 @@ final class KafkaChangeSink implements ChangeSink {
         }
     }
 
+    /**
+     * Writes {@code batch} in one Kafka transaction. A topic deleted while the pipeline runs fails
+     * the transaction once the producer's {@code delivery.timeout.ms} (or {@code max.block.ms}) has
+     * passed; the sink then creates the topic again and writes the whole batch anew, once.
+     *
+     * @throws TributaryException {@link ErrorCode#SINK_FAILED} when Kafka refuses the batch; the
+     *         batch is then not acknowledged to the source
+     */
     @Override
     public void write(ChangeBatch batch) {
         if (producer == null) {
             throw new IllegalStateException("open() first");
         }
+        try {
+            writeOnce(batch);
+        } catch (TributaryException e) {
+            if (e.errorCode() != ErrorCode.SINK_FAILED) {
+                throw e;
+            }
+            Set<String> gone = deletedTopics(batch);
+            if (gone.isEmpty()) {
+                throw e;
+            }
+            LOG.warn("Kafka topic(s) {} no longer exist (deleted while pipeline {} wrote to them): creating them again and writing the batch through {} "
+                    + "anew; what the topics held before is gone", gone, pipeline, batch.through());
+            knownTopics.removeAll(gone);
+            // A transaction cut short by a timeout leaves the producer waiting for a retry of its
+            // commit: a new producer of the same transactional id aborts it.
+            producer.close(Duration.ZERO);
+            try {
+                producer = newProducer();
+            } catch (KafkaException k) {
+                throw failure("Cannot open a new Kafka producer for pipeline " + pipeline, k);
+            }
+            writeOnce(batch);
+        }
+    }
+
+    /** The topics of {@code batch} the sink created and that no longer exist; empty when the cluster cannot say. */
+    private Set<String> deletedTopics(ChangeBatch batch) {
+        Set<String> wanted = new java.util.TreeSet<>();
+        batch.events().forEach(event -> wanted.add(topic(config.topicPrefix(), event.table())));
+        wanted.retainAll(knownTopics);
+        try {
+            wanted.removeAll(admin.listTopics().names().get(READ_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            return wanted;
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            return Set.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Set.of();
+        }
+    }
+
+    private void writeOnce(ChangeBatch batch) {
         for (ChangeEvent event : batch.events()) {
             String topic = topic(config.topicPrefix(), event.table());
             if (!knownTopics.contains(topic)) {
@@ -287,10 +346,15 @@ final class KafkaChangeSink implements ChangeSink {
         }
     }
 
+    /**
+     * Aborts the open transaction. After a commit that timed out Kafka's producer refuses to abort
+     * (IllegalStateException: the commit must be retried); the transaction then stays open until a
+     * new producer of the transactional id aborts it, as the next start or {@link #write}'s retry does.
+     */
     private void abort() {
         try {
             producer.abortTransaction();
-        } catch (KafkaException e) {
+        } catch (KafkaException | IllegalStateException e) {
             LOG.warn("Cannot abort the Kafka transaction of pipeline {}: {}", pipeline, e.getMessage());
         }
     }

@@ -24,6 +24,8 @@ public enum ErrorCode {
     CONVERSION_FAILED(204, Kind.EXTERNAL),
     /** The replication slot no longer holds the WAL after the lake's position (dropped, recreated or invalidated). */
     SLOT_GAP(205, Kind.EXTERNAL),
+    /** The source no longer holds changes after the lake's position: Kafka's retention removed records the lake has not read. */
+    SOURCE_GAP(206, Kind.EXTERNAL),
     LAKE_IO_FAILED(300, Kind.EXTERNAL),
     LAKE_COMMIT_FAILED(301, Kind.EXTERNAL),
     /** The sink (Kafka) cannot be reached or refused a write, past its retries. */

@@ -24,6 +24,11 @@ import org.apache.kafka.common.Uuid;
  * module with every transitive dependency excluded, which orders the reactor and puts its class
  * path file on the test class path). {@link #stop()} and {@link #start()} stop (SIGKILL) and
  * restart the broker on the same ports and data, so a test can take it away mid-stream.
+ *
+ * <p>{@link #startWithSasl} adds a second client listener, {@code SASL_PLAINTEXT} with the
+ * {@code PLAIN} mechanism and the given users, and Kafka's {@code StandardAuthorizer}: a user on
+ * that listener may do only what {@link #allow} granted, while the plain listener (the fixture's own
+ * admin client, the controller) is a super user.
  */
 public final class TestingKafka implements AutoCloseable {
     private static final String CLASS_PATH_RESOURCE = "io/tributary/testing/kafka/classpath.txt";
@@ -32,12 +37,17 @@ public final class TestingKafka implements AutoCloseable {
     private final Path folder;
     private final int port;
     private final int controllerPort;
+    /** Users and passwords of the SASL listener; empty: no SASL listener, no authorizer. */
+    private final Map<String, String> saslUsers;
+    private final int saslPort;
     private Process process;
 
-    private TestingKafka(Path folder, int port, int controllerPort) {
+    private TestingKafka(Path folder, int port, int controllerPort, Map<String, String> saslUsers) {
         this.folder = folder;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.saslUsers = Map.copyOf(saslUsers);
+        this.saslPort = saslUsers.isEmpty() ? -1 : Loopback.freePort();
     }
 
     /**
@@ -47,10 +57,62 @@ public final class TestingKafka implements AutoCloseable {
      * @throws IllegalStateException when the broker does not start within 90 s, naming the log
      */
     public static TestingKafka start(Path folder) {
-        TestingKafka kafka = new TestingKafka(folder, Loopback.freePort(), Loopback.freePort());
+        TestingKafka kafka = new TestingKafka(folder, Loopback.freePort(), Loopback.freePort(), Map.of());
         kafka.format();
         kafka.start();
         return kafka;
+    }
+
+    /**
+     * As {@link #start(Path)}, with a {@code SASL_PLAINTEXT} listener ({@code PLAIN}) that knows
+     * {@code users} (name to password) and an authorizer that lets them do only what {@link #allow}
+     * grants.
+     */
+    public static TestingKafka startWithSasl(Path folder, Map<String, String> users) {
+        if (users.isEmpty()) {
+            throw new IllegalArgumentException("no SASL user");
+        }
+        TestingKafka kafka = new TestingKafka(folder, Loopback.freePort(), Loopback.freePort(), users);
+        kafka.format();
+        kafka.start();
+        return kafka;
+    }
+
+    /** {@code host:port} of the SASL listener. */
+    public String saslBootstrapServers() {
+        if (saslUsers.isEmpty()) {
+            throw new IllegalStateException("started without SASL");
+        }
+        return "127.0.0.1:" + saslPort;
+    }
+
+    /** The client settings of {@code user} with {@code password} on the SASL listener ({@code security.protocol}, {@code sasl.*}). */
+    public static Map<String, String> saslClientProperties(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\"" + password + "\";");
+    }
+
+    /**
+     * Grants {@code user} the {@code operations} on the resources of {@code type} whose names start
+     * with {@code prefix} (Kafka's {@code PREFIXED} pattern; {@code "*"} any name), and waits until
+     * the authorizer holds them.
+     */
+    public void allow(String user, org.apache.kafka.common.resource.ResourceType type, String prefix, org.apache.kafka.common.acl.AclOperation... operations) {
+        org.apache.kafka.common.resource.PatternType pattern = prefix.equals("*") ? org.apache.kafka.common.resource.PatternType.LITERAL
+                : org.apache.kafka.common.resource.PatternType.PREFIXED;
+        List<org.apache.kafka.common.acl.AclBinding> bindings = new ArrayList<>();
+        for (org.apache.kafka.common.acl.AclOperation operation : operations) {
+            bindings.add(new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(type, prefix, pattern),
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:" + user, "*", operation, org.apache.kafka.common.acl.AclPermissionType.ALLOW)));
+        }
+        try (Admin admin = admin()) {
+            admin.createAcls(bindings).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Cannot grant " + List.of(operations) + " on " + type + " " + prefix + " to " + user + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code host:port} for {@code bootstrap.servers}. */
@@ -117,11 +179,13 @@ public final class TestingKafka implements AutoCloseable {
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort
+                            + (saslUsers.isEmpty() ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + (saslUsers.isEmpty() ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                    saslSettings(),
                     "log.dirs=" + folder.resolve("data").toAbsolutePath(),
                     "num.partitions=1",
                     "auto.create.topics.enable=false",
@@ -153,6 +217,22 @@ public final class TestingKafka implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The authorizer and the SASL listener's users, or nothing. */
+    private String saslSettings() {
+        if (saslUsers.isEmpty()) {
+            return "";
+        }
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        saslUsers.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+        jaas.append(';');
+        return String.join("\n",
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                // The plain listeners (this fixture's admin client, the broker and its controller) are anonymous.
+                "super.users=User:ANONYMOUS",
+                "sasl.enabled.mechanisms=PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas);
     }
 
     /** Starts the broker (again, after {@link #stop()}) and waits until it answers a metadata request. */

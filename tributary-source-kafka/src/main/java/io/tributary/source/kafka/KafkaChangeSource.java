@@ -167,7 +167,7 @@ final class KafkaChangeSource implements ChangeSource {
             throw new TributaryException(ErrorCode.SOURCE_AUTHENTICATION_FAILED, "Cannot authenticate to " + config.describe() + ": " + e.getMessage(), e);
         } catch (AuthorizationException e) {
             throw new TributaryException(ErrorCode.SOURCE_MISCONFIGURED, "Not authorized to read " + config.describe() + " as consumer group "
-                    + config.groupId() + ": " + e.getMessage() + " (grant READ on the topics and the group, DESCRIBE on the topics)", e);
+                    + config.groupId() + ": " + e.getMessage() + " (grant the principal READ and DESCRIBE on the topics, READ on the group)", e);
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot read " + config.describe() + ": " + e.getMessage(), e);
         } finally {
@@ -193,15 +193,43 @@ final class KafkaChangeSource implements ChangeSource {
         return true;
     }
 
-    /** Assigns every partition of the configured topics, each at the lake's offset or its beginning. */
+    /**
+     * Assigns every partition of the configured topics, each at the lake's offset or its beginning.
+     *
+     * @throws TributaryException {@link ErrorCode#SOURCE_FAILED} (retried within
+     *         {@code source.reconnect.max-elapsed}) when a topic of {@code source.topics} the lake
+     *         has read no longer exists; {@link ErrorCode#SOURCE_GAP} when Kafka no longer holds
+     *         records after the lake's offset (retention removed them unread)
+     * @throws org.apache.kafka.common.errors.TopicAuthorizationException when a topic of
+     *         {@code source.topics} is hidden from this principal
+     */
     private void refreshAssignment(Consumer<byte[], byte[]> kafka) {
         lastRefresh = clock.instant();
         Map<String, List<PartitionInfo>> all = kafka.listTopics(METADATA_TIMEOUT);
         Set<TopicPartition> wanted = KafkaChangeSourceFactory.partitions(config, all);
+        Map<String, Map<Integer, Long>> read = new java.util.TreeMap<>();
+        next.forEach((tp, offset) -> read.computeIfAbsent(tp.topic(), t -> new java.util.TreeMap<>()).put(tp.partition(), offset));
         for (String topic : config.topics()) {
-            if (!all.containsKey(topic) && missingTopicsWarned.add(topic)) {
+            if (all.containsKey(topic)) {
+                missingTopicsWarned.remove(topic);
+            } else if (read.containsKey(topic)) {
+                throw new TributaryException(ErrorCode.SOURCE_FAILED, "Topic " + topic + " of source.topics no longer exists on "
+                        + config.bootstrapServers() + " (deleted?); the lake read it through offsets " + read.get(topic)
+                        + " (partition: next offset). Create it again (it is then read from its beginning) or take it out of source.topics");
+            } else if (missingTopicsWarned.add(topic)) {
+                // Kafka leaves a topic the principal may not DESCRIBE out of the list; asking for it names the refusal.
+                kafka.partitionsFor(topic, METADATA_TIMEOUT);
                 LOG.warn("Topic {} does not exist yet on {}: it is read once it appears (Debezium creates a table's topic with its first event)",
                         topic, config.bootstrapServers());
+            }
+        }
+        if (config.topicPattern().isPresent()) {
+            for (Map.Entry<String, Map<Integer, Long>> e : read.entrySet()) {
+                if (!all.containsKey(e.getKey()) && KafkaChangeSource.patternMatches(Pattern.compile(config.topicPattern().get()), e.getKey())
+                        && missingTopicsWarned.add(e.getKey())) {
+                    LOG.warn("Topic {} matched by the topic pattern no longer exists on {}; the lake read it through offsets {} (partition: next "
+                            + "offset) and keeps its tables", e.getKey(), config.bootstrapServers(), e.getValue());
+                }
             }
         }
         Set<TopicPartition> current = kafka.assignment();
@@ -212,13 +240,27 @@ final class KafkaChangeSource implements ChangeSource {
         added.addAll(wanted);
         added.removeAll(current);
         kafka.assign(wanted);
+        List<TopicPartition> resumed = added.stream().filter(next::containsKey).toList();
+        Map<TopicPartition, Long> beginning = resumed.isEmpty() ? Map.of() : kafka.beginningOffsets(resumed, METADATA_TIMEOUT);
+        Map<TopicPartition, Long> end = resumed.isEmpty() ? Map.of() : kafka.endOffsets(resumed, METADATA_TIMEOUT);
         List<TopicPartition> fromStart = new ArrayList<>();
         for (TopicPartition tp : added) {
             Long offset = next.get(tp);
-            if (offset != null) {
-                kafka.seek(tp, offset);
-            } else {
+            if (offset == null) {
                 fromStart.add(tp);
+            } else if (offset > end.get(tp)) {
+                // Offsets only grow: a log that ends before the lake's offset is a new topic of the same name.
+                LOG.warn("Topic {} partition {} ends at offset {}, before the lake's next offset {}: the topic was deleted and created again; "
+                        + "reading it from its beginning", tp.topic(), tp.partition(), end.get(tp), offset);
+                fromStart.add(tp);
+            } else if (offset < beginning.get(tp)) {
+                throw new TributaryException(ErrorCode.SOURCE_GAP, "Kafka no longer holds topic " + tp.topic() + " partition " + tp.partition()
+                        + " from the lake's next offset " + offset + ": its log begins at offset " + beginning.get(tp) + ", so "
+                        + (beginning.get(tp) - offset) + " record(s) the lake has not read were removed (retention.ms / retention.bytes of the "
+                        + "topic). Nothing was landed past the gap. Lengthen the topic's retention so that the lake keeps up; to go on, land the "
+                        + "topics into a new lake");
+            } else {
+                kafka.seek(tp, offset);
             }
         }
         if (!fromStart.isEmpty()) {
