@@ -214,4 +214,40 @@ class KafkaFaultsIT {
                 .map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
         assertThat(updates).as("the four updates after the deletion, each once").hasSize(4).allMatch(v -> v.contains("\"op\":\"u\""));
     }
+
+    @Test
+    void recordsRemovedBeforeTheLakeReadThemStopTheLandingNamingTheGap() throws Exception {
+        table("expiring", 30);
+        String servers = kafka.bootstrapServers();
+        Path capture = dir.resolve("gcapture.yaml");
+        Files.writeString(capture, """
+                name: gcapture
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: [public.expiring]}
+                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: gap}
+                commit: {interval: 200ms}
+                """.formatted(postgres.port(), DB, servers));
+        runOnce(capture);
+        Path landing = landing("glake", "[gap.public.expiring]", servers, "{}");
+        runOnce(landing);
+        org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition("gap.public.expiring", 0);
+        long landedThrough = endOffset(partition);
+        postgres.execute(DB, "UPDATE expiring SET n = n + 1 WHERE id <= 10");
+        runOnce(capture);
+        // What retention does to an old segment: the log's start moves past records the lake has not read.
+        long logStart = endOffset(partition) - 4;
+        try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+            admin.deleteRecords(Map.of(partition, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(logStart))).all().get();
+        }
+        CliRun gap = tributary("run", "-c", landing.toString(), "--once");
+        assertThat(gap.exitCode()).as(gap.out() + gap.err()).isEqualTo(4);
+        assertThat(gap.err()).contains("Kafka no longer holds topic gap.public.expiring partition 0 from the lake's next offset " + landedThrough)
+                .contains("its log begins at offset " + logStart + ", so offsets " + landedThrough + " to " + (logStart - 1) + ", which the lake has not read, were removed");
+        assertThat(KafkaToLakeIT.query(dir.resolve("glake"), "glake", "SELECT count(*) FROM bronze.expiring WHERE _op = 'u'").get(0).get(0)).isEqualTo(0L);
+    }
+
+    private static long endOffset(org.apache.kafka.common.TopicPartition partition) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+            return admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get().get(partition).offset();
+        }
+    }
 }

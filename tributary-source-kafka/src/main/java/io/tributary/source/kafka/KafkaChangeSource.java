@@ -255,8 +255,8 @@ final class KafkaChangeSource implements ChangeSource {
                 fromStart.add(tp);
             } else if (offset < beginning.get(tp)) {
                 throw new TributaryException(ErrorCode.SOURCE_GAP, "Kafka no longer holds topic " + tp.topic() + " partition " + tp.partition()
-                        + " from the lake's next offset " + offset + ": its log begins at offset " + beginning.get(tp) + ", so "
-                        + (beginning.get(tp) - offset) + " record(s) the lake has not read were removed (retention.ms / retention.bytes of the "
+                        + " from the lake's next offset " + offset + ": its log begins at offset " + beginning.get(tp) + ", so offsets " + offset
+                        + " to " + (beginning.get(tp) - 1) + ", which the lake has not read, were removed (retention.ms / retention.bytes of the "
                         + "topic). Nothing was landed past the gap. Lengthen the topic's retention so that the lake keeps up; to go on, land the "
                         + "topics into a new lake");
             } else {
