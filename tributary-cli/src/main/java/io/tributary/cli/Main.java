@@ -5,11 +5,11 @@ import io.tributary.spi.TributaryException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code tributary} command line: run, demo, sql, status, history, resnapshot, maintain. */
+/** The {@code tributary} command line: run, demo, sql, status, history, resnapshot, maintain, catalog, gold. */
 @Command(name = "tributary", mixinStandardHelpOptions = true, version = "tributary 0.1.0",
         description = "Change data capture from PostgreSQL into an Apache Iceberg lakehouse.",
         subcommands = {RunCommand.class, DemoCommand.class, SqlCommand.class, StatusCommand.class, HistoryCommand.class, ResnapshotCommand.class,
-                MaintainCommand.class, CatalogCommand.class})
+                MaintainCommand.class, CatalogCommand.class, GoldCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(execute(args));

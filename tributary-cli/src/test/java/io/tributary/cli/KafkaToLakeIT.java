@@ -326,6 +326,70 @@ class KafkaToLakeIT {
     }
 
     @Test
+    void goldBuildsInAProcessOfTheirOwnFollowTheLandingsLakeCommits() throws Exception {
+        String db = "goldshop";
+        postgres.createDatabase(db);
+        postgres.execute(db, "CREATE TABLE sales (id int PRIMARY KEY, region text NOT NULL, amount int NOT NULL)",
+                "INSERT INTO sales SELECT g, (ARRAY['north', 'south', 'east'])[1 + g % 3], g FROM generate_series(1, 300) g");
+        String totals = "SELECT region || ':' || sum(amount) FROM sales GROUP BY region ORDER BY 1";
+        Path capture = capture("gcapture", db, "[public.sales]", "gs");
+        // The landing builds no gold: it has no models. The gold process reads the same lake and lake-commits.
+        Path landing = landing("glanded", "gs\\..*");
+        Files.createDirectories(dir.resolve("gmodels/gold"));
+        Files.writeString(dir.resolve("gmodels/gold/sales_per_region.sql"),
+                "SELECT region, sum(amount)::BIGINT AS total, count(*) AS sales FROM silver.sales GROUP BY region\n");
+        Path gold = dir.resolve("glanded-gold.yaml");
+        Files.writeString(gold, Files.readString(landing) + "models: {path: ./gmodels, interval: 1s}\n");
+
+        CliRun nothingYet = tributary("gold", "-c", gold.toString());
+        assertThat(nothingYet.exitCode()).as(nothingYet.err()).isZero();
+        assertThat(nothingYet.out()).contains("Built 0 gold table(s)");
+
+        runOnce(capture);
+        Path landingLog = dir.resolve("glanded.log");
+        Path goldLog = dir.resolve("glanded-gold.log");
+        try (ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog);
+             ChildJvm goldRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("gold", "-c", gold.toString(), "--follow"), goldLog)) {
+            KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || !goldRun.isAlive()
+                    || goldTotals().equals(postgres.query(db, totals).stream().map(r -> r.get(0)).toList()));
+            assertThat(goldRun.isAlive()).as(Files.readString(goldLog)).isTrue();
+            assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
+
+            postgres.execute(db, "UPDATE sales SET amount = amount + 1000 WHERE region = 'north'", "DELETE FROM sales WHERE id <= 30");
+            runOnce(capture);
+            KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || !goldRun.isAlive()
+                    || goldTotals().equals(postgres.query(db, totals).stream().map(r -> r.get(0)).toList()));
+            assertThat(goldRun.isAlive()).as(Files.readString(goldLog)).isTrue();
+            assertThat(goldTotals()).as(Files.readString(goldLog)).isEqualTo(postgres.query(db, totals).stream().map(r -> r.get(0)).toList());
+            assertThat(goldRun.stop(Duration.ofSeconds(60))).as(Files.readString(goldLog)).hasValue(0);
+            assertThat(landingRun.stop(Duration.ofSeconds(60))).as(Files.readString(landingLog)).hasValue(0);
+        }
+        assertThat(Files.readString(goldLog)).contains("Building gold after commits to [bronze.sales, silver.sales, silver.sales_history]");
+        assertThat(Files.readString(landingLog)).doesNotContain("sales_per_region");
+        List<JsonNode> goldAnnouncements = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTopics.readAll(kafka.bootstrapServers(), List.of("glanded.lake-commits"))) {
+            JsonNode event = JSON.readTree(r.value());
+            if (event.path("layer").asText().equals("gold")) {
+                goldAnnouncements.add(event);
+            }
+        }
+        assertThat(goldAnnouncements).as("the gold process announces its builds").isNotEmpty()
+                .allMatch(e -> e.path("table").asText().equals("sales_per_region") && e.path("pipeline").asText().equals("glanded"));
+    }
+
+    /** {@code region:total} of gold.sales_per_region in the lake glanded, by region; empty before it exists. */
+    private static List<String> goldTotals() {
+        try (Lake lake = Lake.open(lakeOf("glanded"), "glanded", t -> TableOptions.DEFAULT)) {
+            if (lake.tables().stream().noneMatch(t -> t.qualifiedName().equals("gold.sales_per_region"))) {
+                return List.of();
+            }
+            try (QueryEngine q = QueryEngine.open(lake.tables())) {
+                return q.query("SELECT region || ':' || total FROM gold.sales_per_region ORDER BY 1").rows().stream().map(r -> r.get(0).toString()).toList();
+            }
+        }
+    }
+
+    @Test
     void unreachableBrokersStopALandingWithAClearError() throws Exception {
         int port;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {

@@ -155,5 +155,10 @@ final class KafkaLakeCommitPublisher implements LakeCommitPublisher {
         public LakeCommitPublisher open(LakeCommitsConfig settings, String pipelineName) {
             return new KafkaLakeCommitPublisher(settings, pipelineName);
         }
+
+        @Override
+        public io.tributary.spi.LakeCommitFeed follow(LakeCommitsConfig settings, String pipelineName, Set<String> layers) {
+            return new KafkaLakeCommitFeed(settings, pipelineName, layers);
+        }
     }
 }

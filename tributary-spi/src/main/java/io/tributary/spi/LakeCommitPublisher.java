@@ -33,6 +33,16 @@ public interface LakeCommitPublisher extends Closeable {
         LakeCommitPublisher open(S settings, String pipelineName);
 
         /**
+         * A feed of the announcements of pipeline {@code pipelineName} for tables of {@code layers}
+         * ({@code bronze}, {@code silver}, {@code gold}), from now on.
+         *
+         * @throws TributaryException {@link ErrorCode#INVALID_CONFIG} when this type cannot be followed
+         */
+        default LakeCommitFeed follow(S settings, String pipelineName, java.util.Set<String> layers) {
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "lake-commits.type " + type() + " announces commits but cannot be followed");
+        }
+
+        /**
          * Opens a publisher of {@code settings} through the installed factory of {@code type}.
          *
          * @throws TributaryException {@link ErrorCode#INVALID_CONFIG} when no module serves {@code type}
@@ -47,6 +57,24 @@ public interface LakeCommitPublisher extends Closeable {
             }
             throw new TributaryException(ErrorCode.INVALID_CONFIG, "lake-commits.type: no publisher of type '" + type + "' is installed"
                     + (known.isEmpty() ? "" : "; installed: " + String.join(", ", known)));
+        }
+
+        /**
+         * Follows the announcements of {@code settings} through the installed factory of {@code type}.
+         *
+         * @throws TributaryException {@link ErrorCode#INVALID_CONFIG} when no module serves {@code type}
+         */
+        static LakeCommitFeed follow(String type, Object settings, String pipelineName, java.util.Set<String> layers) {
+            for (Factory<?> factory : ServiceLoader.load(Factory.class, Factory.class.getClassLoader())) {
+                if (factory.type().equals(type)) {
+                    return followWith(factory, settings, pipelineName, layers);
+                }
+            }
+            throw new TributaryException(ErrorCode.INVALID_CONFIG, "lake-commits.type: no feed of type '" + type + "' is installed");
+        }
+
+        private static <S> LakeCommitFeed followWith(Factory<S> factory, Object settings, String pipelineName, java.util.Set<String> layers) {
+            return factory.follow(factory.settingsType().cast(settings), pipelineName, layers);
         }
 
         private static <S> LakeCommitPublisher openWith(Factory<S> factory, Object settings, String pipelineName) {
