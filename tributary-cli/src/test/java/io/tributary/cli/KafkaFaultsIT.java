@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 17, items 5 and 6: both halves through a broker that authenticates (SASL {@code PLAIN} on a
- * {@code SASL_PLAINTEXT} listener, settings passed through {@code sink.properties} and
- * {@code source.properties}, the JAAS line from a {@code ${file:…}} secret) and authorizes (Kafka's
+ * Issue 17, items 5 and 6: both halves through a broker that encrypts and authenticates (TLS and
+ * SASL {@code PLAIN} on a {@code SASL_SSL} listener, settings passed through {@code sink.properties}
+ * and {@code source.properties}, the JAAS line and the trust store's password from
+ * {@code ${file:…}} secrets) and authorizes (Kafka's
  * StandardAuthorizer with ACLs per principal); a wrong password or a missing ACL stops either half
  * with a clear error (exit 4); a topic deleted under a landing stops it past
  * {@code source.reconnect.max-elapsed} naming the topic, and one created again is read from its
@@ -62,23 +63,27 @@ class KafkaFaultsIT {
         }
     }
 
-    /** A {@code properties:} block for {@code user} on the SASL listener, the JAAS line in a secret file. */
+    /** A {@code properties:} block for {@code user} on the SASL_SSL listener, the JAAS line and the trust store's password in secret files. */
     private static String sasl(String user, String password) throws Exception {
+        Map<String, String> client = kafka.saslClientProperties(user, password);
         Path jaas = dir.resolve(user + "-" + Integer.toHexString(password.hashCode()) + ".jaas");
-        Map<String, String> client = TestingKafka.saslClientProperties(user, password);
         Files.writeString(jaas, client.get("sasl.jaas.config"));
-        return "{security.protocol: %s, sasl.mechanism: %s, sasl.jaas.config: \"${file:%s}\"}".formatted(client.get("security.protocol"),
-                client.get("sasl.mechanism"), jaas.toAbsolutePath());
+        Path storePassword = dir.resolve("truststore.password");
+        Files.writeString(storePassword, client.get("ssl.truststore.password"));
+        return ("{security.protocol: %s, sasl.mechanism: %s, sasl.jaas.config: \"${file:%s}\", ssl.truststore.location: \"%s\", "
+                + "ssl.truststore.type: PKCS12, ssl.truststore.password: \"${file:%s}\"}").formatted(client.get("security.protocol"),
+                client.get("sasl.mechanism"), jaas.toAbsolutePath(), client.get("ssl.truststore.location"), storePassword.toAbsolutePath());
     }
 
-    private static Path capture(String name, String table, String servers, String properties) throws Exception {
+    /** A capture of {@code tables} (a YAML list) into topics {@code <prefix>.public.<table>}, with the sink's client {@code properties}. */
+    private static Path capture(String name, String tables, String servers, String prefix, String properties) throws Exception {
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, """
                 name: %s
-                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: [public.%s], reconnect: {max-elapsed: 10s}}
-                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: sec, partitions: 2, properties: %s}
+                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: %s}
+                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: %s, properties: %s}
                 commit: {interval: 200ms}
-                """.formatted(name, postgres.port(), DB, table, servers, properties));
+                """.formatted(name, postgres.port(), DB, tables, servers, prefix, properties));
         return file;
     }
 
@@ -117,9 +122,9 @@ class KafkaFaultsIT {
     void captureAndLandingAuthenticateAndAreAuthorizedThroughTheirProperties() throws Exception {
         table("items", 200);
         String servers = kafka.saslBootstrapServers();
-        runOnce(capture("securecapture", "items", servers, sasl("capture", "capture-secret")));
+        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", "capture-secret")));
         postgres.execute(DB, "UPDATE items SET n = n + 1 WHERE id % 4 = 0", "DELETE FROM items WHERE id % 10 = 0");
-        runOnce(capture("securecapture", "items", servers, sasl("capture", "capture-secret")));
+        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", "capture-secret")));
 
         CliRun landed = runOnce(landing("securelake", "[sec.public.items]", servers, sasl("lander", "lander-secret")));
         assertThat(silver("securelake", "items")).isEqualTo(source("items"));
@@ -130,7 +135,7 @@ class KafkaFaultsIT {
     void aWrongPasswordOrAMissingAclStopsEitherHalfWithAClearError() throws Exception {
         table("locked", 10);
         String servers = kafka.saslBootstrapServers();
-        runOnce(capture("lockedcapture", "locked", servers, sasl("capture", "capture-secret")));
+        runOnce(capture("lockedcapture", "[public.locked]", servers, "sec", sasl("capture", "capture-secret")));
 
         CliRun wrongPassword = tributary("run", "-c", landing("wrongpassword", "[sec.public.locked]", servers, sasl("lander", "not-it")).toString(), "--once");
         assertThat(wrongPassword.exitCode()).as(wrongPassword.err()).isEqualTo(4);
@@ -141,7 +146,7 @@ class KafkaFaultsIT {
         assertThat(noAcl.err()).contains("Not authorized to read Kafka at " + servers).contains("sec.public.locked").contains("grant the principal READ");
 
         postgres.execute(DB, "UPDATE locked SET n = n + 1");
-        CliRun captureNoAcl = tributary("run", "-c", capture("strangercapture", "locked", servers, sasl("stranger", "stranger-secret")).toString(), "--once");
+        CliRun captureNoAcl = tributary("run", "-c", capture("strangercapture", "[public.locked]", servers, "sec", sasl("stranger", "stranger-secret")).toString(), "--once");
         assertThat(captureNoAcl.exitCode()).as(captureNoAcl.err()).isEqualTo(4);
         assertThat(captureNoAcl.err()).contains("Kafka refused access").contains("sink.properties");
     }
@@ -151,13 +156,7 @@ class KafkaFaultsIT {
         table("kept", 50);
         table("dropped", 300);
         String servers = kafka.bootstrapServers();
-        Path capture = dir.resolve("dcapture.yaml");
-        Files.writeString(capture, """
-                name: dcapture
-                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: [public.kept, public.dropped]}
-                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: del}
-                commit: {interval: 200ms}
-                """.formatted(postgres.port(), DB, servers));
+        Path capture = capture("dcapture", "[public.kept, public.dropped]", servers, "del", "{}");
         runOnce(capture);
         Path landing = landing("dlake", "[del.public.kept, del.public.dropped]", servers, "{}");
         Path log = dir.resolve("dlake.log");
@@ -188,14 +187,8 @@ class KafkaFaultsIT {
     void aTopicDeletedUnderARunningCaptureIsCreatedAgainWithNothingLostAfterIt() throws Exception {
         table("churn", 20);
         String servers = kafka.bootstrapServers();
-        Path capture = dir.resolve("ccapture.yaml");
         // Short producer timeouts so that the write into the deleted topic fails within seconds.
-        Files.writeString(capture, """
-                name: ccapture
-                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: [public.churn]}
-                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: churn, properties: {delivery.timeout.ms: "12000", request.timeout.ms: "5000", max.block.ms: "10000"}}
-                commit: {interval: 200ms}
-                """.formatted(postgres.port(), DB, servers));
+        Path capture = capture("ccapture", "[public.churn]", servers, "churn", "{delivery.timeout.ms: \"12000\", request.timeout.ms: \"5000\", max.block.ms: \"10000\"}");
         Path log = dir.resolve("ccapture.log");
         String topic = "churn.public.churn";
         try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", capture.toString()), log)) {
@@ -219,13 +212,7 @@ class KafkaFaultsIT {
     void recordsRemovedBeforeTheLakeReadThemStopTheLandingNamingTheGap() throws Exception {
         table("expiring", 30);
         String servers = kafka.bootstrapServers();
-        Path capture = dir.resolve("gcapture.yaml");
-        Files.writeString(capture, """
-                name: gcapture
-                source: {host: 127.0.0.1, port: %d, database: %s, user: postgres, sslmode: disable, tables: [public.expiring]}
-                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: gap}
-                commit: {interval: 200ms}
-                """.formatted(postgres.port(), DB, servers));
+        Path capture = capture("gcapture", "[public.expiring]", servers, "gap", "{}");
         runOnce(capture);
         Path landing = landing("glake", "[gap.public.expiring]", servers, "{}");
         runOnce(landing);

@@ -331,7 +331,8 @@ class KafkaToLakeIT {
         postgres.createDatabase(db);
         postgres.execute(db, "CREATE TABLE sales (id int PRIMARY KEY, region text NOT NULL, amount int NOT NULL)",
                 "INSERT INTO sales SELECT g, (ARRAY['north', 'south', 'east'])[1 + g % 3], g FROM generate_series(1, 300) g");
-        String totals = "SELECT region || ':' || sum(amount) FROM sales GROUP BY region ORDER BY 1";
+        java.util.function.Supplier<List<String>> totals = () -> postgres.query(db, "SELECT region || ':' || sum(amount) FROM sales GROUP BY region ORDER BY 1")
+                .stream().map(r -> r.get(0)).toList();
         Path capture = capture("gcapture", db, "[public.sales]", "gs");
         // The landing builds no gold: it has no models. The gold process reads the same lake and lake-commits.
         Path landing = landing("glanded", "gs\\..*");
@@ -351,16 +352,16 @@ class KafkaToLakeIT {
         try (ChildJvm landingRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", landing.toString()), landingLog);
              ChildJvm goldRun = ChildJvm.start(Main.class.getName(), List.of(), List.of("gold", "-c", gold.toString(), "--follow"), goldLog)) {
             KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || !goldRun.isAlive()
-                    || goldTotals().equals(postgres.query(db, totals).stream().map(r -> r.get(0)).toList()));
+                    || goldTotals().equals(totals.get()));
             assertThat(goldRun.isAlive()).as(Files.readString(goldLog)).isTrue();
             assertThat(landingRun.isAlive()).as(Files.readString(landingLog)).isTrue();
 
             postgres.execute(db, "UPDATE sales SET amount = amount + 1000 WHERE region = 'north'", "DELETE FROM sales WHERE id <= 30");
             runOnce(capture);
             KafkaTopics.awaitUntil(Duration.ofSeconds(120), () -> !landingRun.isAlive() || !goldRun.isAlive()
-                    || goldTotals().equals(postgres.query(db, totals).stream().map(r -> r.get(0)).toList()));
+                    || goldTotals().equals(totals.get()));
             assertThat(goldRun.isAlive()).as(Files.readString(goldLog)).isTrue();
-            assertThat(goldTotals()).as(Files.readString(goldLog)).isEqualTo(postgres.query(db, totals).stream().map(r -> r.get(0)).toList());
+            assertThat(goldTotals()).as(Files.readString(goldLog)).isEqualTo(totals.get());
             assertThat(goldRun.stop(Duration.ofSeconds(60))).as(Files.readString(goldLog)).hasValue(0);
             assertThat(landingRun.stop(Duration.ofSeconds(60))).as(Files.readString(landingLog)).hasValue(0);
         }

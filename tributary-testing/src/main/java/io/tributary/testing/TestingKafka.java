@@ -25,10 +25,11 @@ import org.apache.kafka.common.Uuid;
  * path file on the test class path). {@link #stop()} and {@link #start()} stop (SIGKILL) and
  * restart the broker on the same ports and data, so a test can take it away mid-stream.
  *
- * <p>{@link #startWithSasl} adds a second client listener, {@code SASL_PLAINTEXT} with the
- * {@code PLAIN} mechanism and the given users, and Kafka's {@code StandardAuthorizer}: a user on
- * that listener may do only what {@link #allow} granted, while the plain listener (the fixture's own
- * admin client, the controller) is a super user.
+ * <p>{@link #startWithSasl} adds a second client listener, {@code SASL_SSL}: TLS with a
+ * self-signed certificate for 127.0.0.1 made by the JDK's {@code keytool} (its trust store at
+ * {@link #trustStore()}), the {@code PLAIN} mechanism with the given users, and Kafka's
+ * {@code StandardAuthorizer}: a user on that listener may do only what {@link #allow} granted, while
+ * the plain listener (the fixture's own admin client, the controller) is a super user.
  */
 public final class TestingKafka implements AutoCloseable {
     private static final String CLASS_PATH_RESOURCE = "io/tributary/testing/kafka/classpath.txt";
@@ -64,7 +65,7 @@ public final class TestingKafka implements AutoCloseable {
     }
 
     /**
-     * As {@link #start(Path)}, with a {@code SASL_PLAINTEXT} listener ({@code PLAIN}) that knows
+     * As {@link #start(Path)}, with a {@code SASL_SSL} listener ({@code PLAIN}) that knows
      * {@code users} (name to password) and an authorizer that lets them do only what {@link #allow}
      * grants.
      */
@@ -73,6 +74,7 @@ public final class TestingKafka implements AutoCloseable {
             throw new IllegalArgumentException("no SASL user");
         }
         TestingKafka kafka = new TestingKafka(folder, Loopback.freePort(), Loopback.freePort(), users);
+        kafka.makeCertificate();
         kafka.format();
         kafka.start();
         return kafka;
@@ -86,10 +88,56 @@ public final class TestingKafka implements AutoCloseable {
         return "127.0.0.1:" + saslPort;
     }
 
-    /** The client settings of {@code user} with {@code password} on the SASL listener ({@code security.protocol}, {@code sasl.*}). */
-    public static Map<String, String> saslClientProperties(String user, String password) {
-        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
-                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\"" + password + "\";");
+    /** The PKCS12 trust store holding the SASL listener's certificate, its password {@link #TRUST_STORE_PASSWORD}. */
+    public Path trustStore() {
+        return folder.resolve("truststore.p12");
+    }
+
+    /** The password of {@link #trustStore()} and of the broker's key store. */
+    public static final String TRUST_STORE_PASSWORD = "fixture-store";
+
+    /**
+     * The client settings of {@code user} with {@code password} on the SASL listener
+     * ({@code security.protocol}, {@code sasl.*}, {@code ssl.truststore.*}).
+     */
+    public Map<String, String> saslClientProperties(String user, String password) {
+        return Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\"" + password + "\";",
+                "ssl.truststore.location", trustStore().toAbsolutePath().toString(), "ssl.truststore.type", "PKCS12",
+                "ssl.truststore.password", TRUST_STORE_PASSWORD);
+    }
+
+    /** The broker's key pair and self-signed certificate for 127.0.0.1 (key store), and a trust store holding the certificate. */
+    private void makeCertificate() {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path keyStore = folder.resolve("broker.p12");
+        Path certificate = folder.resolve("broker.crt");
+        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30", "-dname", "CN=127.0.0.1",
+                "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-storetype", "PKCS12", "-keystore", keyStore.toString(), "-storepass", TRUST_STORE_PASSWORD);
+        keytool("-exportcert", "-alias", "broker", "-keystore", keyStore.toString(), "-storepass", TRUST_STORE_PASSWORD, "-rfc", "-file", certificate.toString());
+        keytool("-importcert", "-noprompt", "-alias", "broker", "-file", certificate.toString(), "-storetype", "PKCS12", "-keystore",
+                trustStore().toString(), "-storepass", TRUST_STORE_PASSWORD);
+    }
+
+    private void keytool(String... args) {
+        List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + File.separator + "bin" + File.separator + "keytool"));
+        command.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("keytool " + args[0] + " failed; see " + log());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot run keytool", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -180,11 +228,11 @@ public final class TestingKafka implements AutoCloseable {
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
                     "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort
-                            + (saslUsers.isEmpty() ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + (saslUsers.isEmpty() ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
+                            + (saslUsers.isEmpty() ? "" : ",SASL_SSL://127.0.0.1:" + saslPort),
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + (saslUsers.isEmpty() ? "" : ",SASL_SSL://127.0.0.1:" + saslPort),
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
                     saslSettings(),
                     "log.dirs=" + folder.resolve("data").toAbsolutePath(),
                     "num.partitions=1",
@@ -232,7 +280,11 @@ public final class TestingKafka implements AutoCloseable {
                 // The plain listeners (this fixture's admin client, the broker and its controller) are anonymous.
                 "super.users=User:ANONYMOUS",
                 "sasl.enabled.mechanisms=PLAIN",
-                "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas);
+                "listener.name.sasl_ssl.plain.sasl.jaas.config=" + jaas,
+                "listener.name.sasl_ssl.ssl.keystore.location=" + folder.resolve("broker.p12").toAbsolutePath(),
+                "listener.name.sasl_ssl.ssl.keystore.type=PKCS12",
+                "listener.name.sasl_ssl.ssl.keystore.password=" + TRUST_STORE_PASSWORD,
+                "listener.name.sasl_ssl.ssl.key.password=" + TRUST_STORE_PASSWORD);
     }
 
     /** Starts the broker (again, after {@link #stop()}) and waits until it answers a metadata request. */
