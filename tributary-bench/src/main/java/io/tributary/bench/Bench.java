@@ -168,6 +168,8 @@ public final class Bench {
                     long events = runOnce(landing);
                     results.put("Kafka: landing the topics in the lake", landed.rate(events, "events"));
                     System.out.println("Kafka: landing the topics in the lake: " + results.get("Kafka: landing the topics in the lake"));
+                    // 7. Both halves running: freshness from the source commit through Kafka to silver.
+                    kafkaFreshness(results, capture, landing, kafkaWorkload, rate, freshnessSeconds);
                 }
             }
         } finally {
@@ -334,6 +336,49 @@ public final class Bench {
         Collections.sort(sorted);
         results.put(measure, sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events; commits %s",
                 percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size(), percentiles(commitTimes, "micro-batches")));
+        System.out.println(measure + ": " + results.get(measure));
+    }
+
+    /**
+     * Freshness through Kafka: the capture into Kafka and the landing of its topics run side by side
+     * (two pipelines in this process, as two machines would run them) while {@code rate} events/s are
+     * written for {@code seconds} (after 5 s of settling); each event's source commit time is
+     * compared with the moment the landing's micro-batch holding it became visible in silver.
+     */
+    private static void kafkaFreshness(Map<String, String> results, PipelineConfig capture, PipelineConfig landing, Workload workload, int rate,
+                                       int seconds) throws Exception {
+        String measure = "Kafka: freshness (commit -> Kafka -> visible in silver)";
+        System.out.printf("%s: %,d events/s for %d s ...%n", measure, rate, seconds);
+        List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+        Instant measureFrom = Instant.now().plusSeconds(5);
+        Pipeline lake = Pipeline.open(landing);
+        lake.onCommit((events, visibleAt, commitTime) -> {
+            for (ChangeEvent e : events) {
+                if (e.commitTimestamp().isAfter(measureFrom)) {
+                    latencies.add(Duration.between(e.commitTimestamp(), visibleAt).toMillis());
+                }
+            }
+        });
+        BackgroundRun landingRun = BackgroundRun.start(lake, ChangeSource.RunMode.CONTINUOUS);
+        CapturePipeline captureRun = new CapturePipeline(capture);
+        Thread captureThread = new Thread(() -> captureRun.run(ChangeSource.RunMode.CONTINUOUS), "bench-capture");
+        captureThread.start();
+        try {
+            long written = 4L * workload.paced(rate / 4, Duration.ofSeconds(5 + seconds));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (lake.status().committedEvents() < written && System.nanoTime() < deadline && landingRun.isRunning()) {
+                landingRun.await(Duration.ofMillis(50));
+            }
+        } finally {
+            captureRun.close();
+            captureThread.join(Duration.ofSeconds(120).toMillis());
+            landingRun.stop(Duration.ofSeconds(120));
+            lake.lake().close();
+        }
+        List<Long> sorted = new ArrayList<>(latencies);
+        Collections.sort(sorted);
+        results.put(measure, sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events", percentile(sorted, 50),
+                percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size()));
         System.out.println(measure + ": " + results.get(measure));
     }
 
