@@ -224,8 +224,9 @@ final class KafkaChangeSource implements ChangeSource {
             }
         }
         if (config.topicPattern().isPresent()) {
+            Pattern pattern = Pattern.compile(config.topicPattern().get());
             for (Map.Entry<String, Map<Integer, Long>> e : read.entrySet()) {
-                if (!all.containsKey(e.getKey()) && KafkaChangeSource.patternMatches(Pattern.compile(config.topicPattern().get()), e.getKey())
+                if (!all.containsKey(e.getKey()) && patternMatches(pattern, e.getKey())
                         && missingTopicsWarned.add(e.getKey())) {
                     LOG.warn("Topic {} matched by the topic pattern no longer exists on {}; the lake read it through offsets {} (partition: next "
                             + "offset) and keeps its tables", e.getKey(), config.bootstrapServers(), e.getValue());
