@@ -101,6 +101,34 @@ final class KafkaChangeSink implements ChangeSink {
      */
     static final String POSITION_HEADER = "tributary.position";
 
+    /**
+     * The header, value {@code key}, on a record whose before image holds only the key columns
+     * (REPLICA IDENTITY DEFAULT or USING INDEX): Debezium's envelope fills the other NOT NULL columns
+     * with placeholders (0, '', 1970-01-01), and a Kafka source drops them as a direct capture does.
+     */
+    static final String BEFORE_IMAGE_HEADER = "tributary.before-image";
+    private static final byte[] BEFORE_IMAGE_KEY = "key".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Whether {@code event}'s before image carries nothing beyond its key: every other column null
+     * (the capture nulled the placeholders). A before image whose other columns are all truly null
+     * reads the same either way.
+     */
+    static boolean keyOnlyBefore(ChangeEvent event) {
+        io.tributary.spi.Row before = event.before();
+        List<String> key = event.schema().keyColumns();
+        if (before == null || key.isEmpty() || key.size() == before.size()) {
+            return false;
+        }
+        List<io.tributary.spi.Column> columns = event.schema().columns();
+        for (int i = 0; i < before.size(); i++) {
+            if (before.get(i) != null && !key.contains(columns.get(i).name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The compacted topic of the source positions of every pipeline writing under {@code prefix}. */
     static String offsetsTopic(String prefix) {
         return prefix + ".tributary-offsets";
@@ -307,6 +335,9 @@ final class KafkaChangeSink implements ChangeSink {
                 String topic = topic(config.topicPrefix(), event.table());
                 org.apache.kafka.common.header.internals.RecordHeaders headers = new org.apache.kafka.common.header.internals.RecordHeaders();
                 headers.add(POSITION_HEADER, event.position().encoded().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                if (keyOnlyBefore(event)) {
+                    headers.add(BEFORE_IMAGE_HEADER, BEFORE_IMAGE_KEY);
+                }
                 producer.send(new ProducerRecord<>(topic, null, key, buffer.toByteArray(), headers), callback);
                 if (event.operation() == ChangeOperation.DELETE && key != null) {
                     producer.send(new ProducerRecord<>(topic, key, null), callback);

@@ -21,13 +21,23 @@ import org.apache.kafka.connect.source.SourceRecord;
 final class EnvelopeDecoder {
     /** The header Tributary's Kafka sink puts on each record: the event's lake position, {@link SourcePosition#encoded()}. */
     static final String POSITION_HEADER = "tributary.position";
+    /**
+     * The header Tributary's Kafka sink puts on a record whose before image holds only the key
+     * columns (REPLICA IDENTITY DEFAULT or USING INDEX), value {@code key}: Debezium's envelope
+     * fills its other NOT NULL columns with placeholders (0, '', 1970-01-01), which the lake drops as
+     * a direct capture does.
+     */
+    static final String BEFORE_IMAGE_HEADER = "tributary.before-image";
 
     /** What a record holds. */
     sealed interface Decoded permits Change, Tombstone, Unreadable {
     }
 
-    /** A Debezium data change event; {@code hint}, when known, is its position in the source's order. */
-    record Change(SourceRecord record, SourcePosition hint) implements Decoded {
+    /**
+     * A Debezium data change event; {@code hint}, when known, is its position in the source's order;
+     * {@code keyOnlyBefore}: its before image holds only the key columns ({@link #BEFORE_IMAGE_HEADER}).
+     */
+    record Change(SourceRecord record, SourcePosition hint, boolean keyOnlyBefore) implements Decoded {
     }
 
     /** A record without a value, which Debezium writes after a delete so that compaction drops the key. */
@@ -71,7 +81,9 @@ final class EnvelopeDecoder {
         }
         SourceRecord connect = new SourceRecord(Map.of(), Map.of(), record.topic(), record.partition(), key.schema(), key.value(), value.schema(), envelope,
                 record.timestamp());
-        return new Change(connect, hint(record, envelope));
+        Header beforeImage = record.headers().lastHeader(BEFORE_IMAGE_HEADER);
+        boolean keyOnlyBefore = beforeImage != null && "key".equals(new String(beforeImage.value(), java.nio.charset.StandardCharsets.US_ASCII));
+        return new Change(connect, hint(record, envelope), keyOnlyBefore);
     }
 
     private static String envelopeProblem(Struct envelope) {

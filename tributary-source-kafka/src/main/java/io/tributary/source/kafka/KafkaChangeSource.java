@@ -340,7 +340,7 @@ final class KafkaChangeSource implements ChangeSource {
             if (decoded instanceof EnvelopeDecoder.Change change) {
                 SourcePosition position = nextPosition(change.hint());
                 Struct source = ((Struct) change.record().value()).getStruct("source");
-                events.add(converter.convert(change.record(), position, transactionId(source), commitTime(source, record)));
+                events.add(converter.convert(change.record(), position, transactionId(source), commitTime(source, record), change.keyOnlyBefore()));
                 lastDelivered = position;
             } else if (decoded instanceof EnvelopeDecoder.Unreadable unreadable) {
                 SourcePosition position = nextPosition(null);

@@ -58,8 +58,24 @@ public final class ChangeEventConverter {
      * @throws TributaryException CONVERSION_FAILED naming the table, position and column (never the value)
      */
     public ChangeEvent convert(SourceRecord record, SourcePosition position, long transactionId, Instant commitTimestamp) {
+        TableId table = tableOf((Struct) record.value());
+        return convert(record, table, position, transactionId, commitTimestamp, keyOnlyIdentity.contains(table));
+    }
+
+    /**
+     * As {@link #convert(SourceRecord, SourcePosition, long, Instant)}, told whether the record's
+     * before image holds only the key columns (its other columns are then set to null), as a Kafka
+     * source learns from the record's headers.
+     *
+     * @throws TributaryException CONVERSION_FAILED naming the table, position and column (never the value)
+     */
+    public ChangeEvent convert(SourceRecord record, SourcePosition position, long transactionId, Instant commitTimestamp, boolean keyOnlyBefore) {
+        return convert(record, tableOf((Struct) record.value()), position, transactionId, commitTimestamp, keyOnlyBefore);
+    }
+
+    private ChangeEvent convert(SourceRecord record, TableId table, SourcePosition position, long transactionId, Instant commitTimestamp,
+                                boolean keyOnlyBefore) {
         Struct value = (Struct) record.value();
-        TableId table = tableOf(value);
         ChangeOperation op = ChangeOperation.fromCode(value.getString("op"));
         Schema rowSchema = value.schema().field("after") != null ? value.schema().field("after").schema() : null;
         TableSchema schema;
@@ -84,7 +100,7 @@ public final class ChangeEventConverter {
             }
         }
         Row before = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("before"), position);
-        if (before != null && keyOnlyIdentity.contains(table)) {
+        if (before != null && keyOnlyBefore) {
             before = identityOnly(schema, before);
         }
         Row after = op == ChangeOperation.TRUNCATE ? null : row(schema, rowSchema, value.getStruct("after"), position);
