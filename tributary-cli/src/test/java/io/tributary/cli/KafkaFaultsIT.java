@@ -33,6 +33,10 @@ class KafkaFaultsIT {
     private static final String DB = "guarded";
     /** The same text in PostgreSQL and DuckDB for the same rows. */
     private static final String SUM = "SELECT count(*)::text, sum(id)::text, sum(n)::text, sum(id * n)::text FROM %s";
+    /** The SASL users' passwords, made for this run. */
+    private static final String CAPTURE = java.util.UUID.randomUUID().toString();
+    private static final String LANDER = java.util.UUID.randomUUID().toString();
+    private static final String STRANGER = java.util.UUID.randomUUID().toString();
 
     @TempDir
     static Path dir;
@@ -43,7 +47,7 @@ class KafkaFaultsIT {
     static void start() {
         postgres = new TestingPostgres();
         postgres.createDatabase(DB);
-        kafka = TestingKafka.startWithSasl(dir.resolve("kafka"), Map.of("capture", "capture-secret", "lander", "lander-secret", "stranger", "stranger-secret"));
+        kafka = TestingKafka.startWithSasl(dir.resolve("kafka"), Map.of("capture", CAPTURE, "lander", LANDER, "stranger", STRANGER));
         // What a capture into Kafka needs: its topics (create, write, describe, read its offsets topic) and its transactional id.
         kafka.allow("capture", ResourceType.TOPIC, "sec.", AclOperation.CREATE, AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.READ);
         kafka.allow("capture", ResourceType.TRANSACTIONAL_ID, "tributary.", AclOperation.WRITE, AclOperation.DESCRIBE);
@@ -109,44 +113,43 @@ class KafkaFaultsIT {
         return run;
     }
 
-    private static List<Object> silver(String lake, String table) {
-        return KafkaToLakeIT.query(dir.resolve(lake), lake, SUM.formatted("silver." + table)).get(0).stream().map(String::valueOf).map(Object.class::cast).toList();
+    private static List<String> silver(String lake, String table) {
+        return KafkaToLakeIT.query(dir.resolve(lake), lake, SUM.formatted("silver." + table)).get(0).stream().map(String::valueOf).toList();
     }
 
-    private static List<Object> source(String table) {
-        List<List<String>> rows = postgres.query(DB, SUM.formatted(table));
-        return List.copyOf(rows.get(0));
+    private static List<String> source(String table) {
+        return postgres.query(DB, SUM.formatted(table)).get(0);
     }
 
     @Test
     void captureAndLandingAuthenticateAndAreAuthorizedThroughTheirProperties() throws Exception {
         table("items", 200);
         String servers = kafka.saslBootstrapServers();
-        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", "capture-secret")));
+        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", CAPTURE)));
         postgres.execute(DB, "UPDATE items SET n = n + 1 WHERE id % 4 = 0", "DELETE FROM items WHERE id % 10 = 0");
-        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", "capture-secret")));
+        runOnce(capture("securecapture", "[public.items]", servers, "sec", sasl("capture", CAPTURE)));
 
-        CliRun landed = runOnce(landing("securelake", "[sec.public.items]", servers, sasl("lander", "lander-secret")));
+        CliRun landed = runOnce(landing("securelake", "[sec.public.items]", servers, sasl("lander", LANDER)));
         assertThat(silver("securelake", "items")).isEqualTo(source("items"));
-        assertThat(landed.out() + landed.err()).doesNotContain("lander-secret");
+        assertThat(landed.out() + landed.err()).doesNotContain(LANDER);
     }
 
     @Test
     void aWrongPasswordOrAMissingAclStopsEitherHalfWithAClearError() throws Exception {
         table("locked", 10);
         String servers = kafka.saslBootstrapServers();
-        runOnce(capture("lockedcapture", "[public.locked]", servers, "sec", sasl("capture", "capture-secret")));
+        runOnce(capture("lockedcapture", "[public.locked]", servers, "sec", sasl("capture", CAPTURE)));
 
         CliRun wrongPassword = tributary("run", "-c", landing("wrongpassword", "[sec.public.locked]", servers, sasl("lander", "not-it")).toString(), "--once");
         assertThat(wrongPassword.exitCode()).as(wrongPassword.err()).isEqualTo(4);
         assertThat(wrongPassword.err()).contains("Cannot authenticate to Kafka at " + servers).doesNotContain("not-it");
 
-        CliRun noAcl = tributary("run", "-c", landing("stranger", "[sec.public.locked]", servers, sasl("stranger", "stranger-secret")).toString(), "--once");
+        CliRun noAcl = tributary("run", "-c", landing("stranger", "[sec.public.locked]", servers, sasl("stranger", STRANGER)).toString(), "--once");
         assertThat(noAcl.exitCode()).as(noAcl.err()).isEqualTo(4);
         assertThat(noAcl.err()).contains("Not authorized to read Kafka at " + servers).contains("sec.public.locked").contains("grant the principal READ");
 
         postgres.execute(DB, "UPDATE locked SET n = n + 1");
-        CliRun captureNoAcl = tributary("run", "-c", capture("strangercapture", "[public.locked]", servers, "sec", sasl("stranger", "stranger-secret")).toString(), "--once");
+        CliRun captureNoAcl = tributary("run", "-c", capture("strangercapture", "[public.locked]", servers, "sec", sasl("stranger", STRANGER)).toString(), "--once");
         assertThat(captureNoAcl.exitCode()).as(captureNoAcl.err()).isEqualTo(4);
         assertThat(captureNoAcl.err()).contains("Kafka refused access").contains("sink.properties");
     }

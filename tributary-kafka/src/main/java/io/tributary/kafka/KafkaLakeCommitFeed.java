@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,9 +54,7 @@ final class KafkaLakeCommitFeed implements LakeCommitFeed {
         this.pipeline = pipeline;
         this.layers = Set.copyOf(layers);
         layers.forEach(layer -> topics.add(config.topic(layer)));
-        Map<String, Object> settings = new HashMap<>();
-        config.properties().forEach((k, v) -> settings.put(k, v.reveal()));
-        settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        Map<String, Object> settings = KafkaLakeCommitPublisher.clientSettings(config);
         settings.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline + "-lake-commits-feed");
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

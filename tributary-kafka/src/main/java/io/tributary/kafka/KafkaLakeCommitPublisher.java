@@ -59,7 +59,8 @@ final class KafkaLakeCommitPublisher implements LakeCommitPublisher {
         this.pipeline = pipeline;
     }
 
-    private Map<String, Object> clientSettings() {
+    /** The configured client settings ({@code properties}) with the bootstrap servers: the publisher's and the feed's. */
+    static Map<String, Object> clientSettings(LakeCommitsConfig config) {
         Map<String, Object> settings = new HashMap<>();
         config.properties().forEach((k, v) -> settings.put(k, v.reveal()));
         settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
@@ -70,8 +71,8 @@ final class KafkaLakeCommitPublisher implements LakeCommitPublisher {
     public void publish(List<LakeCommit> commits) {
         try {
             if (producer == null) {
-                admin = Admin.create(clientSettings());
-                Map<String, Object> settings = clientSettings();
+                admin = Admin.create(clientSettings(config));
+                Map<String, Object> settings = clientSettings(config);
                 settings.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "tributary-" + pipeline + "-lake-commits");
                 settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
                 settings.put(ProducerConfig.ACKS_CONFIG, "all");

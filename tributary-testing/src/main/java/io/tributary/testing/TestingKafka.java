@@ -41,6 +41,8 @@ public final class TestingKafka implements AutoCloseable {
     /** Users and passwords of the SASL listener; empty: no SASL listener, no authorizer. */
     private final Map<String, String> saslUsers;
     private final int saslPort;
+    /** The password of {@link #trustStore()} and of the broker's key store, made for this broker. */
+    private final String storePassword = java.util.UUID.randomUUID().toString();
     private Process process;
 
     private TestingKafka(Path folder, int port, int controllerPort, Map<String, String> saslUsers) {
@@ -88,13 +90,11 @@ public final class TestingKafka implements AutoCloseable {
         return "127.0.0.1:" + saslPort;
     }
 
-    /** The PKCS12 trust store holding the SASL listener's certificate, its password {@link #TRUST_STORE_PASSWORD}. */
+    /** The PKCS12 trust store holding the SASL listener's certificate, its password in {@link #saslClientProperties}. */
     public Path trustStore() {
         return folder.resolve("truststore.p12");
     }
 
-    /** The password of {@link #trustStore()} and of the broker's key store. */
-    public static final String TRUST_STORE_PASSWORD = "fixture-store";
 
     /**
      * The client settings of {@code user} with {@code password} on the SASL listener
@@ -104,7 +104,7 @@ public final class TestingKafka implements AutoCloseable {
         return Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
                 "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\"" + password + "\";",
                 "ssl.truststore.location", trustStore().toAbsolutePath().toString(), "ssl.truststore.type", "PKCS12",
-                "ssl.truststore.password", TRUST_STORE_PASSWORD);
+                "ssl.truststore.password", storePassword);
     }
 
     /** The broker's key pair and self-signed certificate for 127.0.0.1 (key store), and a trust store holding the certificate. */
@@ -117,10 +117,10 @@ public final class TestingKafka implements AutoCloseable {
         Path keyStore = folder.resolve("broker.p12");
         Path certificate = folder.resolve("broker.crt");
         keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "30", "-dname", "CN=127.0.0.1",
-                "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-storetype", "PKCS12", "-keystore", keyStore.toString(), "-storepass", TRUST_STORE_PASSWORD);
-        keytool("-exportcert", "-alias", "broker", "-keystore", keyStore.toString(), "-storepass", TRUST_STORE_PASSWORD, "-rfc", "-file", certificate.toString());
+                "-ext", "SAN=IP:127.0.0.1,DNS:localhost", "-storetype", "PKCS12", "-keystore", keyStore.toString(), "-storepass", storePassword);
+        keytool("-exportcert", "-alias", "broker", "-keystore", keyStore.toString(), "-storepass", storePassword, "-rfc", "-file", certificate.toString());
         keytool("-importcert", "-noprompt", "-alias", "broker", "-file", certificate.toString(), "-storetype", "PKCS12", "-keystore",
-                trustStore().toString(), "-storepass", TRUST_STORE_PASSWORD);
+                trustStore().toString(), "-storepass", storePassword);
     }
 
     private void keytool(String... args) {
@@ -283,8 +283,8 @@ public final class TestingKafka implements AutoCloseable {
                 "listener.name.sasl_ssl.plain.sasl.jaas.config=" + jaas,
                 "listener.name.sasl_ssl.ssl.keystore.location=" + folder.resolve("broker.p12").toAbsolutePath(),
                 "listener.name.sasl_ssl.ssl.keystore.type=PKCS12",
-                "listener.name.sasl_ssl.ssl.keystore.password=" + TRUST_STORE_PASSWORD,
-                "listener.name.sasl_ssl.ssl.key.password=" + TRUST_STORE_PASSWORD);
+                "listener.name.sasl_ssl.ssl.keystore.password=" + storePassword,
+                "listener.name.sasl_ssl.ssl.key.password=" + storePassword);
     }
 
     /** Starts the broker (again, after {@link #stop()}) and waits until it answers a metadata request. */
