@@ -270,10 +270,11 @@ public final class ConfigLoader {
         Map<String, Secret> properties = kafkaProperties(node);
         Duration heartbeat = node.duration("heartbeat", DEFAULT_HEARTBEAT);
         ReconnectConfig reconnect = reconnect(node.object("reconnect"));
+        KafkaSourceConfig.Workers workers = node.enumValue("workers", KafkaSourceConfig.Workers.class, KafkaSourceConfig.Workers.SINGLE);
         node.finish();
         boolean valid = topics.isEmpty() != pattern.isEmpty();
         return new KafkaSourceConfig(servers, valid ? topics : List.of("-"), valid ? pattern : Optional.empty(), KafkaSinkConfig.Format.DEBEZIUM_JSON,
-                groupId, properties, heartbeat, reconnect);
+                groupId, properties, heartbeat, reconnect, workers);
     }
 
     private static PostgresSourceConfig postgres(ConfigNode node, String pipelineName) {

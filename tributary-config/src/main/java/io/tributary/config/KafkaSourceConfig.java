@@ -29,9 +29,12 @@ import java.util.Optional;
  *                         and are masked when printed
  * @param heartbeatInterval the longest a quiet topic set goes without the lake recording its position
  * @param reconnect        how long to keep retrying while the brokers cannot be reached
+ * @param workers          {@code source.workers}: whether one pipeline reads every topic, or several
+ *                         lake workers share the topics through the consumer group {@code groupId}
  */
 public record KafkaSourceConfig(String bootstrapServers, List<String> topics, Optional<String> topicPattern, KafkaSinkConfig.Format format,
-                                String groupId, Map<String, Secret> properties, Duration heartbeatInterval, ReconnectConfig reconnect)
+                                String groupId, Map<String, Secret> properties, Duration heartbeatInterval, ReconnectConfig reconnect,
+                                Workers workers)
         implements SourceConfig {
     /** {@code source.type} of this source. */
     public static final String TYPE = "kafka";
@@ -49,9 +52,33 @@ public record KafkaSourceConfig(String bootstrapServers, List<String> topics, Op
         properties = Map.copyOf(requireNonNull(properties, "properties is null"));
         requireNonNull(heartbeatInterval, "heartbeatInterval is null");
         requireNonNull(reconnect, "reconnect is null");
+        requireNonNull(workers, "workers is null");
         if (topics.isEmpty() == topicPattern.isEmpty()) {
             throw new IllegalArgumentException("Give either topics or a topic pattern, got " + (topics.isEmpty() ? "neither" : "both"));
         }
+    }
+
+    /** A source read by one pipeline ({@link Workers#SINGLE}). */
+    public KafkaSourceConfig(String bootstrapServers, List<String> topics, Optional<String> topicPattern, KafkaSinkConfig.Format format,
+                             String groupId, Map<String, Secret> properties, Duration heartbeatInterval, ReconnectConfig reconnect) {
+        this(bootstrapServers, topics, topicPattern, format, groupId, properties, heartbeatInterval, reconnect, Workers.SINGLE);
+    }
+
+    /** {@code source.workers}: who reads the topics. */
+    public enum Workers {
+        /** One pipeline reads every partition; the lake's lease keeps a second one out. */
+        SINGLE,
+        /**
+         * Every pipeline started with this configuration joins the consumer group {@code group-id};
+         * Kafka gives each the partitions of some topics (all partitions of a topic to one worker,
+         * so each lake table has one committer), and hands a dead worker's topics to the others.
+         */
+        GROUP
+    }
+
+    @Override
+    public boolean sharedByWorkers() {
+        return workers == Workers.GROUP;
     }
 
     @Override

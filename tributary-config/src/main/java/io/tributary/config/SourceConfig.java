@@ -21,6 +21,15 @@ public interface SourceConfig {
     /** How to reconnect when the source goes away. */
     ReconnectConfig reconnect();
 
+    /**
+     * Whether several pipelines share this source, each reading a part of it (lake workers of a
+     * Kafka consumer group): the lake then keeps a position and a lease per part (shard) instead
+     * of one for the whole lake. False by default.
+     */
+    default boolean sharedByWorkers() {
+        return false;
+    }
+
     /** The source for people, without secrets, e.g. {@code PostgreSQL at db1:5432 database shop}. */
     String describe();
 

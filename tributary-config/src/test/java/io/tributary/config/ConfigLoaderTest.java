@@ -457,6 +457,19 @@ class ConfigLoaderTest {
         KafkaSourceConfig topics = (KafkaSourceConfig) listed.source();
         assertThat(topics.topics()).containsExactly("shop.public.orders", "shop.public.customers");
         assertThat(topics.groupId()).isEqualTo("shop-lake");
+        assertThat(topics.workers()).as("default").isEqualTo(KafkaSourceConfig.Workers.SINGLE);
+        assertThat(topics.sharedByWorkers()).isFalse();
+        KafkaSourceConfig workers = (KafkaSourceConfig) loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h:9092', topics: [shop.public.orders], workers: group}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir).source();
+        assertThat(workers.workers()).isEqualTo(KafkaSourceConfig.Workers.GROUP);
+        assertThat(workers.sharedByWorkers()).isTrue();
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: kafka, bootstrap-servers: 'h:9092', topics: [a], workers: many}
+                lake: {warehouse: ./lake}
+                """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("source.workers").hasMessageContaining("expected one of [single, group], found 'many'");
 
         assertThatThrownBy(() -> loader.parse("""
                 source: {type: kafka, bootstrap-servers: 'h', topics: [a], topic-pattern: "(", format: debezium-json-schemaless}

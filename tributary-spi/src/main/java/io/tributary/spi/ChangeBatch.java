@@ -20,11 +20,14 @@ import java.util.List;
  * the first event of a transaction the batch holds only a part of (a transaction larger than a
  * batch is handed over in several). Readers of the lake read every table at this position, so they
  * never see part of a transaction.</li>
+ * <li>{@code shards}: for a source shared by several pipelines ({@link ChangeHandler#claim}), where
+ * each shard this pipeline holds stands after the batch; empty for a source one pipeline reads.</li>
  * </ul>
  */
 public record ChangeBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, List<TableId> snapshotStarted,
-                          List<TableId> snapshotCompleted, SourcePosition consistent) {
+                          List<TableId> snapshotCompleted, SourcePosition consistent, java.util.Map<String, ShardProgress> shards) {
     public ChangeBatch {
+        shards = java.util.Map.copyOf(requireNonNull(shards, "shards is null"));
         requireNonNull(consistent, "consistent is null");
         events = List.copyOf(requireNonNull(events, "events is null"));
         requireNonNull(through, "through is null");
@@ -37,6 +40,12 @@ public record ChangeBatch(List<ChangeEvent> events, SourcePosition through, Sour
         if (consistent.isAfter(through)) {
             throw new IllegalArgumentException("Consistent position " + consistent + " is after the batch position " + through);
         }
+    }
+
+    /** A batch of a source one pipeline reads. */
+    public ChangeBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, List<TableId> snapshotStarted,
+                       List<TableId> snapshotCompleted, SourcePosition consistent) {
+        this(events, through, offset, snapshotStarted, snapshotCompleted, consistent, java.util.Map.of());
     }
 
     /** A batch that ends between transactions: consistent through {@code through}. */

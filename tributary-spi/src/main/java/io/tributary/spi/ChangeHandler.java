@@ -24,4 +24,29 @@ public interface ChangeHandler {
      * @return as for {@link #accept(ChangeBatch)}
      */
     Optional<SourcePosition> drain();
+
+    /**
+     * For a source several pipelines share (lake workers of a Kafka consumer group): takes
+     * {@code shards} for this pipeline before the source reads them, after the lake's tables of
+     * each were brought back to the shard's committed position (a pipeline that died may have
+     * committed a table past it). Blocks while another pipeline that may still be alive holds one
+     * of them (at most its lease's timeout).
+     *
+     * @return for every shard, where to resume
+     * @throws TributaryException {@link ErrorCode#PIPELINE_FENCED} when a shard stays held by a live pipeline
+     * @throws UnsupportedOperationException when this handler does not share its source
+     */
+    default java.util.Map<String, ShardResume> claim(java.util.Set<String> shards) {
+        throw new UnsupportedOperationException("This pipeline does not share its source with other pipelines");
+    }
+
+    /**
+     * For a source several pipelines share: commits everything delivered so far, then gives
+     * {@code shards} up, so another pipeline can claim them at once.
+     *
+     * @throws UnsupportedOperationException when this handler does not share its source
+     */
+    default void release(java.util.Set<String> shards) {
+        throw new UnsupportedOperationException("This pipeline does not share its source with other pipelines");
+    }
 }
