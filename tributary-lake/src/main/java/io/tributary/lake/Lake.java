@@ -64,6 +64,8 @@ public final class Lake implements Closeable {
     /** Null when {@code lake.history} is disabled. */
     private final io.tributary.lake.silver.HistoryWriter history;
     private final StateTable state;
+    /** The shards of a lake landed by several lake workers; unused by a pipeline that reads all of its source. */
+    private final io.tributary.lake.commit.Shards shards;
     private final Clock clock;
     private final LakeConfig config;
     private final java.util.Set<String> historyNamesChecked = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -94,6 +96,7 @@ public final class Lake implements Closeable {
         this.config = config;
         this.state = new StateTable(catalog, pipeline);
         this.clock = clock;
+        this.shards = new io.tributary.lake.commit.Shards(catalog, pipeline, clock::instant);
     }
 
     public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
@@ -129,6 +132,85 @@ public final class Lake implements Closeable {
     public void renewLease() {
         Instant now = clock.instant();
         state.renew(now, now.minus(LEASE_RENEWAL));
+        shards.renew(now.minus(LEASE_RENEWAL));
+    }
+
+    /**
+     * For a lake worker ({@code source.workers: group}): takes the lake's lease when no live
+     * process holds it, so this worker runs table maintenance and gold for the lake; the other
+     * workers land their shards only. Call again from time to time: a dead holder's lease is taken
+     * over once it is stale.
+     *
+     * @return whether this process holds the lake's lease
+     */
+    public boolean acquireLeaseAsWorker() {
+        return state.acquireAsWorker(clock.instant());
+    }
+
+    /** How long {@link #claimShards} waits for another live worker to give a shard up. */
+    public static final Duration SHARD_CLAIM_PATIENCE = StateTable.LEASE_TIMEOUT.plusSeconds(15);
+
+    /**
+     * For a lake worker: takes {@code names} (shards of the source, Kafka topics) for this
+     * process, then brings the tables of each back to the shard's committed position (a worker
+     * that died between committing a table and recording its shard left it ahead, see
+     * {@link #rollBackToWatermark()}), so the source can re-deliver from the shard's offset.
+     *
+     * @return where each shard resumes
+     * @throws TributaryException PIPELINE_FENCED when a shard stays held by another live worker
+     *         for {@link #SHARD_CLAIM_PATIENCE}
+     */
+    public Map<String, io.tributary.spi.ShardResume> claimShards(java.util.Set<String> names) {
+        Map<String, io.tributary.lake.commit.ShardState> claimed = shards.claim(names, SHARD_CLAIM_PATIENCE);
+        Map<String, io.tributary.spi.ShardResume> out = new LinkedHashMap<>();
+        for (io.tributary.lake.commit.ShardState shard : claimed.values()) {
+            for (String table : shard.tables()) {
+                for (TableIdentifier id : layerTables(table)) {
+                    forget(id);
+                    rollBack(id, shard.position(), "shard " + shard.name() + " position").ifPresent(line ->
+                            LOG.warn("{}: the worker that held the shard stopped between committing this table and recording the shard; "
+                                    + "the source delivers it again", line));
+                }
+            }
+            out.put(shard.name(), new io.tributary.spi.ShardResume(shard.position(), shard.offset()));
+        }
+        return out;
+    }
+
+    /** For a lake worker: gives shards up, after the pipeline committed what it delivered of them. */
+    public void releaseShards(java.util.Set<String> names) {
+        Map<String, io.tributary.lake.commit.ShardState> all = shards.read();
+        shards.release(names);
+        for (String name : names) {
+            if (all.containsKey(name)) {
+                all.get(name).tables().forEach(table -> layerTables(table).forEach(this::forget));
+            }
+        }
+    }
+
+    /** The shards this process holds. */
+    public java.util.Set<String> heldShards() {
+        return shards.held();
+    }
+
+    /** Every shard of the lake with its state (empty for a lake not landed by lake workers). */
+    public Map<String, io.tributary.lake.commit.ShardState> shardStates() {
+        return shards.read();
+    }
+
+    /** Bronze, silver and history of a lake table name. */
+    private static List<TableIdentifier> layerTables(String lakeName) {
+        TableIdentifier silverId = TableIdentifier.of(Layer.SILVER.namespace(), lakeName);
+        return List.of(TableIdentifier.of(Layer.BRONZE.namespace(), lakeName), silverId, io.tributary.lake.silver.HistoryWriter.historyOf(silverId));
+    }
+
+    /** Drops what this process remembers of a table it may not have written last: its committed position and open key indexes. */
+    private void forget(TableIdentifier id) {
+        committedPositions.remove(id);
+        silver.releaseIndex(id);
+        if (history != null) {
+            history.releaseIndex(id);
+        }
     }
 
     /** Releases the lease so the next pipeline starts at once; a failure is logged, as a restart takes over a dead owner's lease anyway. */
@@ -183,32 +265,39 @@ public final class Lake implements Closeable {
         List<String> done = new ArrayList<>();
         for (Layer layer : List.of(Layer.BRONZE, Layer.SILVER)) {
             for (TableIdentifier id : catalog.tables(layer.namespace())) {
-                Optional<Table> loaded = catalog.load(id);
-                if (loaded.isEmpty()) {
-                    continue;
-                }
-                Table table = loaded.get();
-                table.refresh();
-                Optional<SourcePosition> position = SnapshotPositions.committed(table);
-                if (position.isEmpty() || !position.get().isAfter(watermark)) {
-                    continue;
-                }
-                Optional<org.apache.iceberg.Snapshot> target = SnapshotPositions.newestAtOrBelow(table, watermark);
-                String line;
-                if (target.isPresent()) {
-                    catalog.commit(table.manageSnapshots().rollbackTo(target.get().snapshotId()));
-                    line = "Rolled back " + id + " from position " + position.get() + " to snapshot " + target.get().snapshotId()
-                            + " at or below the watermark " + watermark;
-                } else {
-                    catalog.dropTable(id, false);
-                    line = "Dropped " + id + ": its first commit, at position " + position.get() + ", is past the watermark " + watermark;
-                }
-                LOG.warn("{}: the last run stopped between committing this table and recording its micro-batch; the source delivers it again", line);
-                done.add(line);
+                rollBack(id, watermark, "watermark").ifPresent(line -> {
+                    LOG.warn("{}: the last run stopped between committing this table and recording its micro-batch; the source delivers it again", line);
+                    done.add(line);
+                });
             }
         }
         committedPositions.clear();
         return done;
+    }
+
+    /**
+     * Rolls a table committed past {@code position} back to its newest snapshot at or below it, or
+     * drops it when its first commit is past it; returns what was done, empty when nothing was.
+     */
+    private Optional<String> rollBack(TableIdentifier id, SourcePosition position, String what) {
+        Optional<Table> loaded = catalog.load(id);
+        if (loaded.isEmpty()) {
+            return Optional.empty();
+        }
+        Table table = loaded.get();
+        table.refresh();
+        Optional<SourcePosition> committed = SnapshotPositions.committed(table);
+        if (committed.isEmpty() || !committed.get().isAfter(position)) {
+            return Optional.empty();
+        }
+        Optional<org.apache.iceberg.Snapshot> target = SnapshotPositions.newestAtOrBelow(table, position);
+        if (target.isPresent()) {
+            catalog.commit(table.manageSnapshots().rollbackTo(target.get().snapshotId()));
+            return Optional.of("Rolled back " + id + " from position " + committed.get() + " to snapshot " + target.get().snapshotId()
+                    + " at or below the " + what + " " + position);
+        }
+        catalog.dropTable(id, false);
+        return Optional.of("Dropped " + id + ": its first commit, at position " + committed.get() + ", is past the " + what + " " + position);
     }
 
     /**
@@ -261,13 +350,39 @@ public final class Lake implements Closeable {
      */
     public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted,
                                 SourcePosition consistent) {
+        return commit(events, through, offset, snapshotStarted, consistent, Map.of());
+    }
+
+    /**
+     * As {@link #commit(List, SourcePosition, SourceOffset, java.util.Set, SourcePosition)}; for a
+     * lake worker, {@code shardProgress} holds where each shard it holds stands after the batch,
+     * and is recorded (with the shards' tables, before their first commit) instead of a
+     * watermark for the whole lake.
+     *
+     * @throws TributaryException PIPELINE_FENCED when a shard of {@code shardProgress} was taken over by another worker
+     */
+    public CommitSummary commit(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<TableId> snapshotStarted,
+                                SourcePosition consistent, Map<String, io.tributary.spi.ShardProgress> shardProgress) {
         if (consistent.isAfter(through)) {
             throw new IllegalArgumentException("Consistent position " + consistent + " is after the batch position " + through);
         }
         Instant start = clock.instant();
         // A pipeline presumed dead must not commit after another took over (the watermark record
         // below is the atomic check; this one keeps its table commits out, too).
-        state.verify("commit through " + through);
+        Map<String, io.tributary.lake.commit.Shards.Progress> progress = new LinkedHashMap<>();
+        if (shardProgress.isEmpty()) {
+            state.verify("commit through " + through);
+        } else {
+            Map<String, java.util.Set<String>> tablesByShard = new LinkedHashMap<>();
+            shardProgress.forEach((shard, p) -> {
+                java.util.Set<String> names = new java.util.TreeSet<>();
+                p.tables().forEach(t -> names.add(TableNames.lakeName(t)));
+                tablesByShard.put(shard, names);
+                progress.put(shard, new io.tributary.lake.commit.Shards.Progress(p.offset(), names, p.caughtUp()));
+            });
+            shards.verify(shardProgress.keySet(), "commit through " + through);
+            shards.register(tablesByShard);
+        }
         Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
             byTable.computeIfAbsent(e.table(), t -> new ArrayList<>()).add(e);
@@ -311,7 +426,11 @@ public final class Lake implements Closeable {
             throw failure;
         }
         CrashPoint.reach(CrashPoint.TABLES_COMMITTED);
-        state.record(through, offset, clock.instant(), consistent);
+        if (progress.isEmpty()) {
+            state.record(through, offset, clock.instant(), consistent);
+        } else {
+            shards.record(through, consistent, progress);
+        }
         CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));
     }

@@ -338,6 +338,11 @@ public final class LakeCatalog implements Closeable {
             org.apache.iceberg.TableMetadata base = ops.refresh();
             Map<String, String> summary = plan.apply(base.currentSnapshot() == null ? Map.of() : base.currentSnapshot().summary());
             org.apache.iceberg.BaseTransaction transaction = (org.apache.iceberg.BaseTransaction) org.apache.iceberg.Transactions.newTransaction(id.toString(), ops);
+            if (transaction.startMetadata() != base) {
+                // Another thread of this process refreshed the table meanwhile (a read of its summary):
+                // the plan was made on older metadata than the commit would build on.
+                throw new org.apache.iceberg.exceptions.CommitFailedException("Table %s changed while its next snapshot was planned", id);
+            }
             org.apache.iceberg.AppendFiles append = transaction.newFastAppend();
             summary.forEach(append::set);
             append.commit();
@@ -379,9 +384,15 @@ public final class LakeCatalog implements Closeable {
                 properties.put(TableProperties.METRICS_MODE_COLUMN_CONF_PREFIX + "_position", "full");
             }
             properties.putAll(extraProperties);
-            Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
-            loaded.put(id, created);
-            return created;
+            try {
+                Table created = catalog.buildTable(id, schema).withPartitionSpec(partitioning.apply(schema)).withProperties(properties).create();
+                loaded.put(id, created);
+                return created;
+            } catch (org.apache.iceberg.exceptions.AlreadyExistsException raced) {
+                // Another process (a lake worker starting beside this one) created it first.
+                existing = Optional.of(catalog.loadTable(id));
+                loaded.put(id, existing.get());
+            }
         }
         Table table = existing.get();
         if (!hasColumnsOf(table, schema)) {

@@ -44,7 +44,11 @@ public final class StateTable {
     public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(30);
     private volatile PreviousOwner previousOwner = PreviousOwner.RELEASED_OR_NONE;
     private static final Logger LOG = LoggerFactory.getLogger(StateTable.class);
-    private static final String COMMITTED_AT = "tributary.committed-at";
+    static final String COMMITTED_AT = "tributary.committed-at";
+    /** Summary key of the role of the lease's holder: {@value #WORKER_ROLE} for a lake worker, absent for a pipeline that reads all of its source. */
+    static final String ROLE = "tributary.lease.role";
+    /** The lease is held by one of several lake workers (it then runs maintenance and gold for the lake). */
+    static final String WORKER_ROLE = "lake-worker";
     /** Summary key of the end of the last source transaction every table holds in full. */
     public static final String CONSISTENT_POSITION = "tributary.consistent-position";
     /** Attempts of a state commit that another process's commit (table maintenance) got ahead of. */
@@ -53,6 +57,8 @@ public final class StateTable {
     private final LakeCatalog catalog;
     private final String pipeline;
     private volatile Lease lease;
+    /** {@link #WORKER_ROLE} once this process took the lease as a lake worker. */
+    private volatile String role;
 
     public StateTable(LakeCatalog catalog, String pipeline) {
         this.catalog = catalog;
@@ -99,12 +105,16 @@ public final class StateTable {
                     .set(CONSISTENT_POSITION, consistent.encoded()));
             return;
         }
-        commitHeld("record the watermark " + watermark, committedAt, previous -> Map.of(
-                SnapshotPositions.POSITION, watermark.encoded(),
-                SnapshotPositions.PIPELINE, pipeline,
-                SnapshotPositions.OFFSET, offset.token(),
-                COMMITTED_AT, committedAt.toString(),
-                CONSISTENT_POSITION, consistent.encoded()));
+        commitHeld("record the watermark " + watermark, committedAt, previous -> {
+            Map<String, String> next = carried(previous);
+            next.putAll(Map.of(
+                    SnapshotPositions.POSITION, watermark.encoded(),
+                    SnapshotPositions.PIPELINE, pipeline,
+                    SnapshotPositions.OFFSET, offset.token(),
+                    COMMITTED_AT, committedAt.toString(),
+                    CONSISTENT_POSITION, consistent.encoded()));
+            return next;
+        });
     }
 
     /**
@@ -134,8 +144,43 @@ public final class StateTable {
         return lease;
     }
 
+    /**
+     * Takes the lake's lease for a lake worker (source.workers: group) when it is free: the holder
+     * runs table maintenance and gold for the lake; the other workers only land their shards.
+     *
+     * @return whether this process holds the lease now
+     */
+    public boolean acquireAsWorker(Instant now) {
+        ensure();
+        if (lease != null) {
+            return true;
+        }
+        Optional<Lease> current = Lease.of(catalog.currentSummary(ID));
+        if (current.isPresent() && current.get().isLive(now, LEASE_TIMEOUT, thisHost())) {
+            return false;
+        }
+        role = WORKER_ROLE;
+        try {
+            acquire(now);
+            return true;
+        } catch (TributaryException e) {
+            if (e.errorCode() != ErrorCode.PIPELINE_FENCED) {
+                throw e;
+            }
+            role = null;
+            return false;
+        }
+    }
+
     private void takeIfFree(Instant now, String host, Lease[] taken) {
         catalog.appendIfUnchanged(ID, summary -> {
+            if (role == null) {
+                Shards.liveShard(summary, now).ifPresent(shard -> {
+                    throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": the lake in "
+                            + catalog.warehouse() + " is landed by lake workers (source.workers: group); shard " + shard.name() + " is held by "
+                            + shard.lease().get().describe() + ". Give this pipeline source.workers: group too, or stop the workers first", null);
+                });
+            }
             Optional<Lease> held = Lease.of(summary);
             if (held.isPresent() && held.get().isLive(now, LEASE_TIMEOUT, host)) {
                 throw new TributaryException(ErrorCode.PIPELINE_FENCED, "Cannot start pipeline " + pipeline + ": the lake in "
@@ -240,20 +285,40 @@ public final class StateTable {
                 + ". It stops without acknowledging; the pipeline that took over goes on from the lake", null);
     }
 
-    /** The watermark, offset and commit time of a state snapshot's summary, to be kept by a snapshot that only changes the lease. */
-    private static Map<String, String> carried(Map<String, String> summary) {
+    /**
+     * Every Tributary key of a state snapshot's summary but the lease's (watermark, offset, commit
+     * time, shards), to be kept by a snapshot that changes something else.
+     */
+    static Map<String, String> carried(Map<String, String> summary) {
         Map<String, String> out = new HashMap<>();
-        for (String key : List.of(SnapshotPositions.POSITION, SnapshotPositions.PIPELINE, SnapshotPositions.OFFSET, COMMITTED_AT, CONSISTENT_POSITION)) {
-            if (summary.get(key) != null) {
-                out.put(key, summary.get(key));
+        summary.forEach((key, value) -> {
+            if (key.startsWith("tributary.") && !key.startsWith(LEASE_PREFIX) && value != null) {
+                out.put(key, value);
             }
-        }
+        });
         return out;
     }
 
-    private static Map<String, String> fields(Lease lease) {
-        return Map.of(Lease.OWNER, lease.owner(), Lease.HOST, lease.host(), Lease.PID, Long.toString(lease.pid()),
-                Lease.EPOCH, Long.toString(lease.epoch()), Lease.RENEWED_AT, lease.renewedAt().toString());
+    /** The lease's keys of a state snapshot's summary. */
+    static Map<String, String> leaseKeys(Map<String, String> summary) {
+        Map<String, String> out = new HashMap<>();
+        summary.forEach((key, value) -> {
+            if (key.startsWith(LEASE_PREFIX) && value != null) {
+                out.put(key, value);
+            }
+        });
+        return out;
+    }
+
+    private static final String LEASE_PREFIX = "tributary.lease.";
+
+    private Map<String, String> fields(Lease lease) {
+        Map<String, String> out = new HashMap<>(Map.of(Lease.OWNER, lease.owner(), Lease.HOST, lease.host(), Lease.PID, Long.toString(lease.pid()),
+                Lease.EPOCH, Long.toString(lease.epoch()), Lease.RENEWED_AT, lease.renewedAt().toString()));
+        if (role != null) {
+            out.put(ROLE, role);
+        }
+        return out;
     }
 
     private Table ensure() {
@@ -261,7 +326,7 @@ public final class StateTable {
                 s -> PartitionSpec.unpartitioned());
     }
 
-    private static String thisHost() {
+    static String thisHost() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {

@@ -69,6 +69,15 @@ final class KeyIndexes {
         }
     }
 
+    /**
+     * As {@link #release}, and lets the next {@link #get} try to open an index another process
+     * held before (a lake worker that took the table over from another worker on this host).
+     */
+    void handOver(TableIdentifier id) {
+        release(id);
+        unavailable.remove(id);
+    }
+
     /** Stops using a table's index after it failed, and removes its file: the next {@link #get} builds it again from the table. */
     void drop(TableIdentifier id, Throwable failure) {
         LOG.warn("The key index of {} failed ({}); it is built again from the table", id, failure.toString());

@@ -60,6 +60,14 @@ public final class SilverWriter {
         this.indexes = new KeyIndexes(indexFolder, KeyIndex.Kind.ROWS);
     }
 
+    /**
+     * Closes the key index of table {@code id} without changing it, so another process may open
+     * it (a lake worker that took the table over); the next use opens it again, checked against the table.
+     */
+    public void releaseIndex(org.apache.iceberg.catalog.TableIdentifier id) {
+        indexes.handOver(id);
+    }
+
     /** Closes the key indexes. */
     public void close() {
         indexes.closeAll();
