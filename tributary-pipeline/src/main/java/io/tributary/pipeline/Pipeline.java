@@ -36,6 +36,11 @@ import org.slf4j.MDC;
  * {@link #run} first takes the lake's lease (a second pipeline on the same lake is refused), renews
  * it on the commit thread while idle, and releases it when it returns. While it holds the lease, table
  * maintenance runs every {@code maintenance.interval} on a thread of its own (unless disabled).
+ *
+ * <p>A lake worker (a source shared by several pipelines, {@code source.workers: group}) holds the
+ * shards its source {@link #claim}s instead of the whole lake: it takes the lake's lease only when
+ * it is free, and then also runs maintenance and gold for the lake; the other workers land their
+ * shards only, and take the lease over when its holder's goes stale.
  */
 public final class Pipeline implements ChangeHandler, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -59,6 +64,14 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private long bufferedEstimate;
     private SourceOffset bufferedOffset;
     private SourcePosition bufferedConsistent;
+    /** Lake workers: where each held shard stands after the buffered batches. */
+    private final Map<String, io.tributary.spi.ShardProgress> bufferedShards = new java.util.HashMap<>();
+    /** Whether the source is shared by several pipelines ({@code source.workers: group}). */
+    private final boolean workers;
+    /** Lake workers: whether each shard was caught up in the last micro-batch submitted. */
+    private final Map<String, Boolean> submittedCaughtUp = new java.util.HashMap<>();
+    /** Lake workers: whether this one holds the lake's lease (it runs maintenance and gold). */
+    private volatile boolean maintainer;
     private Instant bufferStarted;
     private volatile SourcePosition committed = SourcePosition.BEGINNING;
     private SourcePosition submitted = SourcePosition.BEGINNING;
@@ -104,6 +117,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         this.clock = Clock.systemUTC();
         this.models = config.models().directory().map(ModelGraph::load).orElse(List.of());
         this.gold = new GoldBuilder(lake, config.name());
+        this.workers = config.source().sharedByWorkers();
     }
 
     public static Pipeline open(PipelineConfig config) {
@@ -135,19 +149,30 @@ public final class Pipeline implements ChangeHandler, Closeable {
     public void run(ChangeSource.RunMode mode) {
         MDC.put("pipeline", config.name());
         io.tributary.lake.layout.TableNames.requireDistinct(config.source().tables(), config.lake().history());
-        previousEndedAbruptly = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE;
+        if (workers) {
+            maintainer = lake.acquireLeaseAsWorker();
+            LOG.info(maintainer ? "Lake worker {} holds the lake's lease: it runs table maintenance and gold for the lake"
+                    : "Lake worker {} lands its shards; another worker holds the lake's lease and runs maintenance and gold", config.name());
+        } else {
+            previousEndedAbruptly = lake.acquireLease() == io.tributary.lake.commit.StateTable.PreviousOwner.ENDED_WITHOUT_RELEASE;
+        }
         java.util.concurrent.ScheduledExecutorService leaseTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tributary-lease");
             t.setDaemon(true);
             return t;
         });
         try {
-            // Before maintenance and capture start: tables a dead run committed past the watermark go back to it.
-            lake.rollBackToWatermark();
-            // Key indexes of earlier releases sat in the warehouse; the state directory holds them now.
-            lake.removeStateFromWarehouse();
-            // A lake of an earlier release holds equality deletes, which many readers refuse: rewritten once.
-            lake.convertEqualityDeletes();
+            if (!workers) {
+                // Before maintenance and capture start: tables a dead run committed past the watermark go
+                // back to it (a lake worker does so per shard, as it claims them).
+                lake.rollBackToWatermark();
+            }
+            if (!workers || maintainer) {
+                // Key indexes of earlier releases sat in the warehouse; the state directory holds them now.
+                lake.removeStateFromWarehouse();
+                // A lake of an earlier release holds equality deletes, which many readers refuse: rewritten once.
+                lake.convertEqualityDeletes();
+            }
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -178,6 +203,14 @@ public final class Pipeline implements ChangeHandler, Closeable {
             }
             leaseTimer.shutdownNow();
             leaseReleased = true;
+            if (workers && !lakeUnwritable) {
+                try {
+                    lake.releaseShards(lake.heldShards());
+                } catch (RuntimeException e) {
+                    LOG.warn("Cannot release the shards of lake worker {}: {}. Another worker takes them over {} s after their last renewal",
+                            config.name(), e.getMessage(), io.tributary.lake.commit.StateTable.LEASE_TIMEOUT.toSeconds());
+                }
+            }
             if (lakeUnwritable) {
                 // Releasing is a commit too: it would wait for the storage through all its retries again.
                 LOG.warn("The lake's lease is not released: the lake cannot be written. A restart on this host takes over at once, elsewhere after {} s",
@@ -220,6 +253,11 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
         try {
             lake.renewLease();
+            if (workers && !maintainer && lake.acquireLeaseAsWorker()) {
+                maintainer = true;
+                goldPending = true;
+                LOG.info("Lake worker {} took over the lake's lease: it runs table maintenance and gold for the lake now", config.name());
+            }
         } catch (RuntimeException e) {
             leaseFailure.compareAndSet(null, e);
             close();
@@ -265,6 +303,10 @@ public final class Pipeline implements ChangeHandler, Closeable {
                     // What the source delivered before the connection broke is whole transactions: commit
                     // it, then resume from the lake's position.
                     drain();
+                    if (workers) {
+                        // The next consumer joins the group anew: the shards go to whichever member Kafka gives them.
+                        lake.releaseShards(lake.heldShards());
+                    }
                     Duration wait = reconnects.failed(e, status.deliveredBatches() > deliveredBefore);
                     status.reconnecting(reconnects.attempt(), e.getMessage());
                     ReconnectingFile.write(config.lake().stateOf(config.name()), status.reconnecting().orElseThrow());
@@ -314,6 +356,11 @@ public final class Pipeline implements ChangeHandler, Closeable {
         bufferedThrough = batch.through();
         bufferedOffset = batch.offset();
         bufferedConsistent = batch.consistent();
+        batch.shards().forEach((shard, progress) -> bufferedShards.merge(shard, progress, (before, after) -> {
+            java.util.Set<io.tributary.spi.TableId> tables = new java.util.HashSet<>(before.tables());
+            tables.addAll(after.tables());
+            return new io.tributary.spi.ShardProgress(after.offset(), tables, after.caughtUp());
+        }));
         if (status.reconnecting().isPresent()) {
             ReconnectingFile.clear(config.lake().stateOf(config.name()));
         }
@@ -323,7 +370,11 @@ public final class Pipeline implements ChangeHandler, Closeable {
                 || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
                 // Only heartbeats moved the position (other databases write): a watermark-only commit,
                 // at most once per source.heartbeat, lets the slot move on.
-                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.source().heartbeatInterval()));
+                || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !clock.instant().isBefore(lastSubmit.plus(config.source().heartbeatInterval()))
+                // A lake worker that read all of a shard says so within commit.interval, even with nothing new:
+                // the lake's consistent position (what readers see of every table) stops waiting for that shard.
+                || buffer.isEmpty() && !clock.instant().isBefore(lastSubmit.plus(config.commit().interval()))
+                && batch.shards().entrySet().stream().anyMatch(e -> e.getValue().caughtUp() && !submittedCaughtUp.getOrDefault(e.getKey(), false));
         if (due) {
             submit();
         } else {
@@ -341,6 +392,28 @@ public final class Pipeline implements ChangeHandler, Closeable {
         return acknowledgeable();
     }
 
+    /** Lake workers: takes the shards the source was given (see {@link Lake#claimShards}). */
+    @Override
+    public Map<String, io.tributary.spi.ShardResume> claim(java.util.Set<String> shards) {
+        requireWorkers();
+        awaitInFlight();
+        return lake.claimShards(shards);
+    }
+
+    /** Lake workers: commits what was delivered, then gives the shards up. */
+    @Override
+    public void release(java.util.Set<String> shards) {
+        requireWorkers();
+        drain();
+        lake.releaseShards(shards);
+    }
+
+    private void requireWorkers() {
+        if (!workers) {
+            throw new UnsupportedOperationException("Pipeline " + config.name() + " reads all of its source (source.workers: single)");
+        }
+    }
+
     private Optional<SourcePosition> acknowledgeable() {
         SourcePosition position = committed;
         return position.equals(SourcePosition.BEGINNING) ? Optional.empty() : Optional.of(position);
@@ -353,7 +426,9 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private void submit() {
         awaitInFlight();
         MicroBatch batch = new MicroBatch(List.copyOf(buffer), bufferedThrough, bufferedOffset, java.util.Set.copyOf(snapshotStarted),
-                bufferStarted == null ? clock.instant() : bufferStarted, bufferedConsistent);
+                bufferStarted == null ? clock.instant() : bufferStarted, bufferedConsistent, Map.copyOf(bufferedShards));
+        bufferedShards.forEach((shard, progress) -> submittedCaughtUp.put(shard, progress.caughtUp()));
+        bufferedShards.clear();
         boolean heavy = bufferedEstimate >= MICRO_BATCH_ESTIMATE;
         buffer.clear();
         bufferedEstimate = 0;
@@ -395,13 +470,21 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     /** A micro-batch on its way to the lake. */
     private record MicroBatch(List<ChangeEvent> events, SourcePosition through, SourceOffset offset, java.util.Set<io.tributary.spi.TableId> snapshotStarted,
-                              Instant firstBuffered, SourcePosition consistent) {
+                              Instant firstBuffered, SourcePosition consistent, Map<String, io.tributary.spi.ShardProgress> shards) {
     }
 
     /** Runs on the commit thread. */
     private void commit(MicroBatch batch) {
         MDC.put("pipeline", config.name());
-        CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted(), batch.consistent());
+        if (workers && batch.shards().isEmpty()) {
+            if (!batch.events().isEmpty()) {
+                throw new IllegalStateException("Lake worker " + config.name() + " delivered " + batch.events().size() + " events of no shard");
+            }
+            // A worker that holds no shard has nothing to record.
+            committed = batch.through();
+            return;
+        }
+        CommitSummary summary = lake.commit(batch.events(), batch.through(), batch.offset(), batch.snapshotStarted(), batch.consistent(), batch.shards());
         Instant visibleAt = clock.instant();
         // Status first: it never shows less than what the source may acknowledge.
         status.committed(summary, batch.through(), visibleAt);
@@ -420,7 +503,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
     }
 
     private void buildGold(boolean force) {
-        if (models.isEmpty() || !goldPending || closed) {
+        // Among lake workers, the one that holds the lake's lease builds gold.
+        if (models.isEmpty() || !goldPending || closed || workers && !maintainer) {
             return;
         }
         Instant now = clock.instant();

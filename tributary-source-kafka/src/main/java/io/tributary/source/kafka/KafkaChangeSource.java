@@ -66,8 +66,13 @@ import org.slf4j.LoggerFactory;
  * monitoring tools; the group's offsets are never read back. Partitions the lake has no offset
  * for are read from their beginning.
  *
- * <p>Partitions are assigned by this source (Kafka's {@code assign}), not by group membership: one
- * pipeline reads all of them, and the lake's lease keeps a second pipeline out. Topics created
+ * <p>With {@code source.workers: single} partitions are assigned by this source (Kafka's
+ * {@code assign}), not by group membership: one pipeline reads all of them, and the lake's lease
+ * keeps a second pipeline out. With {@code source.workers: group} every pipeline of the
+ * configuration joins the consumer group, Kafka gives each whole topics ({@link TopicAffineAssignor}),
+ * and each topic is a shard of the lake ({@link ChangeHandler#claim}): on assignment the pipeline
+ * claims the topics and reads each from the offsets the lake recorded for it; on revocation it
+ * commits what it delivered and releases them, before another worker reads them. Topics created
  * later that match are picked up within {@link #TOPIC_REFRESH}.
  */
 final class KafkaChangeSource implements ChangeSource {
@@ -101,6 +106,21 @@ final class KafkaChangeSource implements ChangeSource {
     private Instant lastRefresh = Instant.EPOCH;
     private final Set<String> missingTopicsWarned = new TreeSet<>();
     private long deadLetters;
+    /** Lake workers: the partitions come from group membership, each topic a shard of the lake. */
+    private final boolean group;
+    /** Lake workers: the topics this pipeline holds as shards. */
+    private final Set<String> heldTopics = new TreeSet<>();
+    /** Lake workers: the tables of each topic's events since the last hand-over. */
+    private final Map<String, Set<io.tributary.spi.TableId>> batchTables = new HashMap<>();
+    /** Lake workers: the topics subscribed to. */
+    private Set<String> subscribed = Set.of();
+    /** Lake workers: whether the group gave this member its partitions at least once. */
+    private boolean assignedOnce;
+    /** Lake workers: a failure of the rebalance listener, thrown once the poll that ran it returns. */
+    private RuntimeException listenerFailure;
+    /** {@code CATCH_UP}: the end offsets to read to, of the partitions this pipeline reads. */
+    private final Map<TopicPartition, Long> endAtStart = new HashMap<>();
+    private RunMode mode = RunMode.CONTINUOUS;
 
     KafkaChangeSource(KafkaSourceConfig config, SourceSession session, Clock clock) {
         this.config = config;
@@ -108,6 +128,7 @@ final class KafkaChangeSource implements ChangeSource {
         this.clock = clock;
         this.converter = new ChangeEventConverter(session.keepRawEvents());
         this.lastDelivered = session.committed();
+        this.group = config.workers() == KafkaSourceConfig.Workers.GROUP;
     }
 
     /** The consumer's settings: the configured properties, then the ones this source relies on. */
@@ -125,24 +146,32 @@ final class KafkaChangeSource implements ChangeSource {
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        if (config.workers() == KafkaSourceConfig.Workers.GROUP) {
+            props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+            props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, TopicAffineAssignor.class.getName());
+        }
         return props;
     }
 
     @Override
     public void run(ChangeHandler handler, RunMode mode) {
-        session.resumeOffset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> next.putAll(OffsetToken.decode(o)));
+        this.mode = mode;
+        if (!group) {
+            session.resumeOffset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> next.putAll(OffsetToken.decode(o)));
+        }
         try (KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(config))) {
             consumer = kafka;
             if (closed) {
                 return;
             }
+            rebalance = new Rebalance(kafka, handler);
             refreshAssignment(kafka);
-            Map<TopicPartition, Long> endAtStart = mode == RunMode.CATCH_UP ? kafka.endOffsets(kafka.assignment(), METADATA_TIMEOUT) : Map.of();
-            if (mode == RunMode.CATCH_UP) {
+            if (mode == RunMode.CATCH_UP && !group) {
+                endAtStart.putAll(kafka.endOffsets(kafka.assignment(), METADATA_TIMEOUT));
                 LOG.info("Reading {} up to the end offsets of {} partition(s) seen at start", config.describe(), endAtStart.size());
             }
             while (!closed) {
-                if (mode == RunMode.CATCH_UP && reached(kafka, endAtStart)) {
+                if (mode == RunMode.CATCH_UP && (!group || assignedOnce) && reached(kafka, endAtStart)) {
                     handOver(handler, List.of(), kafka, true);
                     acknowledge(kafka, handler.drain());
                     return;
@@ -151,12 +180,16 @@ final class KafkaChangeSource implements ChangeSource {
                         .compareTo(kafka.assignment().isEmpty() ? EMPTY_REFRESH : TOPIC_REFRESH) >= 0) {
                     refreshAssignment(kafka);
                 }
-                if (kafka.assignment().isEmpty()) {
+                if (group ? subscribed.isEmpty() : kafka.assignment().isEmpty()) {
                     // No topic to read yet (Debezium creates a table's topic with its first event).
                     awaitIdle(POLL);
                     continue;
                 }
                 ConsumerRecords<byte[], byte[]> records = kafka.poll(POLL);
+                if (listenerFailure != null) {
+                    // Records of topics this pipeline could not claim must not be delivered.
+                    throw listenerFailure;
+                }
                 deliver(handler, kafka, records);
             }
         } catch (WakeupException e) {
@@ -172,6 +205,80 @@ final class KafkaChangeSource implements ChangeSource {
             throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot read " + config.describe() + ": " + e.getMessage(), e);
         } finally {
             consumer = null;
+            // The consumer's close ran the listener for the topics still held (leaving the group).
+            listenerFailure = null;
+        }
+    }
+
+    private Rebalance rebalance;
+
+    /**
+     * Lake workers: claims the topics the group assigns before they are read, and commits and
+     * releases the ones it revokes before another member reads them. Runs inside {@code poll} on
+     * the capture thread; a failure is kept and thrown after the poll, before any record is delivered.
+     */
+    private final class Rebalance implements org.apache.kafka.clients.consumer.ConsumerRebalanceListener {
+        private final Consumer<byte[], byte[]> kafka;
+        private final ChangeHandler handler;
+
+        Rebalance(Consumer<byte[], byte[]> kafka, ChangeHandler handler) {
+            this.kafka = kafka;
+            this.handler = handler;
+        }
+
+        @Override
+        public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+            Set<String> topics = new TreeSet<>();
+            partitions.forEach(tp -> topics.add(tp.topic()));
+            topics.retainAll(heldTopics);
+            if (topics.isEmpty() || listenerFailure != null) {
+                return;
+            }
+            try {
+                // What was delivered of them goes into the lake, with their offsets, before another member reads them.
+                handler.release(topics);
+            } catch (RuntimeException e) {
+                listenerFailure = e;
+            } finally {
+                heldTopics.removeAll(topics);
+                next.keySet().removeIf(tp -> topics.contains(tp.topic()));
+                endAtStart.keySet().removeIf(tp -> topics.contains(tp.topic()));
+                topics.forEach(batchTables::remove);
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+            assignedOnce = true;
+            Set<String> topics = new TreeSet<>();
+            partitions.forEach(tp -> topics.add(tp.topic()));
+            if (topics.isEmpty() || listenerFailure != null) {
+                return;
+            }
+            try {
+                Map<String, io.tributary.spi.ShardResume> resume = handler.claim(topics);
+                heldTopics.addAll(topics);
+                resume.forEach((topic, at) -> {
+                    if (at.position().isAfter(lastDelivered)) {
+                        // The topic's tables are committed through there: its events come after.
+                        lastDelivered = at.position();
+                    }
+                    at.offset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> OffsetToken.decode(o).forEach((tp, offset) -> {
+                        if (tp.topic().equals(topic)) {
+                            next.put(tp, offset);
+                        }
+                    }));
+                });
+                Set<TopicPartition> added = new TreeSet<>(OffsetToken.ORDER);
+                added.addAll(partitions);
+                seekAdded(kafka, added);
+                if (mode == RunMode.CATCH_UP) {
+                    endAtStart.putAll(kafka.endOffsets(added, METADATA_TIMEOUT));
+                }
+                LOG.info("Lake worker reads {} partition(s) of {}: {}", added.size(), config.describe(), describe(added));
+            } catch (RuntimeException e) {
+                listenerFailure = e;
+            }
         }
     }
 
@@ -233,6 +340,19 @@ final class KafkaChangeSource implements ChangeSource {
                 }
             }
         }
+        if (group) {
+            Set<String> topics = new TreeSet<>();
+            wanted.forEach(tp -> topics.add(tp.topic()));
+            if (!topics.equals(subscribed)) {
+                subscribed = Set.copyOf(topics);
+                if (topics.isEmpty()) {
+                    kafka.unsubscribe();
+                } else {
+                    kafka.subscribe(topics, rebalance);
+                }
+            }
+            return;
+        }
         Set<TopicPartition> current = kafka.assignment();
         if (wanted.equals(current)) {
             return;
@@ -241,6 +361,19 @@ final class KafkaChangeSource implements ChangeSource {
         added.addAll(wanted);
         added.removeAll(current);
         kafka.assign(wanted);
+        seekAdded(kafka, added);
+        if (!added.isEmpty()) {
+            LOG.info("Reading {} partition(s) of {}: {}", added.size(), config.describe(), describe(added));
+        }
+    }
+
+    /**
+     * Positions newly read partitions at the lake's offset, or at their beginning when the lake has
+     * none or the topic was created again.
+     *
+     * @throws TributaryException {@link ErrorCode#SOURCE_GAP} when Kafka no longer holds records after the lake's offset
+     */
+    private void seekAdded(Consumer<byte[], byte[]> kafka, Set<TopicPartition> added) {
         List<TopicPartition> resumed = added.stream().filter(next::containsKey).toList();
         Map<TopicPartition, Long> beginning = resumed.isEmpty() ? Map.of() : kafka.beginningOffsets(resumed, METADATA_TIMEOUT);
         Map<TopicPartition, Long> end = resumed.isEmpty() ? Map.of() : kafka.endOffsets(resumed, METADATA_TIMEOUT);
@@ -267,9 +400,6 @@ final class KafkaChangeSource implements ChangeSource {
         if (!fromStart.isEmpty()) {
             // An empty collection would mean every assigned partition.
             kafka.seekToBeginning(fromStart);
-        }
-        if (!added.isEmpty()) {
-            LOG.info("Reading {} partition(s) of {}: {}", added.size(), config.describe(), describe(added));
         }
     }
 
@@ -340,7 +470,11 @@ final class KafkaChangeSource implements ChangeSource {
             if (decoded instanceof EnvelopeDecoder.Change change) {
                 SourcePosition position = nextPosition(change.hint());
                 Struct source = ((Struct) change.record().value()).getStruct("source");
-                events.add(converter.convert(change.record(), position, transactionId(source), commitTime(source, record), change.keyOnlyBefore()));
+                ChangeEvent event = converter.convert(change.record(), position, transactionId(source), commitTime(source, record), change.keyOnlyBefore());
+                events.add(event);
+                if (group) {
+                    batchTables.computeIfAbsent(record.topic(), t -> new java.util.HashSet<>()).add(event.table());
+                }
                 lastDelivered = position;
             } else if (decoded instanceof EnvelopeDecoder.Unreadable unreadable) {
                 SourcePosition position = nextPosition(null);
@@ -384,13 +518,42 @@ final class KafkaChangeSource implements ChangeSource {
             }
         }
         SourceOffset offset = OffsetToken.encode(next);
-        ChangeBatch batch = new ChangeBatch(events, lastDelivered, offset, List.of(), List.of());
+        ChangeBatch batch = new ChangeBatch(events, lastDelivered, offset, List.of(), List.of(), lastDelivered,
+                group ? shardProgress(kafka, endOfPoll) : Map.of());
         if (!unacknowledged.isEmpty() && unacknowledged.peekLast().getKey().equals(lastDelivered)) {
             // Nothing new delivered since (an empty poll): the newer offsets replace the older.
             unacknowledged.pollLast();
         }
         unacknowledged.addLast(Map.entry(lastDelivered, Map.copyOf(next)));
         acknowledge(kafka, handler.accept(batch));
+    }
+
+    /**
+     * Lake workers: where each held topic stands, with the tables its events went to since the
+     * last hand-over; a topic is caught up when the poll that ended the batch left no record of
+     * any of its partitions unread (Kafka's {@code currentLag}, known from the fetches).
+     */
+    private Map<String, io.tributary.spi.ShardProgress> shardProgress(Consumer<byte[], byte[]> kafka, boolean endOfPoll) {
+        Map<String, io.tributary.spi.ShardProgress> out = new HashMap<>();
+        Set<TopicPartition> assigned = kafka.assignment();
+        for (String topic : heldTopics) {
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            next.forEach((tp, offset) -> {
+                if (tp.topic().equals(topic)) {
+                    offsets.put(tp, offset);
+                }
+            });
+            boolean caughtUp = endOfPoll;
+            for (TopicPartition tp : assigned) {
+                if (caughtUp && tp.topic().equals(topic)) {
+                    java.util.OptionalLong lag = kafka.currentLag(tp);
+                    caughtUp = lag.isPresent() && lag.getAsLong() == 0;
+                }
+            }
+            out.put(topic, new io.tributary.spi.ShardProgress(OffsetToken.encode(offsets), batchTables.getOrDefault(topic, Set.of()), caughtUp));
+        }
+        batchTables.clear();
+        return out;
     }
 
     /** Commits to the consumer group the offsets of the batches the lake committed. */
@@ -405,7 +568,13 @@ final class KafkaChangeSource implements ChangeSource {
         if (latest != null && !latest.isEmpty() && !latest.equals(groupCommitted)) {
             groupCommitted = latest;
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-            latest.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+            Set<TopicPartition> assigned = kafka.assignment();
+            latest.forEach((tp, offset) -> {
+                // A lake worker commits only the partitions the group gives it now.
+                if (!group || assigned.contains(tp)) {
+                    offsets.put(tp, new OffsetAndMetadata(offset));
+                }
+            });
             kafka.commitAsync(offsets, (done, e) -> {
                 if (e != null) {
                     LOG.debug("Cannot commit the consumer group's offsets (the lake holds them): {}", e.getMessage());
