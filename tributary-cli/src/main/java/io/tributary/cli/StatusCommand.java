@@ -41,7 +41,8 @@ final class StatusCommand implements Callable<Integer> {
 
     /** The status of a pipeline, as printed. */
     record Report(Optional<CommittedState> state, Optional<SourceLag> sourceLag, String sourceError, List<LakeTable> tables, Map<String, Long> rows,
-                  Optional<PipelineStatus.Reconnecting> reconnecting, List<io.tributary.spi.TableId> snapshotting) {
+                  Optional<PipelineStatus.Reconnecting> reconnecting, List<io.tributary.spi.TableId> snapshotting,
+                  Map<String, io.tributary.lake.commit.ShardState> shards) {
         /** What the lake does not hold yet, in the source's unit; -1 when unknown. */
         long behind() {
             return sourceLag.map(SourceLag::behind).orElse(-1L);
@@ -90,7 +91,8 @@ final class StatusCommand implements Callable<Integer> {
             Object n = q.query("SELECT count(*) FROM \"" + t.layer().namespace() + "\".\"" + t.name() + "\"").rows().get(0).get(0);
             rows.put(t.qualifiedName(), ((Number) n).longValue());
         }
-        return new Report(state, lag, error, tables, rows, ReconnectingFile.read(config.lake().stateOf(config.name())), snapshotting(config, state));
+        return new Report(state, lag, error, tables, rows, ReconnectingFile.read(config.lake().stateOf(config.name())), snapshotting(config, state),
+                lake.shardStates());
     }
 
     /**
@@ -206,6 +208,24 @@ final class StatusCommand implements Callable<Integer> {
             }
             root.put(r.sourceLag().map(StatusCommand::lagKey).orElse("lagBytes"), r.behind());
             root.put("lagSeconds", r.lagSeconds());
+            if (!r.shards().isEmpty()) {
+                ArrayNode shards = root.putArray("shards");
+                r.shards().values().forEach(sh -> {
+                    ObjectNode o = shards.addObject();
+                    o.put("shard", sh.name());
+                    o.put("position", sh.position().toString());
+                    o.put("committedAt", sh.committedAt().toString());
+                    o.put("caughtUp", sh.caughtUp());
+                    sh.tables().forEach(o.putArray("tables")::add);
+                    sh.lease().ifPresent(l -> {
+                        ObjectNode held = o.putObject("heldBy");
+                        held.put("host", l.host());
+                        held.put("pid", l.pid());
+                        held.put("epoch", l.epoch());
+                        held.put("renewedAt", l.renewedAt().toString());
+                    });
+                });
+            }
             ArrayNode tables = root.putArray("tables");
             for (LakeTable t : r.tables()) {
                 ObjectNode o = tables.addObject();
@@ -226,6 +246,11 @@ final class StatusCommand implements Callable<Integer> {
                 + "; last error: " + rc.lastError()));
         out.println("source:     " + r.sourceLag().map(l -> "at " + l.position() + ", lag " + l.describeBehind() + ", " + r.lagSeconds() + " s")
                 .orElse("unreachable: " + r.sourceError()));
+        for (io.tributary.lake.commit.ShardState sh : r.shards().values()) {
+            out.println("shard:      " + sh.name() + " at " + sh.position() + (sh.caughtUp() ? " (caught up)" : "") + ", "
+                    + sh.lease().map(l -> "held by pid " + l.pid() + " on " + l.host() + " (epoch " + l.epoch() + ", renewed " + l.renewedAt() + ")")
+                    .orElse("released"));
+        }
         if (!r.snapshotting().isEmpty()) {
             out.println("snapshot:   initial snapshot running for " + r.snapshotting().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(", ")));
         }
