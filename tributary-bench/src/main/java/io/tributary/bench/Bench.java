@@ -168,6 +168,10 @@ public final class Bench {
                     long events = runOnce(landing);
                     results.put("Kafka: landing the topics in the lake", landed.rate(events, "events"));
                     System.out.println("Kafka: landing the topics in the lake: " + results.get("Kafka: landing the topics in the lake"));
+                    // 6b. The same topics landed by 1, 2 and 3 lake workers of one consumer group (source.workers: group).
+                    for (int n = 1; n <= 3; n++) {
+                        landWithWorkers(results, landing, n, dir.resolve("kafka-lake-" + n + "-workers"));
+                    }
                     // 7. Both halves running: freshness from the source commit through Kafka to silver.
                     kafkaFreshness(results, capture, landing, kafkaWorkload, rate, freshnessSeconds);
                 }
@@ -184,6 +188,37 @@ public final class Bench {
         System.out.println("|---|---|");
         results.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
         System.exit(0);
+    }
+
+    /**
+     * Lands the topics of {@code landing} into a new lake with {@code workers} lake workers of one
+     * consumer group ({@code source.workers: group}), side by side in this JVM (they share its 2
+     * cores as processes on one machine would), each until it caught up with its topics; records
+     * all their events over the time until the last one finished.
+     */
+    private static void landWithWorkers(Map<String, String> results, PipelineConfig landing, int workers, Path warehouse) throws Exception {
+        io.tributary.config.KafkaSourceConfig source = (io.tributary.config.KafkaSourceConfig) landing.source();
+        PipelineConfig config = new PipelineConfig("bench_workers", new io.tributary.config.KafkaSourceConfig(source.bootstrapServers(), source.topics(),
+                source.topicPattern(), source.format(), "bench-workers-" + workers, Map.of(), source.heartbeatInterval(), source.reconnect(),
+                io.tributary.config.KafkaSourceConfig.Workers.GROUP),
+                new LakeConfig(warehouse, LakeConfig.RawLayer.ENABLED, landing.lake().history()), landing.models(), landing.commit(), Map.of());
+        String measure = "Kafka: landing with " + workers + " lake worker(s)";
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers);
+        try {
+            Measure landed = Measure.start();
+            List<java.util.concurrent.Future<Long>> runs = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                runs.add(pool.submit(() -> runOnce(config)));
+            }
+            long events = 0;
+            for (java.util.concurrent.Future<Long> run : runs) {
+                events += run.get();
+            }
+            results.put(measure, landed.rate(events, "events"));
+            System.out.println(measure + ": " + results.get(measure));
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Runs the pipeline once to the source's current position, and records and prints its {@link Measure}. */
