@@ -371,6 +371,12 @@ public final class LakeCatalog implements Closeable {
                     namespaces.createNamespace(ns);
                 } catch (org.apache.iceberg.exceptions.AlreadyExistsException raced) {
                     // another writer created it first
+                } catch (RuntimeException raced) {
+                    // The JDBC catalog reports a namespace another process created at the same moment as
+                    // a failed INSERT (a primary key violation), not as AlreadyExistsException.
+                    if (!namespaces.namespaceExists(ns)) {
+                        throw raced;
+                    }
                 }
             }
             Map<String, String> properties = new HashMap<>(Map.of(

@@ -160,4 +160,24 @@ final class EnvelopeDecoder {
             return null;
         }
     }
+
+    /** The envelope's {@code source.txId}, 0 without one. */
+    static long transactionId(Struct source) {
+        if (source.schema().field("txId") != null && source.get("txId") instanceof Number n) {
+            return n.longValue();
+        }
+        return 0;
+    }
+
+    /** The source commit time: {@code source.ts_us}, else {@code source.ts_ms}, else the record's timestamp. */
+    static java.time.Instant commitTime(Struct source, ConsumerRecord<byte[], byte[]> record) {
+        if (source.schema().field("ts_us") != null && source.get("ts_us") instanceof Number micros) {
+            long us = micros.longValue();
+            return java.time.Instant.ofEpochSecond(Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1_000L);
+        }
+        if (source.schema().field("ts_ms") != null && source.get("ts_ms") instanceof Number millis) {
+            return java.time.Instant.ofEpochMilli(millis.longValue());
+        }
+        return java.time.Instant.ofEpochMilli(Math.max(0, record.timestamp()));
+    }
 }

@@ -108,16 +108,8 @@ final class KafkaChangeSource implements ChangeSource {
     private long deadLetters;
     /** Lake workers: the partitions come from group membership, each topic a shard of the lake. */
     private final boolean group;
-    /** Lake workers: the topics this pipeline holds as shards. */
-    private final Set<String> heldTopics = new TreeSet<>();
-    /** Lake workers: the tables of each topic's events since the last hand-over. */
-    private final Map<String, Set<io.tributary.spi.TableId>> batchTables = new HashMap<>();
-    /** Lake workers: the topics subscribed to. */
-    private Set<String> subscribed = Set.of();
-    /** Lake workers: whether the group gave this member its partitions at least once. */
-    private boolean assignedOnce;
-    /** Lake workers: a failure of the rebalance listener, thrown once the poll that ran it returns. */
-    private RuntimeException listenerFailure;
+    /** Lake workers: the group membership, once the consumer exists. */
+    private WorkerGroup workers;
     /** {@code CATCH_UP}: the end offsets to read to, of the partitions this pipeline reads. */
     private final Map<TopicPartition, Long> endAtStart = new HashMap<>();
     private RunMode mode = RunMode.CONTINUOUS;
@@ -164,14 +156,16 @@ final class KafkaChangeSource implements ChangeSource {
             if (closed) {
                 return;
             }
-            rebalance = new Rebalance(kafka, handler);
+            if (group) {
+                workers = new WorkerGroup(kafka, handler, new GroupReader(kafka));
+            }
             refreshAssignment(kafka);
             if (mode == RunMode.CATCH_UP && !group) {
                 endAtStart.putAll(kafka.endOffsets(kafka.assignment(), METADATA_TIMEOUT));
                 LOG.info("Reading {} up to the end offsets of {} partition(s) seen at start", config.describe(), endAtStart.size());
             }
             while (!closed) {
-                if (mode == RunMode.CATCH_UP && (!group || assignedOnce) && reached(kafka, endAtStart)) {
+                if (mode == RunMode.CATCH_UP && (!group || workers.assignedOnce()) && reached(kafka, endAtStart)) {
                     handOver(handler, List.of(), kafka, true);
                     acknowledge(kafka, handler.drain());
                     return;
@@ -180,15 +174,15 @@ final class KafkaChangeSource implements ChangeSource {
                         .compareTo(kafka.assignment().isEmpty() ? EMPTY_REFRESH : TOPIC_REFRESH) >= 0) {
                     refreshAssignment(kafka);
                 }
-                if (group ? subscribed.isEmpty() : kafka.assignment().isEmpty()) {
+                if (group ? workers.idle() : kafka.assignment().isEmpty()) {
                     // No topic to read yet (Debezium creates a table's topic with its first event).
                     awaitIdle(POLL);
                     continue;
                 }
                 ConsumerRecords<byte[], byte[]> records = kafka.poll(POLL);
-                if (listenerFailure != null) {
+                if (group) {
                     // Records of topics this pipeline could not claim must not be delivered.
-                    throw listenerFailure;
+                    workers.throwIfFailed();
                 }
                 deliver(handler, kafka, records);
             }
@@ -205,80 +199,47 @@ final class KafkaChangeSource implements ChangeSource {
             throw new TributaryException(ErrorCode.SOURCE_FAILED, "Cannot read " + config.describe() + ": " + e.getMessage(), e);
         } finally {
             consumer = null;
-            // The consumer's close ran the listener for the topics still held (leaving the group).
-            listenerFailure = null;
+            if (workers != null) {
+                // The consumer's close ran the listener for the topics still held (leaving the group).
+                workers.clearFailure();
+            }
         }
     }
 
-    private Rebalance rebalance;
-
-    /**
-     * Lake workers: claims the topics the group assigns before they are read, and commits and
-     * releases the ones it revokes before another member reads them. Runs inside {@code poll} on
-     * the capture thread; a failure is kept and thrown after the poll, before any record is delivered.
-     */
-    private final class Rebalance implements org.apache.kafka.clients.consumer.ConsumerRebalanceListener {
+    /** A lake worker's reading state, as its group membership changes it. */
+    private final class GroupReader implements WorkerGroup.Reader {
         private final Consumer<byte[], byte[]> kafka;
-        private final ChangeHandler handler;
 
-        Rebalance(Consumer<byte[], byte[]> kafka, ChangeHandler handler) {
+        GroupReader(Consumer<byte[], byte[]> kafka) {
             this.kafka = kafka;
-            this.handler = handler;
         }
 
         @Override
-        public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
-            Set<String> topics = new TreeSet<>();
-            partitions.forEach(tp -> topics.add(tp.topic()));
-            topics.retainAll(heldTopics);
-            if (topics.isEmpty() || listenerFailure != null) {
-                return;
+        public void resume(String topic, io.tributary.spi.ShardResume at) {
+            if (at.position().isAfter(lastDelivered)) {
+                // The topic's tables are committed through there: its events come after.
+                lastDelivered = at.position();
             }
-            try {
-                // What was delivered of them goes into the lake, with their offsets, before another member reads them.
-                handler.release(topics);
-            } catch (RuntimeException e) {
-                listenerFailure = e;
-            } finally {
-                heldTopics.removeAll(topics);
-                next.keySet().removeIf(tp -> topics.contains(tp.topic()));
-                endAtStart.keySet().removeIf(tp -> topics.contains(tp.topic()));
-                topics.forEach(batchTables::remove);
-            }
-        }
-
-        @Override
-        public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
-            assignedOnce = true;
-            Set<String> topics = new TreeSet<>();
-            partitions.forEach(tp -> topics.add(tp.topic()));
-            if (topics.isEmpty() || listenerFailure != null) {
-                return;
-            }
-            try {
-                Map<String, io.tributary.spi.ShardResume> resume = handler.claim(topics);
-                heldTopics.addAll(topics);
-                resume.forEach((topic, at) -> {
-                    if (at.position().isAfter(lastDelivered)) {
-                        // The topic's tables are committed through there: its events come after.
-                        lastDelivered = at.position();
-                    }
-                    at.offset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> OffsetToken.decode(o).forEach((tp, offset) -> {
-                        if (tp.topic().equals(topic)) {
-                            next.put(tp, offset);
-                        }
-                    }));
-                });
-                Set<TopicPartition> added = new TreeSet<>(OffsetToken.ORDER);
-                added.addAll(partitions);
-                seekAdded(kafka, added);
-                if (mode == RunMode.CATCH_UP) {
-                    endAtStart.putAll(kafka.endOffsets(added, METADATA_TIMEOUT));
+            at.offset().filter(o -> !o.requestsInitialSnapshot()).ifPresent(o -> OffsetToken.decode(o).forEach((tp, offset) -> {
+                if (tp.topic().equals(topic)) {
+                    next.put(tp, offset);
                 }
-                LOG.info("Lake worker reads {} partition(s) of {}: {}", added.size(), config.describe(), describe(added));
-            } catch (RuntimeException e) {
-                listenerFailure = e;
+            }));
+        }
+
+        @Override
+        public void start(Set<TopicPartition> partitions) {
+            seekAdded(kafka, partitions);
+            if (mode == RunMode.CATCH_UP) {
+                endAtStart.putAll(kafka.endOffsets(partitions, METADATA_TIMEOUT));
             }
+            LOG.info("Lake worker reads {} partition(s) of {}: {}", partitions.size(), config.describe(), describe(partitions));
+        }
+
+        @Override
+        public void forget(Set<String> topics) {
+            next.keySet().removeIf(tp -> topics.contains(tp.topic()));
+            endAtStart.keySet().removeIf(tp -> topics.contains(tp.topic()));
         }
     }
 
@@ -343,14 +304,7 @@ final class KafkaChangeSource implements ChangeSource {
         if (group) {
             Set<String> topics = new TreeSet<>();
             wanted.forEach(tp -> topics.add(tp.topic()));
-            if (!topics.equals(subscribed)) {
-                subscribed = Set.copyOf(topics);
-                if (topics.isEmpty()) {
-                    kafka.unsubscribe();
-                } else {
-                    kafka.subscribe(topics, rebalance);
-                }
-            }
+            workers.subscribe(topics);
             return;
         }
         Set<TopicPartition> current = kafka.assignment();
@@ -470,10 +424,10 @@ final class KafkaChangeSource implements ChangeSource {
             if (decoded instanceof EnvelopeDecoder.Change change) {
                 SourcePosition position = nextPosition(change.hint());
                 Struct source = ((Struct) change.record().value()).getStruct("source");
-                ChangeEvent event = converter.convert(change.record(), position, transactionId(source), commitTime(source, record), change.keyOnlyBefore());
+                ChangeEvent event = converter.convert(change.record(), position, EnvelopeDecoder.transactionId(source), EnvelopeDecoder.commitTime(source, record), change.keyOnlyBefore());
                 events.add(event);
                 if (group) {
-                    batchTables.computeIfAbsent(record.topic(), t -> new java.util.HashSet<>()).add(event.table());
+                    workers.delivered(record.topic(), event.table());
                 }
                 lastDelivered = position;
             } else if (decoded instanceof EnvelopeDecoder.Unreadable unreadable) {
@@ -519,41 +473,13 @@ final class KafkaChangeSource implements ChangeSource {
         }
         SourceOffset offset = OffsetToken.encode(next);
         ChangeBatch batch = new ChangeBatch(events, lastDelivered, offset, List.of(), List.of(), lastDelivered,
-                group ? shardProgress(kafka, endOfPoll) : Map.of());
+                group ? workers.progress(next, endOfPoll) : Map.of());
         if (!unacknowledged.isEmpty() && unacknowledged.peekLast().getKey().equals(lastDelivered)) {
             // Nothing new delivered since (an empty poll): the newer offsets replace the older.
             unacknowledged.pollLast();
         }
         unacknowledged.addLast(Map.entry(lastDelivered, Map.copyOf(next)));
         acknowledge(kafka, handler.accept(batch));
-    }
-
-    /**
-     * Lake workers: where each held topic stands, with the tables its events went to since the
-     * last hand-over; a topic is caught up when the poll that ended the batch left no record of
-     * any of its partitions unread (Kafka's {@code currentLag}, known from the fetches).
-     */
-    private Map<String, io.tributary.spi.ShardProgress> shardProgress(Consumer<byte[], byte[]> kafka, boolean endOfPoll) {
-        Map<String, io.tributary.spi.ShardProgress> out = new HashMap<>();
-        Set<TopicPartition> assigned = kafka.assignment();
-        for (String topic : heldTopics) {
-            Map<TopicPartition, Long> offsets = new HashMap<>();
-            next.forEach((tp, offset) -> {
-                if (tp.topic().equals(topic)) {
-                    offsets.put(tp, offset);
-                }
-            });
-            boolean caughtUp = endOfPoll;
-            for (TopicPartition tp : assigned) {
-                if (caughtUp && tp.topic().equals(topic)) {
-                    java.util.OptionalLong lag = kafka.currentLag(tp);
-                    caughtUp = lag.isPresent() && lag.getAsLong() == 0;
-                }
-            }
-            out.put(topic, new io.tributary.spi.ShardProgress(OffsetToken.encode(offsets), batchTables.getOrDefault(topic, Set.of()), caughtUp));
-        }
-        batchTables.clear();
-        return out;
     }
 
     /** Commits to the consumer group the offsets of the batches the lake committed. */
@@ -581,24 +507,6 @@ final class KafkaChangeSource implements ChangeSource {
                 }
             });
         }
-    }
-
-    private static long transactionId(Struct source) {
-        if (source.schema().field("txId") != null && source.get("txId") instanceof Number n) {
-            return n.longValue();
-        }
-        return 0;
-    }
-
-    private static Instant commitTime(Struct source, ConsumerRecord<byte[], byte[]> record) {
-        if (source.schema().field("ts_us") != null && source.get("ts_us") instanceof Number micros) {
-            long us = micros.longValue();
-            return Instant.ofEpochSecond(Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1_000L);
-        }
-        if (source.schema().field("ts_ms") != null && source.get("ts_ms") instanceof Number millis) {
-            return Instant.ofEpochMilli(millis.longValue());
-        }
-        return Instant.ofEpochMilli(Math.max(0, record.timestamp()));
     }
 
     @Override
