@@ -118,13 +118,37 @@ public final class LakeCatalog implements Closeable {
             settings.password().ifPresent(p -> props.put("jdbc.password", p.reveal()));
         }
         catalog.setConf(new Configuration());
-        try {
-            catalog.initialize("tributary", props);
-        } catch (RuntimeException e) {
-            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog of the lake in " + lake.warehouse() + " ("
-                    + settings.describe() + "): " + message(e), e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                catalog.initialize("tributary", props);
+                break;
+            } catch (RuntimeException e) {
+                // Processes opening a new catalog at the same moment (lake workers starting together) race
+                // to create and upgrade its tables: whoever loses sees them half made, and succeeds again.
+                boolean raced = message(e).contains("SQL schema") || message(e).contains("already exists") || message(e).contains("duplicate");
+                if (!raced || attempt == 3) {
+                    throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog of the lake in " + lake.warehouse() + " ("
+                            + settings.describe() + "): " + message(e), e);
+                }
+                closeQuietly(catalog);
+                try {
+                    Thread.sleep(200L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Interrupted while opening the Iceberg catalog of the lake in "
+                            + lake.warehouse(), interrupted);
+                }
+            }
         }
         return new LakeCatalog(catalog, WarehouseIO.open(lake), lake);
+    }
+
+    private static void closeQuietly(JdbcCatalog catalog) {
+        try {
+            catalog.close();
+        } catch (RuntimeException e) {
+            LOG.debug("Cannot close a catalog that failed to open", e);
+        }
     }
 
     private static LakeCatalog openRest(LakeConfig lake) {
