@@ -241,6 +241,35 @@ class LakeWorkersIT {
         assertThat(report.path("lagRecords").asLong()).as(status.out()).isZero();
     }
 
+    @Test
+    void workersWithOnceLandEverythingAndExit() throws Exception {
+        Path capture = capture();
+        CliRun snapshot = tributary("run", "-c", capture.toString(), "--once");
+        assertThat(snapshot.exitCode()).as(snapshot.err()).isZero();
+        // A lake of its own, landed by two workers started together, each with --once.
+        Path once = dir.resolve("wonce.yaml");
+        Files.writeString(once, Files.readString(worker()).replace("name: wlake", "name: wonce").replace("./wlake", "./wonce")
+                .replace("tributary-wlake", "tributary-wonce"));
+        try (ChildJvm first = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", once.toString(), "--once"), dir.resolve("once1.log"));
+             ChildJvm second = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", once.toString(), "--once"), dir.resolve("once2.log"))) {
+            assertThat(first.waitFor(Duration.ofSeconds(180))).as(tail(Files.readString(dir.resolve("once1.log")))).hasValue(0);
+            assertThat(second.waitFor(Duration.ofSeconds(180))).as(tail(Files.readString(dir.resolve("once2.log")))).hasValue(0);
+        }
+        long updates = KafkaTopics.readAll(kafka.bootstrapServers(), TABLES.stream().map(t -> "wk.public." + t).toList()).stream()
+                .filter(r -> r.value() != null).count();
+        try (Lake lake = Lake.open(new LakeConfig(dir.resolve("wonce"), LakeConfig.RawLayer.ENABLED), "wonce", t -> TableOptions.DEFAULT);
+             QueryEngine q = QueryEngine.open(lake.tables())) {
+            long landed = 0;
+            for (String table : TABLES) {
+                landed += ((Number) q.query("SELECT count(*) FROM bronze." + table).rows().get(0).get(0)).longValue();
+                assertThat(q.query("SELECT count(*) || '/' || sum(n) FROM silver." + table).rows().get(0).get(0).toString()).as(table)
+                        .isEqualTo(postgres.queryOne(DB, "SELECT count(*) || '/' || sum(n) FROM " + table));
+            }
+            assertThat(landed).as("every change event in Kafka, once").isEqualTo(updates);
+            assertThat(lake.shardStates()).hasSize(4).allSatisfy((topic, s) -> assertThat(s.lease()).isEmpty());
+        }
+    }
+
     private static String logs() {
         StringBuilder out = new StringBuilder();
         for (int i = 1; i <= 3; i++) {

@@ -165,7 +165,7 @@ final class KafkaChangeSource implements ChangeSource {
                 LOG.info("Reading {} up to the end offsets of {} partition(s) seen at start", config.describe(), endAtStart.size());
             }
             while (!closed) {
-                if (mode == RunMode.CATCH_UP && (!group || workers.assignedOnce()) && reached(kafka, endAtStart)) {
+                if (mode == RunMode.CATCH_UP && (!group || workers.settled()) && reached(kafka, endAtStart)) {
                     handOver(handler, List.of(), kafka, true);
                     acknowledge(kafka, handler.drain());
                     return;

@@ -45,6 +45,8 @@ final class WorkerGroup implements ConsumerRebalanceListener {
     private final Map<String, Set<TableId>> tables = new HashMap<>();
     private Set<String> subscribed = Set.of();
     private boolean assignedOnce;
+    /** Between a revocation and the assignment that ends the rebalance (eager: a poll may return in between). */
+    private boolean rebalancing;
     private RuntimeException failure;
 
     WorkerGroup(Consumer<byte[], byte[]> kafka, ChangeHandler handler, Reader reader) {
@@ -71,9 +73,12 @@ final class WorkerGroup implements ConsumerRebalanceListener {
         return subscribed.isEmpty();
     }
 
-    /** Whether the group gave this member its partitions at least once (possibly none). */
-    boolean assignedOnce() {
-        return assignedOnce;
+    /**
+     * Whether this member holds what the group gave it: assigned at least once (possibly nothing),
+     * and not in a rebalance whose revocation ran but whose assignment has not come yet.
+     */
+    boolean settled() {
+        return assignedOnce && !rebalancing;
     }
 
     /** Notes an event of {@code table} read from {@code topic}. */
@@ -126,6 +131,7 @@ final class WorkerGroup implements ConsumerRebalanceListener {
 
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        rebalancing = true;
         Set<String> topics = topicsOf(partitions);
         topics.retainAll(held);
         if (topics.isEmpty() || failure != null) {
@@ -146,6 +152,7 @@ final class WorkerGroup implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
         assignedOnce = true;
+        rebalancing = false;
         Set<String> topics = topicsOf(partitions);
         if (topics.isEmpty() || failure != null) {
             return;
