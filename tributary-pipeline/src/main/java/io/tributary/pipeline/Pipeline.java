@@ -4,9 +4,6 @@ import io.tributary.config.PipelineConfig;
 import io.tributary.lake.Lake;
 import io.tributary.lake.commit.CommitSummary;
 import io.tributary.lake.commit.CommittedState;
-import io.tributary.models.GoldBuilder;
-import io.tributary.models.Model;
-import io.tributary.models.ModelGraph;
 import io.tributary.spi.ChangeBatch;
 import io.tributary.spi.ChangeEvent;
 import io.tributary.spi.ChangeHandler;
@@ -56,8 +53,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private final Clock clock;
     private final List<ChangeEvent> buffer = new ArrayList<>();
     private final java.util.Set<io.tributary.spi.TableId> snapshotStarted = new java.util.HashSet<>();
-    private final List<Model> models;
-    private final GoldBuilder gold;
+    private final GoldSchedule goldSchedule;
     private final AtomicReference<ChangeSource> source = new AtomicReference<>();
     private final PipelineStatus status = new PipelineStatus();
     private SourcePosition bufferedThrough;
@@ -82,12 +78,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
         t.setDaemon(true);
         return t;
     });
-    private volatile Instant lastGoldBuild = Instant.EPOCH;
-    private volatile boolean goldPending;
     /** Tables whose initial snapshot was delivered as started and not yet as completed. */
     private final java.util.Set<io.tributary.spi.TableId> snapshotting = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** The gold models the last build left out, and the tables each waits for, as last logged. */
-    private volatile Map<String, java.util.Set<String>> goldWaiting = Map.of();
     private volatile boolean closed;
     private final AtomicReference<RuntimeException> leaseFailure = new AtomicReference<>();
     private volatile boolean leaseReleased;
@@ -115,8 +107,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         this.config = config;
         this.lake = lake;
         this.clock = Clock.systemUTC();
-        this.models = config.models().directory().map(ModelGraph::load).orElse(List.of());
-        this.gold = new GoldBuilder(lake, config.name());
+        this.goldSchedule = new GoldSchedule(config, lake, clock, this::announce, () -> !snapshotting.isEmpty());
         this.workers = config.source().sharedByWorkers();
     }
 
@@ -129,8 +120,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
      * (CLI {@code run --full-refresh}); call before {@link #run}.
      */
     public void fullRefreshModels() {
-        gold.requestFullRefresh();
-        goldPending = true;
+        goldSchedule.requestFullRefresh();
     }
 
     public PipelineStatus status() {
@@ -255,7 +245,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             lake.renewLease();
             if (workers && !maintainer && lake.acquireLeaseAsWorker()) {
                 maintainer = true;
-                goldPending = true;
+                goldSchedule.changed();
                 LOG.info("Lake worker {} took over the lake's lease: it runs table maintenance and gold for the lake now", config.name());
             }
         } catch (RuntimeException e) {
@@ -270,7 +260,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         submitted = committed;
         if (mode == ChangeSource.RunMode.CONTINUOUS) {
             // A stop does not wait for gold (see close()): the first commit builds what it left behind.
-            goldPending = true;
+            goldSchedule.changed();
         }
         state.ifPresent(s -> LOG.info("Resuming pipeline {} from watermark {} committed at {}", config.name(), s.watermark(), s.committedAt()));
         Reconnects reconnects = new Reconnects(config.source(), clock);
@@ -331,7 +321,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         // Whatever was delivered but not yet committed (a stop between commits) goes in now; the
         // source re-delivers it after a restart anyway and the lake skips what it has.
         drain();
-        if (!closed && (goldPending || mode == ChangeSource.RunMode.CATCH_UP)) {
+        if (!closed && (goldSchedule.pending() || mode == ChangeSource.RunMode.CATCH_UP)) {
             buildGold(true);
         }
         committer.shutdown();
@@ -494,7 +484,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             announce(() -> lake.currentCommits(config.name(), summary.eventsPerTable().keySet()));
         }
         if (!batch.events().isEmpty()) {
-            goldPending = true;
+            goldSchedule.changed();
             LOG.info("Committed {} change events to {} table(s) through {} in {} ms ({} ms since the first event was buffered): {}",
                     summary.events(), summary.eventsPerTable().size(), committed, summary.duration().toMillis(),
                     Duration.between(batch.firstBuffered(), visibleAt).toMillis(), summary.eventsPerTable());
@@ -504,54 +494,10 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     private void buildGold(boolean force) {
         // Among lake workers, the one that holds the lake's lease builds gold.
-        if (models.isEmpty() || !goldPending || closed || workers && !maintainer) {
+        if (closed || workers && !maintainer) {
             return;
         }
-        Instant now = clock.instant();
-        if (!force && now.isBefore(lastGoldBuild.plus(config.models().interval()))) {
-            return;
-        }
-        lastGoldBuild = now;
-        try {
-            GoldBuilder.Outcome outcome = gold.build(models, committed);
-            if (!outcome.built().isEmpty()) {
-                announce(() -> lake.currentCommits(config.name(), io.tributary.lake.layout.Layer.GOLD).stream()
-                        .filter(c -> outcome.built().contains(c.table())).toList());
-            }
-            // A model waiting for a table is tried again after the next commit with changes: only
-            // a commit brings a table into the lake.
-            goldPending = false;
-            reportWaiting(outcome.waiting());
-        } catch (io.tributary.spi.TributaryException e) {
-            if (e.errorCode() != io.tributary.spi.ErrorCode.MODEL_ERROR) {
-                throw e;
-            }
-            // A model with a bug: replication goes on, the model is retried at the next interval.
-            LOG.warn("{}. Fix the model file if the error persists; retrying in {} s", e.getMessage(), config.models().interval().toSeconds());
-        }
-    }
-
-    /**
-     * Logs the gold models a build left out when that set changes: at INFO while an initial
-     * snapshot is under way (its tables reach the lake one after another), else at WARN, as the
-     * table is then not captured or the model names it wrongly.
-     */
-    private void reportWaiting(Map<String, java.util.Set<String>> waiting) {
-        if (waiting.equals(goldWaiting)) {
-            return;
-        }
-        goldWaiting = waiting;
-        if (waiting.isEmpty()) {
-            return;
-        }
-        String models = waiting.entrySet().stream().map(e -> "gold." + e.getKey() + " (" + String.join(", ", e.getValue()) + ")")
-                .collect(java.util.stream.Collectors.joining(", "));
-        if (!snapshotting.isEmpty()) {
-            LOG.info("Gold models waiting for tables the initial snapshot has not committed yet: {}; built once they are in the lake", models);
-        } else {
-            LOG.warn("Gold models not built, as they read tables that are not in the lake: {}. Capture those tables (source.tables and the "
-                    + "publication) or fix the model files; tried again after the next commit with changes", models);
-        }
+        goldSchedule.build(force, committed);
     }
 
     /**
@@ -579,7 +525,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
     public void close() {
         closed = true;
         // First: the commit thread may be in a long build, and capture may be waiting for it.
-        gold.cancel();
+        goldSchedule.cancel();
         closing.close();
         ChangeSource s = source.get();
         if (s != null) {
