@@ -125,8 +125,10 @@ public final class LakeCatalog implements Closeable {
             } catch (RuntimeException e) {
                 // Processes opening a new catalog at the same moment (lake workers starting together) race
                 // to create and upgrade its tables: whoever loses sees them half made, and succeeds again.
-                boolean raced = message(e).contains("SQL schema") || message(e).contains("already exists") || message(e).contains("duplicate");
-                if (!raced || attempt == 3) {
+                // SQLite also refuses a connection while another sets the new file up (SQLITE_BUSY on connect).
+                String why = message(e);
+                boolean raced = why.contains("SQL schema") || why.contains("already exists") || why.contains("duplicate") || why.contains("SQLITE_BUSY");
+                if (!raced || attempt == 5) {
                     throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot open the Iceberg catalog of the lake in " + lake.warehouse() + " ("
                             + settings.describe() + "): " + message(e), e);
                 }
