@@ -174,9 +174,9 @@ class LakeWorkersIT {
                     tx.append(" UPDATE ").append(table).append(" SET n = n + 1 WHERE id % 3 = ").append(i % 3).append(';');
                 }
                 postgres.execute(DB, tx.append(" COMMIT;").toString());
-                Thread.sleep(100);
                 if (i == transactions / 3) {
-                    // The worker holding two topics, while the stream runs.
+                    // The worker holding two topics, once the stream's first updates are in the lake: mid-stream.
+                    KafkaTopics.awaitUntil(Duration.ofSeconds(60), () -> count("SELECT count(*) FROM bronze." + TABLES.get(0) + " WHERE _op = 'u'") > 0);
                     Map<Long, Integer> shardsPerPid = new java.util.HashMap<>();
                     before.values().forEach(pid -> shardsPerPid.merge(pid, 1, Integer::sum));
                     long pid = shardsPerPid.entrySet().stream().filter(e -> e.getValue() == 2).findFirst().orElseThrow().getKey();

@@ -366,18 +366,11 @@ public final class Lake implements Closeable {
         Instant start = clock.instant();
         // A pipeline presumed dead must not commit after another took over (the watermark record
         // below is the atomic check; this one keeps its table commits out, too).
-        Map<String, io.tributary.lake.commit.Shards.Progress> progress = new LinkedHashMap<>();
         if (shardProgress.isEmpty()) {
             state.verify("commit through " + through);
         } else {
             Map<String, java.util.Set<String>> tablesByShard = new LinkedHashMap<>();
-            shardProgress.forEach((shard, p) -> {
-                java.util.Set<String> names = new java.util.TreeSet<>();
-                p.tables().forEach(t -> names.add(TableNames.lakeName(t)));
-                tablesByShard.put(shard, names);
-                progress.put(shard, new io.tributary.lake.commit.Shards.Progress(p.offset(), names, p.caughtUp()));
-            });
-            shards.verify(shardProgress.keySet(), "commit through " + through);
+            shardProgress.forEach((shard, p) -> tablesByShard.put(shard, io.tributary.lake.commit.Shards.lakeNames(p.tables())));
             shards.register(tablesByShard);
         }
         Map<TableId, List<ChangeEvent>> byTable = new LinkedHashMap<>();
@@ -423,10 +416,10 @@ public final class Lake implements Closeable {
             throw failure;
         }
         CrashPoint.reach(CrashPoint.TABLES_COMMITTED);
-        if (progress.isEmpty()) {
+        if (shardProgress.isEmpty()) {
             state.record(through, offset, clock.instant(), consistent);
         } else {
-            shards.record(through, consistent, progress);
+            shards.record(through, consistent, shardProgress);
         }
         CrashPoint.reach(CrashPoint.WATERMARK_RECORDED);
         return new CommitSummary(events.size(), counts, snapshots, Duration.between(start, clock.instant()));

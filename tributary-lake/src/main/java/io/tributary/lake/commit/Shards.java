@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tributary.lake.catalog.LakeCatalog;
 import io.tributary.spi.ErrorCode;
-import io.tributary.spi.SourceOffset;
 import io.tributary.spi.SourcePosition;
 import io.tributary.spi.TributaryException;
 import java.io.IOException;
@@ -71,8 +70,11 @@ public final class Shards {
         this.clock = clock;
     }
 
-    /** Where a shard's worker stands after a commit. */
-    public record Progress(SourceOffset offset, Set<String> tables, boolean caughtUp) {
+    /** The lake names of {@code tables} (bronze, silver and history of each are the shard's). */
+    public static Set<String> lakeNames(Set<io.tributary.spi.TableId> tables) {
+        Set<String> names = new TreeSet<>();
+        tables.forEach(t -> names.add(io.tributary.lake.layout.TableNames.lakeName(t)));
+        return names;
     }
 
     /** The shards this worker holds now. */
@@ -206,8 +208,10 @@ public final class Shards {
     }
 
     /**
-     * Adds tables to the shards they come from before their first commit, so a worker that takes a
-     * shard over after a crash finds every table it must bring back to the shard's position.
+     * Before a commit of {@code tablesByShard}'s shards: checks against the catalog that this
+     * worker still holds each (so a worker taken over commits no table), and adds tables to the
+     * shards they come from before their first commit, so a worker that takes a shard over after a
+     * crash finds every table it must bring back to the shard's position.
      *
      * @throws TributaryException PIPELINE_FENCED when a shard is no longer this worker's
      */
@@ -219,6 +223,7 @@ public final class Shards {
 
     private void registerLocked(Map<String, Set<String>> tablesByShard) {
         Map<String, ShardState> current = read();
+        tablesByShard.keySet().forEach(name -> requireHeld(current, name, "commit its tables"));
         boolean known = tablesByShard.entrySet().stream().allMatch(e -> current.containsKey(e.getKey())
                 && current.get(e.getKey()).tables().containsAll(e.getValue()));
         if (known) {
@@ -242,21 +247,21 @@ public final class Shards {
      *
      * @throws TributaryException PIPELINE_FENCED when a shard is no longer this worker's
      */
-    public void record(SourcePosition through, SourcePosition consistent, Map<String, Progress> progress) {
+    public void record(SourcePosition through, SourcePosition consistent, Map<String, io.tributary.spi.ShardProgress> progress) {
         synchronized (lock) {
             recordLocked(through, consistent, progress);
         }
     }
 
-    private void recordLocked(SourcePosition through, SourcePosition consistent, Map<String, Progress> progress) {
+    private void recordLocked(SourcePosition through, SourcePosition consistent, Map<String, io.tributary.spi.ShardProgress> progress) {
         Instant now = clock.get();
         change("record shards through " + through, summary -> {
             Map<String, ShardState> shards = all(summary);
             Map<String, String> next = new HashMap<>();
-            for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            for (Map.Entry<String, io.tributary.spi.ShardProgress> e : progress.entrySet()) {
                 ShardState state = requireHeld(shards, e.getKey(), "record position " + through);
                 Lease lease = state.lease().get().renewed(now);
-                ShardState committed = state.withTables(e.getValue().tables()).withLease(Optional.of(lease), state.epoch())
+                ShardState committed = state.withTables(lakeNames(e.getValue().tables())).withLease(Optional.of(lease), state.epoch())
                         .committed(through, consistent, e.getValue().offset(), now, e.getValue().caughtUp());
                 shards.put(e.getKey(), committed);
                 next.put(PREFIX + e.getKey(), committed.toJson());

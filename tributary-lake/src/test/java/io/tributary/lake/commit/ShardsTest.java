@@ -33,8 +33,9 @@ class ShardsTest {
     Path warehouse;
     private final AtomicReference<Instant> now = new AtomicReference<>(T0);
 
-    private static Shards.Progress progress(String topic, long next, String table, boolean caughtUp) {
-        return new Shards.Progress(new SourceOffset("{\"kafka\":{\"" + topic + "\":{\"0\":" + next + "}}}"), Set.of(table), caughtUp);
+    private static io.tributary.spi.ShardProgress progress(String topic, long next, String table, boolean caughtUp) {
+        return new io.tributary.spi.ShardProgress(new SourceOffset("{\"kafka\":{\"" + topic + "\":{\"0\":" + next + "}}}"),
+                Set.of(new io.tributary.spi.TableId("public", table)), caughtUp);
     }
 
     private Shards shards(LakeCatalog catalog) {
