@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +25,8 @@ import java.util.regex.Pattern;
 /**
  * Parses a pipeline YAML file into a validated {@link PipelineConfig}. Every problem is reported at
  * once, each with its YAML path; unknown keys are errors. Relative paths ({@code lake.warehouse},
- * {@code models}) are resolved against the configuration file's directory. Every default lives here.
+ * {@code models}, a files source's {@code source.path}) are resolved against the configuration
+ * file's directory. Every default lives here.
  */
 public final class ConfigLoader {
     public static final String DEFAULT_NAME = "tributary";
@@ -35,6 +38,8 @@ public final class ConfigLoader {
     public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MODELS_INTERVAL = Duration.ofSeconds(30);
+    /** {@code source.time-zone} of a files source when absent: the zone its schedule is read in. */
+    public static final ZoneId DEFAULT_TIME_ZONE = ZoneOffset.UTC;
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,40}");
     private static final Pattern TARGET_TYPE = Pattern.compile("string|int|long|double|date|timestamp|boolean|decimal\\(\\d+,\\s*\\d+\\)");
 
@@ -122,20 +127,24 @@ public final class ConfigLoader {
             top.problem("source", "is required");
         }
         SourceConfig source = source(sourceReferences == SourceReferences.RESOLVE ? top.object("source")
-                : top.object("source", secrets.unresolving()), name);
+                : top.object("source", secrets.unresolving()), name, baseDirectory);
         Optional<KafkaSinkConfig> sink = top.has("sink") ? Optional.of(sink(top.object("sink"))) : Optional.empty();
         if (!top.has("lake") && sink.isEmpty()) {
-            top.problem("lake", "is required (or a sink: capture to Kafka only)");
+            top.problem("lake", source instanceof FilesSourceConfig ? "is required: a files source lands its tables in the lake"
+                    : "is required (or a sink: capture to Kafka only)");
         }
         if (sink.isPresent() && source instanceof KafkaSourceConfig) {
             top.problem("sink", "a pipeline whose source.type is kafka lands the topics in the lake: give it a 'lake' section instead of a 'sink'");
         }
-        if (top.has("lake") && sink.isPresent()) {
+        if (sink.isPresent() && source instanceof FilesSourceConfig) {
+            top.problem("sink", "a pipeline whose source.type is files lands the files in the lake: give it a 'lake' section instead of a 'sink'");
+        }
+        if (top.has("lake") && sink.isPresent() && !(source instanceof FilesSourceConfig)) {
             top.problem("sink", "a pipeline captures either into the lake or into Kafka: remove 'lake' for capture to Kafka only, and land the "
                     + "topics with a second pipeline whose source.type is kafka");
         }
         Path stateDir = baseDirectory.resolve(top.string("state-dir").filter(d -> !d.isBlank()).orElse(DEFAULT_STATE_DIR)).normalize();
-        LakeConfig lake = sink.isPresent() && !top.has("lake") ? null : lake(top.object("lake"), baseDirectory, stateDir);
+        LakeConfig lake = sink.isPresent() && !top.has("lake") ? null : lake(top.object("lake"), baseDirectory, stateDir, source);
         ModelsConfig models = models(top, baseDirectory);
         CommitConfig commit = commit(top.object("commit"));
         Map<TableId, TableOptions> tableOptions = tableOptions(top.object("tables"));
@@ -208,13 +217,16 @@ public final class ConfigLoader {
     }
 
     /** The {@code source} section, by its {@code type}: one record type per kind of source. */
-    private static SourceConfig source(ConfigNode node, String pipelineName) {
+    private static SourceConfig source(ConfigNode node, String pipelineName, Path base) {
         String type = node.string("type").orElse(PostgresSourceConfig.TYPE);
         if (type.equals(KafkaSourceConfig.TYPE)) {
             return kafkaSource(node, pipelineName);
         }
+        if (type.equals(FilesSourceConfig.TYPE)) {
+            return FilesSourceParser.parse(node, base);
+        }
         if (!type.equals(PostgresSourceConfig.TYPE) && !type.equals("postgresql")) {
-            node.problem("type", "expected 'postgres' (or 'postgresql') or 'kafka', found '" + type + "'");
+            node.problem("type", "expected 'postgres' (or 'postgresql'), 'kafka' or 'files', found '" + type + "'");
         }
         return postgres(node, pipelineName);
     }
@@ -313,7 +325,7 @@ public final class ConfigLoader {
         return new SnapshotConfig(chunkSize, resumableAbove);
     }
 
-    private static ReconnectConfig reconnect(ConfigNode node) {
+    static ReconnectConfig reconnect(ConfigNode node) {
         Duration maxElapsed = node.duration("max-elapsed", ReconnectConfig.DEFAULT.maxElapsed());
         Duration initial = node.duration("initial-backoff", ReconnectConfig.DEFAULT.initialBackoff());
         Duration max = node.duration("max-backoff", ReconnectConfig.DEFAULT.maxBackoff());
@@ -325,7 +337,8 @@ public final class ConfigLoader {
         return new ReconnectConfig(maxElapsed, initial, max);
     }
 
-    private static LakeConfig lake(ConfigNode node, Path base, Path stateDir) {
+    /** The {@code lake} section; {@code lake.s3} serves an s3:// warehouse, or the s3:// landing folder of a files {@code source}. */
+    private static LakeConfig lake(ConfigNode node, Path base, Path stateDir, SourceConfig source) {
         String warehouse = node.requiredString("warehouse");
         boolean objectStorage = LakeConfig.isObjectStorage(warehouse);
         if (!objectStorage && warehouse.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
@@ -340,7 +353,8 @@ public final class ConfigLoader {
         }
         boolean hasS3 = node.has("s3");
         S3Config s3 = s3(node.object("s3"));
-        if (hasS3 && !objectStorage) {
+        boolean landingOnS3 = source instanceof FilesSourceConfig files && LakeConfig.isObjectStorage(files.path());
+        if (hasS3 && !objectStorage && !landingOnS3) {
             node.problem("s3", "applies to an s3:// warehouse only; lake.warehouse is the local directory '" + warehouse + "'");
         }
         boolean hasCatalog = node.has("catalog");

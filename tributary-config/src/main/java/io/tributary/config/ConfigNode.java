@@ -10,12 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A YAML mapping being read: remembers its path, records problems instead of throwing, and on
  * {@link #finish()} reports every key nobody asked for, with a "did you mean" suggestion.
  */
 final class ConfigNode {
+    /** A decimal number as YAML writes one ({@code 0.01}, {@code 1e-3}); not Java's {@code NaN}, {@code 1d} or hexadecimal forms. */
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+
     private final String path;
     private final JsonNode node;
     private final List<ConfigProblem> problems;
@@ -103,6 +107,24 @@ final class ConfigNode {
         }
     }
 
+    double number(String key, double defaultValue, double min, double max) {
+        Optional<String> text = string(key);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        String trimmed = text.get().trim();
+        if (!NUMBER.matcher(trimmed).matches()) {
+            problem(key, "expected a number, found '" + text.get() + "'");
+            return defaultValue;
+        }
+        double value = Double.parseDouble(trimmed);
+        if (value < min || value > max) {
+            problem(key, "must be between " + min + " and " + max + ", found " + trimmed);
+            return defaultValue;
+        }
+        return value;
+    }
+
     boolean bool(String key, boolean defaultValue) {
         Optional<String> text = string(key);
         if (text.isEmpty()) {
@@ -119,16 +141,21 @@ final class ConfigNode {
     }
 
     Duration duration(String key, Duration defaultValue) {
+        return duration(key).orElse(defaultValue);
+    }
+
+    /** The positive duration at {@code key}; empty when absent or not a positive duration (a problem). */
+    Optional<Duration> duration(String key) {
         Optional<String> text = string(key);
         if (text.isEmpty()) {
-            return defaultValue;
+            return Optional.empty();
         }
         Optional<Duration> parsed = Durations.parse(text.get());
         if (parsed.isEmpty() || parsed.get().isZero()) {
             problem(key, "expected a positive duration such as 500ms, 1s, 5m or 1h, found '" + text.get() + "'");
-            return defaultValue;
+            return Optional.empty();
         }
-        return parsed.get();
+        return parsed;
     }
 
     DataSize size(String key, DataSize defaultValue) {
@@ -204,6 +231,46 @@ final class ConfigNode {
             }
         }
         return out;
+    }
+
+    /**
+     * As {@link #stringMap}, for values that may hold a comma inside parentheses, such as column
+     * types: YAML's flow style ends a plain value at a comma, so {@code {amount: decimal(12,2)}}
+     * arrives as {@code amount: "decimal(12"} followed by a key {@code "2)"} without a value; the
+     * two are joined back into {@code decimal(12,2)}.
+     */
+    Map<String, String> parenthesizedMap(String key) {
+        Optional<JsonNode> value = raw(key);
+        if (value.isEmpty()) {
+            return Map.of();
+        }
+        if (!value.get().isObject()) {
+            problem(key, "expected a mapping of names to values, found " + describe(value.get()));
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        String open = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = value.get().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (open != null && e.getValue().isNull()) {
+                String joined = out.get(open) + "," + e.getKey();
+                out.put(open, joined);
+                open = unclosed(joined) ? open : null;
+                continue;
+            }
+            open = null;
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                problems.add(new ConfigProblem(child(key) + "." + e.getKey(), "expected a text value, found " + describe(e.getValue())));
+            } else {
+                out.put(e.getKey(), e.getValue().asText());
+                open = unclosed(e.getValue().asText()) ? e.getKey() : null;
+            }
+        }
+        return out;
+    }
+
+    private static boolean unclosed(String text) {
+        return text.chars().filter(c -> c == '(').count() > text.chars().filter(c -> c == ')').count();
     }
 
     /** A nested mapping; a missing key yields an empty mapping so its defaults apply. */

@@ -8,7 +8,11 @@ import io.tributary.spi.TributaryException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -515,6 +519,263 @@ class ConfigLoaderTest {
                 source: {type: mysqlx, host: h}
                 lake: {warehouse: ./lake}
                 """, "lake.yaml", dir)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("'kafka'");
+    }
+
+    private static final String FILES_EXAMPLE = """
+            source:
+              type: files
+              path: ./landing                     # or s3://bucket/landing (lake.s3 settings apply)
+              schedule: "0 2 * * *"               # or every: 15m; absent: poll every 30 s
+              time-zone: Europe/Lisbon
+              tables:
+                orders:                           # lake name: bronze.orders, silver.orders, …
+                  pattern: "orders/*/orders_*.csv"
+                  format: csv                     # csv | jsonl | parquet
+                  key: [order_id]                 # optional: absent = append-only silver
+                  csv: {delimiter: ",", header: true, quote: "\\"", null: "", encoding: UTF-8}
+                  types: {amount: decimal(12,2)}  # overrides of the inferred types
+                  date-from-path: "orders/{date}/"  # optional: fills _source_date
+                  max-reject-ratio: 0.01
+            lake: {warehouse: ./lake}
+            """;
+
+    @Test
+    void aFilesSourceReadsTheIssuesExample() {
+        PipelineConfig config = loader.parse(FILES_EXAMPLE, "files.yaml", dir);
+        FilesSourceConfig.FileTable orders = new FilesSourceConfig.FileTable("orders", "orders/*/orders_*.csv", FilesSourceConfig.Format.CSV,
+                List.of("order_id"), FilesSourceConfig.Csv.DEFAULT, Map.of("amount", "decimal(12,2)"), Optional.of("orders/{date}/"), 0.01);
+        assertThat(config.source()).isEqualTo(new FilesSourceConfig(dir.resolve("landing").toString(), Optional.of("0 2 * * *"), Optional.empty(),
+                ZoneId.of("Europe/Lisbon"), List.of(orders), ConfigLoader.DEFAULT_HEARTBEAT, ReconnectConfig.DEFAULT));
+        FilesSourceConfig files = (FilesSourceConfig) config.source();
+        assertThat(files.type()).isEqualTo("files");
+        assertThat(files.tables()).containsExactly(new TableId("public", "orders"));
+        assertThat(files.describe()).isEqualTo("files under " + dir.resolve("landing"));
+        assertThat(files.secret()).isEmpty();
+        assertThat(files.fileTables().get(0).csv()).isEqualTo(new FilesSourceConfig.Csv(",", true, "\"", "", "UTF-8", Optional.empty(), Optional.empty()));
+        assertThat(config.hasLake()).isTrue();
+    }
+
+    @Test
+    void aFilesSourceWithoutScheduleOrCsvSettingsPollsEveryThirtySecondsInUtc() {
+        FilesSourceConfig files = (FilesSourceConfig) loader.parse("""
+                source:
+                  type: files
+                  path: /srv/landing/
+                  tables:
+                    events: {pattern: "**/*.jsonl", format: JSONL}
+                    customers: {pattern: "customers.parquet", format: parquet, key: [id, region], types: {balance: decimal(18, 4), id: BIGINT}}
+                lake: {warehouse: ./lake}
+                """, "files.yaml", dir).source();
+        assertThat(files.path()).isEqualTo("/srv/landing");
+        assertThat(files.schedule()).isEmpty();
+        assertThat(files.every()).isEmpty();
+        assertThat(files.pollInterval()).isEqualTo(Duration.ofSeconds(30)).isEqualTo(FilesSourceConfig.DEFAULT_POLL);
+        assertThat(files.timeZone()).isEqualTo(ZoneOffset.UTC);
+        assertThat(files.heartbeatInterval()).isEqualTo(ConfigLoader.DEFAULT_HEARTBEAT);
+        assertThat(files.reconnect()).isEqualTo(ReconnectConfig.DEFAULT);
+        assertThat(files.tables()).as("in the file's order").containsExactly(new TableId("public", "events"), new TableId("public", "customers"));
+        FilesSourceConfig.FileTable events = files.fileTables().get(0);
+        assertThat(events.format()).isEqualTo(FilesSourceConfig.Format.JSONL);
+        assertThat(events.key()).isEmpty();
+        assertThat(events.csv()).isEqualTo(FilesSourceConfig.Csv.DEFAULT);
+        assertThat(events.types()).isEmpty();
+        assertThat(events.dateFromPath()).isEmpty();
+        assertThat(events.maxRejectRatio()).isZero();
+        assertThat(files.fileTables().get(1).key()).containsExactly("id", "region");
+        assertThat(files.fileTables().get(1).types()).as("the comma YAML's flow style splits at, joined back")
+                .containsExactly(Map.entry("balance", "decimal(18,4)"), Map.entry("id", "bigint"));
+    }
+
+    @Test
+    void aFilesSourceReadsItsIntervalCsvOptionsAndTypes() {
+        FilesSourceConfig files = (FilesSourceConfig) loader.parse("""
+                source:
+                  type: files
+                  path: s3a://landing-bucket/in/
+                  every: 15m
+                  heartbeat: 1m
+                  reconnect: {max-elapsed: 1h}
+                  tables:
+                    sales:
+                      pattern: "sales/*.tsv"
+                      format: csv
+                      csv: {delimiter: \\t, header: no, quote: "'", null: NA, encoding: latin1, date-format: "%d/%m/%Y", timestamp-format: ""}
+                      types:
+                        amount: " DECIMAL( 38 , 38 ) "
+                        sold_at: Timestamp  With Time Zone
+                        flag: BOOLEAN
+                        price: decimal(10, 2)
+                      max-reject-ratio: 1
+                lake:
+                  warehouse: ./lake
+                  s3: {endpoint: 'http://127.0.0.1:9000', path-style-access: true}
+                """, "files.yaml", dir).source();
+        assertThat(files.path()).as("s3a:// read as s3://, without the trailing slash").isEqualTo("s3://landing-bucket/in");
+        assertThat(files.every()).contains(Duration.ofMinutes(15));
+        assertThat(files.pollInterval()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(files.heartbeatInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(files.reconnect().maxElapsed()).isEqualTo(Duration.ofHours(1));
+        FilesSourceConfig.FileTable sales = files.fileTables().get(0);
+        assertThat(sales.csv()).isEqualTo(new FilesSourceConfig.Csv("\t", false, "'", "NA", "ISO-8859-1", Optional.of("%d/%m/%Y"), Optional.empty()));
+        assertThat(sales.types()).containsExactly(Map.entry("amount", "decimal(38,38)"), Map.entry("sold_at", "timestamp with time zone"),
+                Map.entry("flag", "boolean"), Map.entry("price", "decimal(10,2)"));
+        assertThat(sales.maxRejectRatio()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aFilesSourceNamesEachMistakeOfItsOwnSettings() {
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  type: files
+                  schedule: "0 24 * * *"
+                  every: 15m
+                  time-zone: Europe/Lisbn
+                  poll: 1m
+                  tables: {orders: {pattern: "*.csv", format: csv}}
+                lake: {warehouse: ./lake}
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.path", "source.schedule", "source.every", "source.time-zone", "source.poll"))
+                .hasMessageContaining("source.path: is required")
+                .hasMessageContaining("source.schedule: expected a cron expression").hasMessageContaining("hour: expected values in 0-23, found '24'")
+                .hasMessageContaining("give either schedule or every, not both; found schedule '0 24 * * *' and every '15m'")
+                .hasMessageContaining("found 'Europe/Lisbn'");
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: files, path: 'gs://bucket/in', every: never}
+                lake: {warehouse: ./lake}
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.path", "source.every", "source.tables"))
+                .hasMessageContaining("expected a local directory or an s3://bucket/prefix location; found 'gs://bucket/in'")
+                .hasMessageContaining("found 'never'")
+                .hasMessageContaining("source.tables: is required");
+        assertThatThrownBy(() -> loader.parse("source: {type: files, path: ./in, tables: {}}\nlake: {warehouse: ./lake}\n", "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactly("source.tables"))
+                .hasMessageContaining("expected at least one table, found none");
+    }
+
+    @Test
+    void aFilesSourceNamesEachMistakeOfItsTables() {
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  type: files
+                  path: ./landing
+                  tables:
+                    Orders: {pattern: "orders/*.csv", format: csv}
+                    orders: {patern: "orders/*.csv", format: xlsx}
+                    events: {pattern: "../events/*.jsonl", format: jsonl, csv: {header: false}}
+                    customers: {pattern: "customers/[a-", format: parquet}
+                    items:
+                      pattern: "items/{date}/*.json"
+                      format: jsonl
+                      key: [id, id]
+                      types: {price: decimal(40,2), name: varchar2, ratio: decimal(5,6)}
+                      date-from-path: "items/{date}/{date}"
+                      max-reject-ratio: 1.5
+                    refunds: {pattern: "refunds/*.csv", format: csv, max-reject-ratio: lots}
+                    empty:
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.tables.Orders", "source.tables.orders.pattern", "source.tables.orders.patern",
+                                "source.tables.orders.format", "source.tables.events.pattern", "source.tables.events.csv",
+                                "source.tables.customers.pattern", "source.tables.items.key[1]", "source.tables.items.types.price",
+                                "source.tables.items.types.name", "source.tables.items.types.ratio", "source.tables.items.date-from-path",
+                                "source.tables.items.max-reject-ratio", "source.tables.refunds.max-reject-ratio", "source.tables.empty", "lake"))
+                .hasMessageContaining("source.tables.Orders: expected a lake table name").hasMessageContaining("found 'Orders'")
+                .hasMessageContaining("did you mean 'pattern'?")
+                .hasMessageContaining("source.tables.orders.format: expected csv, jsonl or parquet; found 'xlsx'")
+                .hasMessageContaining("without '..'; found '../events/*.jsonl'")
+                .hasMessageContaining("source.tables.events.csv: applies to format csv only; this table's format is jsonl")
+                .hasMessageContaining("source.tables.customers.pattern: not a valid glob")
+                .hasMessageContaining("decimal(p,s) with 1 <= p <= 38 and 0 <= s <= p").hasMessageContaining("found 'decimal(40,2)'")
+                .hasMessageContaining("found 'varchar2'").hasMessageContaining("found 'decimal(5,6)'")
+                .hasMessageContaining("with {date} once").hasMessageContaining("found 'items/{date}/{date}'")
+                .hasMessageContaining("must be between 0.0 and 1.0, found 1.5").hasMessageContaining("expected a number, found 'lots'")
+                .hasMessageContaining("source.tables.empty: expected a mapping with the table's pattern and format; found nothing")
+                .hasMessageContaining("lake: is required: a files source lands its tables in the lake");
+    }
+
+    @Test
+    void aFilesSourceNamesEachMistakeOfItsCsvSettings() {
+        assertThatThrownBy(() -> loader.parse("""
+                source:
+                  type: files
+                  path: ./landing
+                  tables:
+                    orders:
+                      pattern: "*.csv"
+                      csv: {delimiter: ";;", quote: "", encoding: utf-9, header: maybe, escape: "\\\\"}
+                    lines:
+                      pattern: "*.txt"
+                      format: csv
+                      csv: {delimiter: "|", quote: "|"}
+                lake: {warehouse: ./lake}
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactlyInAnyOrder("source.tables.orders.format", "source.tables.orders.csv.delimiter", "source.tables.orders.csv.quote",
+                                "source.tables.orders.csv.encoding", "source.tables.orders.csv.header", "source.tables.orders.csv.escape",
+                                "source.tables.lines.csv.quote"))
+                .hasMessageContaining("source.tables.orders.format: is required: csv, jsonl or parquet")
+                .hasMessageContaining("source.tables.orders.csv.delimiter: expected one character (\\t for a tab); found ';;'")
+                .hasMessageContaining("source.tables.orders.csv.quote: expected one character; found ''")
+                .hasMessageContaining("found 'utf-9'")
+                .hasMessageContaining("source.tables.orders.csv.escape: unknown key")
+                .hasMessageContaining("source.tables.lines.csv.quote: expected a delimiter and a quote that differ; found '|' for both");
+    }
+
+    @Test
+    void aFilesSourceLandsInTheLakeAndNeverInAKafkaSink() {
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: files, path: ./in, tables: {orders: {pattern: "*.csv", format: csv}}}
+                sink: {type: kafka, bootstrap-servers: 'h:9092', topic-prefix: shop}
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactly("sink"))
+                .hasMessageContaining("source.type is files lands the files in the lake: give it a 'lake' section instead of a 'sink'");
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: files, path: ./in, tables: {orders: {pattern: "*.csv", format: csv}}}
+                lake: {warehouse: ./lake}
+                sink: {type: kafka, bootstrap-servers: 'h:9092', topic-prefix: shop}
+                """, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactly("sink"));
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: files, path: ./in, tables: {orders: {pattern: "*.csv", format: csv}}}
+                lake: {warehouse: ./lake, s3: {region: eu-west-1}}
+                """, "files.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).as("lake.s3 serves no local landing folder and no local warehouse")
+                .hasMessageContaining("lake.s3").hasMessageContaining("applies to an s3:// warehouse only");
+        // Lake commits of a files source are announced on a cluster the section names.
+        assertThatThrownBy(() -> loader.parse("""
+                source: {type: files, path: ./in, tables: {orders: {pattern: "*.csv", format: csv}}}
+                lake: {warehouse: ./lake}
+                lake-commits: {topic-prefix: shop}
+                """, "files.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("lake-commits.bootstrap-servers: is required");
+        assertThatThrownBy(() -> loader.parse("source: {type: file, path: ./in}\nlake: {warehouse: ./lake}\n", "files.yaml", dir))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("source.type: expected 'postgres' (or 'postgresql'), 'kafka' or 'files', found 'file'");
+    }
+
+    @Test
+    void lakeSettingsOfAFilesSourceLoadWithoutItsReferences() {
+        String yaml = """
+                source:
+                  type: files
+                  path: ${env:LANDING}
+                  tables: {orders: {pattern: "*.csv", format: csv}}
+                lake: {warehouse: ./lake}
+                """;
+        ConfigLoader withoutEnvironment = new ConfigLoader(Map.<String, String>of()::get);
+        assertThatThrownBy(() -> withoutEnvironment.parse(yaml, "files.yaml", dir))
+                .isInstanceOfSatisfying(InvalidConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+                        .containsExactly("source.path"))
+                .hasMessageContaining("environment variable LANDING is not set");
+        PipelineConfig lake = withoutEnvironment.parseLakeSettings(yaml, "files.yaml", dir);
+        assertThat(lake.source().tables()).containsExactly(new TableId("public", "orders"));
+        assertThat(new ConfigLoader(Map.of("LANDING", "/data/in")::get).parse(yaml, "files.yaml", dir).source().describe())
+                .isEqualTo("files under /data/in");
     }
 
     private static PostgresSourceConfig pg(PipelineConfig config) {

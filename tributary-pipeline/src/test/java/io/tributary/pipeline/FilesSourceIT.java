@@ -1,0 +1,190 @@
+package io.tributary.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tributary.config.CommitConfig;
+import io.tributary.config.FilesSourceConfig;
+import io.tributary.config.FilesSourceConfig.FileTable;
+import io.tributary.config.LakeConfig;
+import io.tributary.config.ModelsConfig;
+import io.tributary.config.PipelineConfig;
+import io.tributary.config.ReconnectConfig;
+import io.tributary.config.TableOptions;
+import io.tributary.lake.Lake;
+import io.tributary.query.QueryEngine;
+import io.tributary.spi.ChangeSource;
+import io.tributary.spi.ErrorCode;
+import io.tributary.spi.TributaryException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code source.type: files} end to end: the 305 daily CSV files of the UCI Online Retail data
+ * landed in three batches, each ingested by a run that catches up ({@code --once}); counts and
+ * per-day sums of quantity × price in the lake equal DuckDB's own reading of the landed files.
+ * Then the hard cases on files the test writes: a file re-delivered with a corrected row, rows that
+ * do not parse, a file above its reject ratio, JSON lines and Parquet.
+ */
+class FilesSourceIT {
+    private static final Path DATA = Path.of(System.getProperty("tributary.shared.data", "../../shared/data"), "online-retail", "by-day");
+    private static final Map<String, String> RETAIL_TYPES = Map.of("InvoiceNo", "varchar", "StockCode", "varchar", "Quantity", "integer",
+            "UnitPrice", "decimal(10,3)", "CustomerID", "double", "InvoiceDate", "timestamp");
+
+    @TempDir
+    Path dir;
+
+    private PipelineConfig config(Path landing, List<FileTable> tables) {
+        return new PipelineConfig("files", new FilesSourceConfig(landing.toString(), Optional.empty(), Optional.empty(), ZoneOffset.UTC, tables,
+                Duration.ofSeconds(30), ReconnectConfig.DEFAULT),
+                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
+                new CommitConfig(Duration.ofSeconds(1), 50_000), Map.of());
+    }
+
+    private static void runOnce(PipelineConfig config) {
+        try (Pipeline pipeline = Pipeline.open(config)) {
+            pipeline.run(ChangeSource.RunMode.CATCH_UP);
+            pipeline.lake().close();
+        }
+    }
+
+    private List<List<Object>> lake(PipelineConfig config, String sql) {
+        try (Lake lake = Lake.open(config.lake(), config.name(), t -> TableOptions.DEFAULT); QueryEngine q = QueryEngine.open(lake.tables())) {
+            return q.query(sql).rows();
+        }
+    }
+
+    /** DuckDB's answer on the landed files themselves: the reference the lake must equal. */
+    private static List<List<Object>> duck(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<List<Object>> out = new ArrayList<>();
+            while (rs.next()) {
+                List<Object> row = new ArrayList<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    row.add(rs.getObject(i) == null ? null : rs.getObject(i).toString());
+                }
+                out.add(row);
+            }
+            return out;
+        }
+    }
+
+    private static List<List<Object>> asText(List<List<Object>> rows) {
+        return rows.stream().map(r -> r.stream().map(v -> v == null ? null : (Object) v.toString()).toList()).toList();
+    }
+
+    @Test
+    void onlineRetailLandedInThreeBatches() throws Exception {
+        Path landing = dir.resolve("landing");
+        Files.createDirectories(landing.resolve("by-day"));
+        List<Path> days;
+        try (Stream<Path> files = Files.list(DATA)) {
+            days = files.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
+        }
+        assertThat(days).hasSize(305);
+        FileTable retail = new FileTable("retail", "by-day/*.csv", FilesSourceConfig.Format.CSV, List.of("_source_file", "_source_row"),
+                FilesSourceConfig.Csv.DEFAULT, RETAIL_TYPES, Optional.of("by-day/{date}.csv"), 0.0);
+        PipelineConfig config = config(landing, List.of(retail));
+        int[] cuts = {0, 152, 228, 305};
+        for (int batch = 0; batch < 3; batch++) {
+            for (Path day : days.subList(cuts[batch], cuts[batch + 1])) {
+                Files.copy(day, landing.resolve("by-day").resolve(day.getFileName()));
+            }
+            runOnce(config);
+            String perDay = "SELECT source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
+            List<List<Object>> expected = duck(String.format(perDay.replace("source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
+                    "(SELECT filename, Quantity AS quantity, UnitPrice AS unit_price FROM read_csv('" + landing.resolve("by-day") + "/*.csv', filename = true, header = true, types = {'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', "
+                            + "'Quantity': 'INTEGER', 'UnitPrice': 'DECIMAL(10,3)', 'CustomerID': 'DOUBLE'}))"));
+            assertThat(expected).as("days landed after batch %d", batch + 1).hasSize(cuts[batch + 1]);
+            assertThat(asText(lake(config, String.format(perDay, "silver.retail")))).as("silver per day after batch %d", batch + 1).isEqualTo(expected);
+            assertThat(asText(lake(config, String.format(perDay, "bronze.retail")))).as("bronze per day after batch %d", batch + 1).isEqualTo(expected);
+        }
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT source_file), count(*) FILTER (WHERE customer_id IS NULL) FROM silver.retail"))
+                .containsExactly(List.of(541_909L, 305L, 135_080L));
+        // A run with nothing new changes nothing.
+        runOnce(config);
+        assertThat(lake(config, "SELECT count(*) FROM bronze.retail")).containsExactly(List.of(541_909L));
+    }
+
+    @Test
+    void redeliveryRejectsJsonLinesAndParquet() throws Exception {
+        Path landing = dir.resolve("landing");
+        Path day1 = landing.resolve("orders/2024-01-01/orders_1.csv");
+        Files.createDirectories(day1.getParent());
+        Files.writeString(day1, "order_id,customer,amount,note\n1,ann,10.50,first\n2,bob,3.25,\"with, comma\"\n3,cy,7.00,\n");
+        FileTable orders = new FileTable("orders", "orders/*/orders_*.csv", FilesSourceConfig.Format.CSV, List.of("order_id"),
+                FilesSourceConfig.Csv.DEFAULT, Map.of("amount", "decimal(12,2)"), Optional.of("orders/{date}/"), 0.5);
+        FileTable events = new FileTable("events", "events/*.jsonl", FilesSourceConfig.Format.JSONL, List.of("id"), FilesSourceConfig.Csv.DEFAULT,
+                Map.of(), Optional.empty(), 0.0);
+        FileTable metrics = new FileTable("metrics", "metrics/*.parquet", FilesSourceConfig.Format.PARQUET, List.of(), FilesSourceConfig.Csv.DEFAULT,
+                Map.of(), Optional.empty(), 0.0);
+        Files.createDirectories(landing.resolve("events"));
+        Files.writeString(landing.resolve("events/e1.jsonl"), "{\"id\": 1, \"kind\": \"click\", \"at\": \"2024-01-01 10:00:00\"}\n"
+                + "{\"id\": 2, \"kind\": \"view\", \"at\": \"2024-01-01 10:00:05\"}\n");
+        Files.createDirectories(landing.resolve("metrics"));
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+            s.execute("COPY (SELECT range AS n, range * 1.5 AS v, 'm' || range AS label FROM range(1000)) TO '" + landing.resolve("metrics/m1.parquet") + "' (FORMAT parquet)");
+        }
+        PipelineConfig config = config(landing, List.of(orders, events, metrics));
+        runOnce(config);
+        assertThat(asText(lake(config, "SELECT order_id, customer, amount, note, source_date FROM silver.orders ORDER BY 1"))).containsExactly(
+                List.of("1", "ann", "10.50", "first", "2024-01-01"), java.util.Arrays.asList("2", "bob", "3.25", "with, comma", "2024-01-01"),
+                java.util.Arrays.asList("3", "cy", "7.00", null, "2024-01-01"));
+        assertThat(asText(lake(config, "SELECT id, kind, \"at\" FROM silver.events ORDER BY 1"))).containsExactly(
+                List.of("1", "click", "2024-01-01 10:00:00.0"), List.of("2", "view", "2024-01-01 10:00:05.0"));
+        assertThat(asText(lake(config, "SELECT count(*), sum(n), sum(v), count(DISTINCT label) FROM silver.metrics"))).containsExactly(List.of("1000", "499500", "749250.0", "1000"));
+
+        // Re-delivered with a corrected row and a new one: silver follows, bronze keeps both deliveries.
+        Files.writeString(day1, "order_id,customer,amount,note\n1,ann,10.50,first\n2,bob,4.25,corrected\n3,cy,7.00,\n4,dee,1.00,\n");
+        Files.setLastModifiedTime(day1, FileTime.from(Instant.now().plusSeconds(5)));
+        // A file with rows that do not parse: its good rows land, the others go to orders_rejects.
+        Path day2 = landing.resolve("orders/2024-01-02/orders_1.csv");
+        Files.createDirectories(day2.getParent());
+        Files.writeString(day2, "order_id,customer,amount,note\n5,eve,2.00,\n6,fay,not-a-number,\n7,gus,3.00,\n");
+        // Touched with the same content: not read again.
+        Files.setLastModifiedTime(landing.resolve("events/e1.jsonl"), FileTime.from(Instant.now().plusSeconds(5)));
+        runOnce(config);
+        assertThat(asText(lake(config, "SELECT order_id, amount, note, source_date FROM silver.orders ORDER BY 1"))).containsExactly(
+                List.of("1", "10.50", "first", "2024-01-01"), List.of("2", "4.25", "corrected", "2024-01-01"), java.util.Arrays.asList("3", "7.00", null, "2024-01-01"),
+                java.util.Arrays.asList("4", "1.00", null, "2024-01-01"), java.util.Arrays.asList("5", "2.00", null, "2024-01-02"),
+                java.util.Arrays.asList("7", "3.00", null, "2024-01-02"));
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.orders WHERE source_file = 'orders/2024-01-01/orders_1.csv'"))
+                .containsExactly(List.of(7L, 2L));
+        List<List<Object>> rejects = lake(config, "SELECT source_file, line, raw, reason FROM bronze.orders_rejects");
+        assertThat(rejects).hasSize(1);
+        assertThat(rejects.get(0).subList(0, 3)).containsExactly("orders/2024-01-02/orders_1.csv", 3L, "6,fay,not-a-number,");
+        assertThat((String) rejects.get(0).get(3)).contains("amount");
+        assertThat(lake(config, "SELECT count(*) FROM bronze.events")).containsExactly(List.of(2L));
+
+        // Above max-reject-ratio: the run stops with exit 3 and nothing of the file is ingested.
+        Path day3 = landing.resolve("orders/2024-01-03/orders_1.csv");
+        Files.createDirectories(day3.getParent());
+        Files.writeString(day3, "order_id,customer,amount,note\n8,hal,x,\n9,ida,y,\n10,jo,1.00,\n");
+        assertThatThrownBy(() -> runOnce(config)).isInstanceOfSatisfying(TributaryException.class, e -> {
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.MALFORMED_INPUT);
+            assertThat(e.errorCode().kind().exitCode()).isEqualTo(3);
+            assertThat(e.getMessage()).contains(day3.toString(), "2 of 3 rows", "max-reject-ratio 0.5", "line 2");
+        });
+        assertThat(lake(config, "SELECT count(*) FROM bronze.orders WHERE source_date = DATE '2024-01-03'")).containsExactly(List.of(0L));
+        // Fixed, it lands.
+        Files.writeString(day3, "order_id,customer,amount,note\n8,hal,8.00,\n9,ida,9.00,\n10,jo,1.00,\n");
+        runOnce(config);
+        assertThat(lake(config, "SELECT count(*), sum(amount) FROM silver.orders WHERE source_date = DATE '2024-01-03'")).containsExactly(List.of(3L, new BigDecimal("18.00")));
+    }
+}
