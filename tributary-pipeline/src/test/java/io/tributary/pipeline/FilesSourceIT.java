@@ -98,7 +98,7 @@ class FilesSourceIT {
             days = files.filter(p -> p.toString().endsWith(".csv")).sorted().toList();
         }
         assertThat(days).hasSize(305);
-        FileTable retail = new FileTable("retail", "by-day/*.csv", FilesSourceConfig.Format.CSV, List.of("_source_file", "_source_row"),
+        FileTable retail = new FileTable("retail", "by-day/*.csv", FilesSourceConfig.Format.CSV, List.of(),
                 FilesSourceConfig.Csv.DEFAULT, RETAIL_TYPES, Optional.of("by-day/{date}.csv"), 0.0);
         PipelineConfig config = config(landing, List.of(retail));
         int[] cuts = {0, 152, 228, 305};
@@ -107,15 +107,15 @@ class FilesSourceIT {
                 Files.copy(day, landing.resolve("by-day").resolve(day.getFileName()));
             }
             runOnce(config);
-            String perDay = "SELECT source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
-            List<List<Object>> expected = duck(String.format(perDay.replace("source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
+            String perDay = "SELECT _source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
+            List<List<Object>> expected = duck(String.format(perDay.replace("_source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
                     "(SELECT filename, Quantity AS quantity, UnitPrice AS unit_price FROM read_csv('" + landing.resolve("by-day") + "/*.csv', filename = true, header = true, types = {'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', "
                             + "'Quantity': 'INTEGER', 'UnitPrice': 'DECIMAL(10,3)', 'CustomerID': 'DOUBLE'}))"));
             assertThat(expected).as("days landed after batch %d", batch + 1).hasSize(cuts[batch + 1]);
             assertThat(asText(lake(config, String.format(perDay, "silver.retail")))).as("silver per day after batch %d", batch + 1).isEqualTo(expected);
             assertThat(asText(lake(config, String.format(perDay, "bronze.retail")))).as("bronze per day after batch %d", batch + 1).isEqualTo(expected);
         }
-        assertThat(lake(config, "SELECT count(*), count(DISTINCT source_file), count(*) FILTER (WHERE customer_id IS NULL) FROM silver.retail"))
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _source_file), count(*) FILTER (WHERE customer_id IS NULL) FROM silver.retail"))
                 .containsExactly(List.of(541_909L, 305L, 135_080L));
         // A run with nothing new changes nothing.
         runOnce(config);
@@ -141,9 +141,17 @@ class FilesSourceIT {
         try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
             s.execute("COPY (SELECT range AS n, range * 1.5 AS v, 'm' || range AS label FROM range(1000)) TO '" + landing.resolve("metrics/m1.parquet") + "' (FORMAT parquet)");
         }
-        PipelineConfig config = config(landing, List.of(orders, events, metrics));
+        // Without a key: rows are keyed by file and ordinal, and a re-delivered file replaces its rows.
+        FileTable notes = new FileTable("notes", "notes/*.csv", FilesSourceConfig.Format.CSV, List.of(), FilesSourceConfig.Csv.DEFAULT, Map.of(),
+                Optional.empty(), 0.0);
+        Files.createDirectories(landing.resolve("notes"));
+        Files.writeString(landing.resolve("notes/n1.csv"), "a,b\n1,x\n2,y\n3,z\n");
+        Files.writeString(landing.resolve("notes/n0.csv"), "");
+        PipelineConfig config = config(landing, List.of(orders, events, metrics, notes));
         runOnce(config);
-        assertThat(asText(lake(config, "SELECT order_id, customer, amount, note, source_date FROM silver.orders ORDER BY 1"))).containsExactly(
+        assertThat(asText(lake(config, "SELECT a, b, _source_row FROM silver.notes ORDER BY 1"))).containsExactly(List.of("1", "x", "1"), List.of("2", "y", "2"),
+                List.of("3", "z", "3"));
+        assertThat(asText(lake(config, "SELECT order_id, customer, amount, note, _source_date FROM silver.orders ORDER BY 1"))).containsExactly(
                 List.of("1", "ann", "10.50", "first", "2024-01-01"), java.util.Arrays.asList("2", "bob", "3.25", "with, comma", "2024-01-01"),
                 java.util.Arrays.asList("3", "cy", "7.00", null, "2024-01-01"));
         assertThat(asText(lake(config, "SELECT id, kind, \"at\" FROM silver.events ORDER BY 1"))).containsExactly(
@@ -157,20 +165,29 @@ class FilesSourceIT {
         Path day2 = landing.resolve("orders/2024-01-02/orders_1.csv");
         Files.createDirectories(day2.getParent());
         Files.writeString(day2, "order_id,customer,amount,note\n5,eve,2.00,\n6,fay,not-a-number,\n7,gus,3.00,\n");
+        // Shorter, with a changed row; later files with a column more and a column fewer (the header changed).
+        Files.writeString(landing.resolve("notes/n1.csv"), "a,b\n1,x\n2,q\n");
+        Files.setLastModifiedTime(landing.resolve("notes/n1.csv"), FileTime.from(Instant.now().plusSeconds(5)));
+        Files.writeString(landing.resolve("notes/n2.csv"), "a,b,c\n4,w,extra\n");
+        Files.writeString(landing.resolve("notes/n3.csv"), "a\n5\n");
         // Touched with the same content: not read again.
         Files.setLastModifiedTime(landing.resolve("events/e1.jsonl"), FileTime.from(Instant.now().plusSeconds(5)));
         runOnce(config);
-        assertThat(asText(lake(config, "SELECT order_id, amount, note, source_date FROM silver.orders ORDER BY 1"))).containsExactly(
+        assertThat(asText(lake(config, "SELECT order_id, amount, note, _source_date FROM silver.orders ORDER BY 1"))).containsExactly(
                 List.of("1", "10.50", "first", "2024-01-01"), List.of("2", "4.25", "corrected", "2024-01-01"), java.util.Arrays.asList("3", "7.00", null, "2024-01-01"),
                 java.util.Arrays.asList("4", "1.00", null, "2024-01-01"), java.util.Arrays.asList("5", "2.00", null, "2024-01-02"),
                 java.util.Arrays.asList("7", "3.00", null, "2024-01-02"));
-        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.orders WHERE source_file = 'orders/2024-01-01/orders_1.csv'"))
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.orders WHERE _source_file = 'orders/2024-01-01/orders_1.csv'"))
                 .containsExactly(List.of(7L, 2L));
-        List<List<Object>> rejects = lake(config, "SELECT source_file, line, raw, reason FROM bronze.orders_rejects");
+        List<List<Object>> rejects = lake(config, "SELECT _source_file, line, raw, reason FROM bronze.orders_rejects");
         assertThat(rejects).hasSize(1);
         assertThat(rejects.get(0).subList(0, 3)).containsExactly("orders/2024-01-02/orders_1.csv", 3L, "6,fay,not-a-number,");
         assertThat((String) rejects.get(0).get(3)).contains("amount");
         assertThat(lake(config, "SELECT count(*) FROM bronze.events")).containsExactly(List.of(2L));
+        assertThat(asText(lake(config, "SELECT a, b, c, _source_file FROM silver.notes ORDER BY 1"))).containsExactly(java.util.Arrays.asList("1", "x", null, "notes/n1.csv"),
+                java.util.Arrays.asList("2", "q", null, "notes/n1.csv"), List.of("4", "w", "extra", "notes/n2.csv"),
+                java.util.Arrays.asList("5", null, null, "notes/n3.csv"));
+        assertThat(lake(config, "SELECT _op, count(*) FROM bronze.notes GROUP BY 1 ORDER BY 1")).containsExactly(List.of("c", 7L), List.of("d", 1L));
 
         // Above max-reject-ratio: the run stops with exit 3 and nothing of the file is ingested.
         Path day3 = landing.resolve("orders/2024-01-03/orders_1.csv");
@@ -181,10 +198,10 @@ class FilesSourceIT {
             assertThat(e.errorCode().kind().exitCode()).isEqualTo(3);
             assertThat(e.getMessage()).contains(day3.toString(), "2 of 3 rows", "max-reject-ratio 0.5", "line 2");
         });
-        assertThat(lake(config, "SELECT count(*) FROM bronze.orders WHERE source_date = DATE '2024-01-03'")).containsExactly(List.of(0L));
+        assertThat(lake(config, "SELECT count(*) FROM bronze.orders WHERE _source_date = DATE '2024-01-03'")).containsExactly(List.of(0L));
         // Fixed, it lands.
         Files.writeString(day3, "order_id,customer,amount,note\n8,hal,8.00,\n9,ida,9.00,\n10,jo,1.00,\n");
         runOnce(config);
-        assertThat(lake(config, "SELECT count(*), sum(amount) FROM silver.orders WHERE source_date = DATE '2024-01-03'")).containsExactly(List.of(3L, new BigDecimal("18.00")));
+        assertThat(lake(config, "SELECT count(*), sum(amount) FROM silver.orders WHERE _source_date = DATE '2024-01-03'")).containsExactly(List.of(3L, new BigDecimal("18.00")));
     }
 }

@@ -7,6 +7,13 @@ import static java.util.Objects.requireNonNull;
  * hold null, and the source's own type name (for messages and documentation only).
  */
 public record Column(String name, ColumnType type, Nullability nullability, String sourceType) {
+    /**
+     * The prefix of the lineage columns a source adds to its rows (the files source's
+     * {@code _source_file}, {@code _source_row}, {@code _source_date}): the lake keeps their
+     * leading underscore, so they read like its own metadata columns.
+     */
+    public static final String LINEAGE_PREFIX = "_source_";
+
     public Column {
         requireNonNull(name, "name is null");
         requireNonNull(type, "type is null");

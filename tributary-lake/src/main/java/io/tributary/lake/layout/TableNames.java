@@ -55,8 +55,16 @@ public final class TableNames {
         return snakeCase(base);
     }
 
-    /** {@code CustomerID} to {@code customer_id}, {@code invoiceNo} to {@code invoice_no}, spaces and dashes to '_'. */
+    /**
+     * {@code CustomerID} to {@code customer_id}, {@code invoiceNo} to {@code invoice_no}, spaces and
+     * dashes to '_'. Leading underscores go, except for the lineage columns a source adds
+     * ({@link io.tributary.spi.Column#LINEAGE_PREFIX}, e.g. {@code _source_file}), which keep theirs
+     * like the lake's own {@code _op} and {@code _position}.
+     */
     public static String snakeCase(String name) {
+        if (name.startsWith(io.tributary.spi.Column.LINEAGE_PREFIX)) {
+            return "_" + snakeCase(name.substring(1));
+        }
         StringBuilder out = new StringBuilder(name.length() + 4);
         char[] c = name.toCharArray();
         for (int i = 0; i < c.length; i++) {

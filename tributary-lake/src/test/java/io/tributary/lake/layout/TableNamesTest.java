@@ -12,6 +12,14 @@ import org.junit.jupiter.api.Test;
 
 class TableNamesTest {
     @Test
+    void columnNamesAreSnakeCaseAndLineageColumnsKeepTheirUnderscore() {
+        org.assertj.core.api.Assertions.assertThat(TableNames.snakeCase("CustomerID")).isEqualTo("customer_id");
+        org.assertj.core.api.Assertions.assertThat(TableNames.snakeCase("_internal")).isEqualTo("internal");
+        org.assertj.core.api.Assertions.assertThat(TableNames.snakeCase("_source_file")).isEqualTo("_source_file");
+        org.assertj.core.api.Assertions.assertThat(TableNames.snakeCase("_source_Row")).isEqualTo("_source_row");
+    }
+
+    @Test
     void refusesASourceTableNamedLikeAnotherTablesHistory() {
         List<TableId> tables = List.of(new TableId("public", "orders"), new TableId("public", "orders_history"));
         assertThatThrownBy(() -> TableNames.requireDistinct(tables, LakeConfig.HistoryLayer.ENABLED))

@@ -192,8 +192,10 @@ final class FilesChangeSource implements ChangeSource {
         }
         long sequence = ledger.begin(table.name(), file.path(), sha256);
         java.nio.file.Path path = landing.resolve(file.path());
-        List<ColumnSpec> columns = reader.columns(path, table, ledger.columns(table.name()));
-        FileReader.Scan scan = reader.check(path, table, columns);
+        // An empty file (no header either) has no rows: DuckDB's readers refuse it, so it is not read.
+        boolean empty = file.size() == 0;
+        List<ColumnSpec> columns = empty ? ledger.columns(table.name()) : reader.columns(path, table, ledger.columns(table.name()));
+        FileReader.Scan scan = empty ? new FileReader.Scan(0, 0, List.of()) : reader.check(path, table, columns);
         long total = scan.rows() + scan.rejects().size();
         long rejected = scan.rejects().size() + scan.nullKeys();
         double ratio = total == 0 ? 0 : (double) rejected / total;
@@ -214,7 +216,7 @@ final class FilesChangeSource implements ChangeSource {
         long[] rows = {0};
         long[] ingestedRows = {0};
         List<FileReader.Reject> rejects = new ArrayList<>(scan.rejects());
-        reader.read(path, table, columns, values -> {
+        FileReader.RowSink sink = values -> {
             long row = ++rows[0];
             Object[] full = new Object[schema.columns().size()];
             System.arraycopy(values, 0, full, 0, values.length);
@@ -231,8 +233,23 @@ final class FilesChangeSource implements ChangeSource {
             }
             ingestedRows[0]++;
             add(handler, new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of(full), new SourcePosition(key, row), sequence, commitTs, null), midFile);
-        });
+        };
+        if (!empty) {
+            reader.read(path, table, columns, sink);
+        }
         long index = rows[0];
+        if (before.isPresent() && lineageKeyed(table) && before.get().rows() > rows[0]) {
+            // A shorter re-delivery: the rows past its end are gone from the file, so from silver.
+            for (long gone = rows[0] + 1; gone <= before.get().rows(); gone++) {
+                Object[] image = new Object[schema.columns().size()];
+                image[columns.size()] = file.path();
+                image[columns.size() + 1] = gone;
+                if (date.isPresent()) {
+                    image[columns.size() + 2] = date.get();
+                }
+                add(handler, new ChangeEvent(ChangeOperation.DELETE, schema, Row.of(image), null, new SourcePosition(key, ++index), sequence, commitTs, null), midFile);
+            }
+        }
         if (!rejects.isEmpty()) {
             TableSchema rejectSchema = rejectsSchema(table);
             for (FileReader.Reject r : rejects) {
@@ -292,7 +309,20 @@ final class FilesChangeSource implements ChangeSource {
         }
     }
 
-    /** The table as the lake sees it: the file's columns, then {@code _source_file}, {@code _source_row} and, with a date from the path, {@code _source_date}. */
+    /** The key of a table without {@code key}: a row is identified by its file and its ordinal there. */
+    static final List<String> LINEAGE_KEY = List.of("_source_file", "_source_row");
+
+    /** Whether the table's rows are keyed by their file and ordinal ({@code key} absent, or that key given). */
+    static boolean lineageKeyed(FileTable table) {
+        return table.key().isEmpty() || table.key().equals(LINEAGE_KEY);
+    }
+
+    /**
+     * The table as the lake sees it: the file's columns, then {@code _source_file}, {@code _source_row}
+     * and, with a date from the path, {@code _source_date}; keyed by {@code key}, else by
+     * {@link #LINEAGE_KEY} (silver then holds every row of every file, and a re-delivered file
+     * replaces its rows).
+     */
     static TableSchema schema(FileTable table, List<ColumnSpec> columns, boolean withDate) {
         List<Column> out = new ArrayList<>();
         for (ColumnSpec c : columns) {
@@ -304,13 +334,13 @@ final class FilesChangeSource implements ChangeSource {
         if (withDate) {
             out.add(Column.required("_source_date", ColumnType.Primitive.DATE, "date from path"));
         }
-        for (String key : table.key()) {
+        for (String key : table.key().isEmpty() ? LINEAGE_KEY : table.key()) {
             if (out.stream().noneMatch(c -> c.name().equals(key))) {
                 throw new TributaryException(ErrorCode.INVALID_CONFIG, "source.tables." + table.name() + ".key: column " + key + " is not in the files; they have "
                         + columns.stream().map(ColumnSpec::name).toList() + " (and " + out.subList(columns.size(), out.size()).stream().map(Column::name).toList() + ")");
             }
         }
-        return new TableSchema(new TableId("public", table.name()), out, table.key());
+        return new TableSchema(new TableId("public", table.name()), out, table.key().isEmpty() ? LINEAGE_KEY : table.key());
     }
 
     /** {@code <table>_rejects}: the rows of the table's files that did not parse. */
