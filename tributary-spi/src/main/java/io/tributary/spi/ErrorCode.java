@@ -17,7 +17,7 @@ public enum ErrorCode {
     INCOMPATIBLE_SCHEMA_CHANGE(107, Kind.USER),
     /** Another pipeline holds the lake or the replication slot (fencing token). */
     PIPELINE_FENCED(108, Kind.USER),
-    /** Input files hold more rows that cannot be read than the table allows (a files source's {@code max-reject-ratio}). */
+    /** An input file cannot be ingested: more rows that do not parse than its table allows ({@code max-reject-ratio}), or a file its reader refuses. */
     MALFORMED_INPUT(109, Kind.USER),
     SOURCE_UNREACHABLE(200, Kind.EXTERNAL),
     SOURCE_AUTHENTICATION_FAILED(201, Kind.EXTERNAL),

@@ -250,7 +250,9 @@ final class FileReader implements AutoCloseable {
 
     private static TributaryException unreadable(Path file, FileTable table, SQLException e) {
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        return new TributaryException(ErrorCode.CONVERSION_FAILED, "Cannot read " + file + " as " + table.format().name().toLowerCase(Locale.ROOT)
+        // DuckDB's "IO Error": the file could not be read (gone, unreadable); anything else is what the file holds.
+        ErrorCode code = message.startsWith("IO Error") ? ErrorCode.SOURCE_UNREACHABLE : ErrorCode.MALFORMED_INPUT;
+        return new TributaryException(code, "Cannot read " + file + " as " + table.format().name().toLowerCase(Locale.ROOT)
                 + " for table " + table.name() + ": " + message.strip(), e);
     }
 

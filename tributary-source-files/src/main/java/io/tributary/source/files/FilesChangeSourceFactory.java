@@ -50,7 +50,7 @@ public final class FilesChangeSourceFactory implements ChangeSourceFactory<Files
                 bytes += f.size();
             }
         }
-        return new SourceLag(ingested + " file(s) ingested, " + files + " waiting", bytes, SourceLag.Unit.BYTES);
+        return new SourceLag(landing.root() + " (" + ingested + " file(s) ingested, " + files + " waiting)", bytes, SourceLag.Unit.BYTES);
     }
 
     /** Nothing to refuse: the lake's lease keeps a second pipeline of the same lake out. */
