@@ -94,6 +94,14 @@ public final class Lake implements Closeable {
         this.clock = clock;
         this.shards = new io.tributary.lake.commit.Shards(catalog, pipeline, clock::instant);
         this.tableCommits = new TableCommits(catalog, pipeline, options, bronze, previousImages, silver, history, committedPositions, writers);
+        this.objectStore = new io.tributary.lake.storage.LakeObjectStore(config.s3());
+    }
+
+    private final io.tributary.lake.storage.LakeObjectStore objectStore;
+
+    /** The lake's object storage ({@code lake.s3}) for sources that read files from it; connects on first use. */
+    public io.tributary.spi.ObjectStore objectStore() {
+        return objectStore;
     }
 
     public static Lake open(LakeConfig config, String pipeline, Function<TableId, TableOptions> options) {
@@ -584,6 +592,7 @@ public final class Lake implements Closeable {
             history.close();
         }
         silver.close();
+        objectStore.close();
         catalog.close();
     }
 }

@@ -268,7 +268,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             while (true) {
                 ChangeSource capture = Sources.open(config, new io.tributary.spi.SourceSession(state.map(CommittedState::offset), committed,
                         config.lake().raw() == io.tributary.config.LakeConfig.RawLayer.ENABLED, config.commit().interval(), config.commit().maxEvents(),
-                        previousEndedAbruptly));
+                        previousEndedAbruptly, Optional.of(lake.objectStore())));
                 source.set(capture);
                 if (closed) {
                     return;

@@ -10,12 +10,15 @@ import io.tributary.config.LakeConfig;
 import io.tributary.config.ModelsConfig;
 import io.tributary.config.PipelineConfig;
 import io.tributary.config.ReconnectConfig;
+import io.tributary.config.S3Config;
+import io.tributary.config.Secret;
 import io.tributary.config.TableOptions;
 import io.tributary.lake.Lake;
 import io.tributary.query.QueryEngine;
 import io.tributary.spi.ChangeSource;
 import io.tributary.spi.ErrorCode;
 import io.tributary.spi.TributaryException;
+import io.tributary.testing.TestingS3;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +37,12 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
  * {@code source.type: files} end to end: the 305 daily CSV files of the UCI Online Retail data
@@ -203,5 +212,46 @@ class FilesSourceIT {
         Files.writeString(day3, "order_id,customer,amount,note\n8,hal,8.00,\n9,ida,9.00,\n10,jo,1.00,\n");
         runOnce(config);
         assertThat(lake(config, "SELECT count(*), sum(amount) FROM silver.orders WHERE _source_date = DATE '2024-01-03'")).containsExactly(List.of(3L, new BigDecimal("18.00")));
+    }
+
+    /** A landing prefix on object storage (S3Proxy), read with the lake's {@code lake.s3} settings beside a local warehouse. */
+    @Test
+    void landingPrefixOnObjectStorage() throws Exception {
+        try (TestingS3 s3 = TestingS3.start(dir.resolve("s3"));
+             S3Client client = S3Client.builder().endpointOverride(java.net.URI.create(s3.endpoint())).region(Region.US_EAST_1).forcePathStyle(true)
+                     .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(TestingS3.ACCESS_KEY_ID, TestingS3.SECRET_ACCESS_KEY)))
+                     .build()) {
+            s3.createBucket("drops");
+            List<Path> days;
+            try (Stream<Path> files = Files.list(DATA)) {
+                days = files.filter(p -> p.toString().endsWith(".csv")).sorted().limit(3).toList();
+            }
+            for (Path day : days) {
+                client.putObject(PutObjectRequest.builder().bucket("drops").key("retail/by-day/" + day.getFileName()).build(), RequestBody.fromFile(day));
+            }
+            client.putObject(PutObjectRequest.builder().bucket("drops").key("retail/README.txt").build(), RequestBody.fromString("not a day"));
+            FileTable retail = new FileTable("retail", "by-day/*.csv", FilesSourceConfig.Format.CSV, List.of(), FilesSourceConfig.Csv.DEFAULT, RETAIL_TYPES,
+                    Optional.of("by-day/{date}.csv"), 0.0);
+            PipelineConfig local = config(dir.resolve("unused"), List.of(retail));
+            S3Config settings = new S3Config(Optional.of(s3.endpoint()), Optional.of("us-east-1"), true, Optional.of(TestingS3.ACCESS_KEY_ID),
+                    Optional.of(new Secret(TestingS3.SECRET_ACCESS_KEY, "test")), S3Config.DEFAULT_CACHE_SIZE);
+            LakeConfig lake = new LakeConfig(dir.resolve("lake").toString(), settings, io.tributary.config.CatalogConfig.LOCAL_DEFAULT, LakeConfig.RawLayer.DISABLED,
+                    LakeConfig.HistoryLayer.ENABLED, dir.resolve("state"));
+            PipelineConfig config = new PipelineConfig("files", new FilesSourceConfig("s3://drops/retail", Optional.empty(), Optional.empty(), ZoneOffset.UTC,
+                    List.of(retail), Duration.ofSeconds(30), ReconnectConfig.DEFAULT), lake, local.models(), local.commit(), Map.of());
+            runOnce(config);
+            String perDay = "SELECT _source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
+            String files = days.stream().map(d -> "'" + d + "'").collect(java.util.stream.Collectors.joining(", "));
+            List<List<Object>> expected = duck(String.format(perDay.replace("_source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
+                    "(SELECT filename, Quantity AS quantity, UnitPrice AS unit_price FROM read_csv([" + files + "], filename = true, header = true, "
+                            + "types = {'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'UnitPrice': 'DECIMAL(10,3)'}))"));
+            assertThat(expected).hasSize(3);
+            assertThat(asText(lake(config, String.format(perDay, "silver.retail")))).isEqualTo(expected);
+            assertThat(lake(config, "SELECT DISTINCT _source_file FROM bronze.retail ORDER BY 1")).containsExactly(
+                    days.stream().map(d -> (List<Object>) List.<Object>of("by-day/" + d.getFileName())).toArray(List[]::new));
+            // A second run finds nothing new on the prefix.
+            runOnce(config);
+            assertThat(lake(config, "SELECT count(*) FROM bronze.retail")).isEqualTo(lake(config, "SELECT count(*) FROM silver.retail"));
+        }
     }
 }

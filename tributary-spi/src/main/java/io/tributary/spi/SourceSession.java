@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param previousEndedAbruptly whether the pipeline's previous session ended without releasing the
  *                             lake (a crash, a lost connection): the source may then have
  *                             confirmed positions the lake never recorded
+ * @param objectStore          the lake's object storage ({@code lake.s3}), for sources that read
+ *                             files from it; empty where the pipeline has no lake
  */
 public record SourceSession(
         Optional<SourceOffset> resumeOffset,
@@ -25,12 +27,20 @@ public record SourceSession(
         boolean keepRawEvents,
         Duration heartbeatAtMost,
         int maxBatchEvents,
-        boolean previousEndedAbruptly) {
+        boolean previousEndedAbruptly,
+        Optional<ObjectStore> objectStore) {
+
+    /** A session without object storage. */
+    public SourceSession(Optional<SourceOffset> resumeOffset, SourcePosition committed, boolean keepRawEvents, Duration heartbeatAtMost, int maxBatchEvents,
+                         boolean previousEndedAbruptly) {
+        this(resumeOffset, committed, keepRawEvents, heartbeatAtMost, maxBatchEvents, previousEndedAbruptly, Optional.empty());
+    }
 
     public SourceSession {
         requireNonNull(resumeOffset, "resumeOffset is null");
         requireNonNull(committed, "committed is null");
         requireNonNull(heartbeatAtMost, "heartbeatAtMost is null");
+        requireNonNull(objectStore, "objectStore is null");
         if (maxBatchEvents < 1) {
             throw new IllegalArgumentException("maxBatchEvents must be positive, got " + maxBatchEvents);
         }

@@ -33,7 +33,12 @@ public final class WarehouseIO {
             props.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
             return props;
         }
-        S3Config s3 = lake.s3();
+        return s3Properties(lake.s3());
+    }
+
+    /** The properties of an {@code S3FileIO} with {@code s3}'s settings (also for a landing prefix beside a local warehouse). */
+    public static Map<String, String> s3Properties(S3Config s3) {
+        Map<String, String> props = new HashMap<>();
         props.put(CatalogProperties.FILE_IO_IMPL, S3_FILE_IO);
         s3.endpoint().ifPresent(e -> props.put(S3FileIOProperties.ENDPOINT, e));
         if (s3.pathStyleAccess()) {

@@ -76,7 +76,7 @@ final class FilesChangeSource implements ChangeSource {
         this.settings = settings;
         this.session = session;
         this.clock = clock;
-        this.landing = new Landing(settings);
+        this.landing = new Landing(settings, session.objectStore());
         this.schedule = settings.schedule().map(CronExpression::parse);
         this.ledger = IngestedFiles.decode(session.resumeOffset());
         this.through = session.committed();
@@ -172,7 +172,7 @@ final class FilesChangeSource implements ChangeSource {
                     return;
                 }
                 if (!file.equals(again.get(file.path()))) {
-                    LOG.info("{} is still changing (or went away): left for the next poll", landing.resolve(file.path()));
+                    LOG.info("{} is still changing (or went away): left for the next poll", landing.describe(file.path()));
                     continue;
                 }
                 ingest(handler, reader, table, file);
@@ -181,17 +181,30 @@ final class FilesChangeSource implements ChangeSource {
     }
 
     private void ingest(ChangeHandler handler, FileReader reader, FileTable table, Landing.Listed file) {
+        try (Landing.Local local = landing.fetch(file)) {
+            try {
+                ingest(handler, reader, table, file, local.path());
+            } catch (TributaryException e) {
+                if (local.temporary() == null) {
+                    throw e;
+                }
+                // Name the object, not its temporary copy.
+                throw new TributaryException(e.errorCode(), e.getMessage().replace(local.path().toString(), landing.describe(file.path())), e);
+            }
+        }
+    }
+
+    private void ingest(ChangeHandler handler, FileReader reader, FileTable table, Landing.Listed file, java.nio.file.Path path) {
         long started = System.nanoTime();
-        String sha256 = landing.sha256(file.path());
+        String sha256 = Landing.sha256(path);
         Optional<IngestedFiles.Ingested> before = ledger.file(table.name(), file.path());
         if (before.isPresent() && before.get().sha256().equals(sha256) && before.get().size() == file.size()) {
             // Touched or copied again with the same content: nothing new to land.
             ledger.touched(table.name(), file.path(), file.modifiedMillis());
-            LOG.info("{}: same content as ingested before (sequence {}); not read again", landing.resolve(file.path()), before.get().sequence());
+            LOG.info("{}: same content as ingested before (sequence {}); not read again", landing.describe(file.path()), before.get().sequence());
             return;
         }
         long sequence = ledger.begin(table.name(), file.path(), sha256);
-        java.nio.file.Path path = landing.resolve(file.path());
         // An empty file (no header either) has no rows: DuckDB's readers refuse it, so it is not read.
         boolean empty = file.size() == 0;
         List<ColumnSpec> columns = empty ? ledger.columns(table.name()) : reader.columns(path, table, ledger.columns(table.name()));
@@ -256,7 +269,7 @@ final class FilesChangeSource implements ChangeSource {
                 add(handler, new ChangeEvent(ChangeOperation.CREATE, rejectSchema, null, Row.of(file.path(), r.line() < 0 ? null : r.line(), r.text(), r.reason()),
                         new SourcePosition(key, ++index), sequence, commitTs, null), midFile);
             }
-            LOG.warn("{}: {} row(s) cannot be ingested; kept in {}{} with their line and reason", path, rejects.size(), table.name(), REJECTS_SUFFIX);
+            LOG.warn("{}: {} row(s) cannot be ingested; kept in {}{} with their line and reason", landing.describe(file.path()), rejects.size(), table.name(), REJECTS_SUFFIX);
         }
         ledger.columns(table.name(), columns);
         ledger.ingested(table.name(), file.path(), new IngestedFiles.Ingested(file.size(), file.modifiedMillis(), sha256, sequence, ingestedRows[0], rejects.size()));
@@ -266,7 +279,7 @@ final class FilesChangeSource implements ChangeSource {
         }
         consistent = through;
         flush(handler, ledger.encode());
-        LOG.info("Ingested {} into {}: {} row(s){} in {} ms (sequence {}{})", path, table.name(), ingestedRows[0],
+        LOG.info("Ingested {} into {}: {} row(s){} in {} ms (sequence {}{})", landing.describe(file.path()), table.name(), ingestedRows[0],
                 rejects.isEmpty() ? "" : ", " + rejects.size() + " rejected", (System.nanoTime() - started) / 1_000_000, sequence,
                 before.isPresent() ? ", a new delivery of a file ingested as sequence " + before.get().sequence() : "");
     }
