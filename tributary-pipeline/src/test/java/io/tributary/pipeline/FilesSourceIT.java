@@ -188,6 +188,9 @@ class FilesSourceIT {
                 java.util.Arrays.asList("7", "3.00", null, "2024-01-02"));
         assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.orders WHERE _source_file = 'orders/2024-01-01/orders_1.csv'"))
                 .containsExactly(List.of(7L, 2L));
+        // The history holds both deliveries' versions, valid from the file's date (its path's).
+        assertThat(asText(lake(config, "SELECT amount, _is_current, CAST(_valid_from AS DATE) FROM silver.orders_history WHERE order_id = 2 ORDER BY _position")))
+                .containsExactly(List.of("3.25", "false", "2024-01-01"), List.of("4.25", "true", "2024-01-01"));
         List<List<Object>> rejects = lake(config, "SELECT _source_file, line, raw, reason FROM bronze.orders_rejects");
         assertThat(rejects).hasSize(1);
         assertThat(rejects.get(0).subList(0, 3)).containsExactly("orders/2024-01-02/orders_1.csv", 3L, "6,fay,not-a-number,");
