@@ -62,7 +62,7 @@ class FilesSourceIT {
     private PipelineConfig config(Path landing, List<FileTable> tables) {
         return new PipelineConfig("files", new FilesSourceConfig(landing.toString(), Optional.empty(), Optional.empty(), ZoneOffset.UTC, tables,
                 Duration.ofSeconds(30), ReconnectConfig.DEFAULT),
-                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.DISABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
+                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
                 new CommitConfig(Duration.ofSeconds(1), 50_000), Map.of());
     }
 
@@ -215,6 +215,18 @@ class FilesSourceIT {
         Files.writeString(day3, "order_id,customer,amount,note\n8,hal,8.00,\n9,ida,9.00,\n10,jo,1.00,\n");
         runOnce(config);
         assertThat(lake(config, "SELECT count(*), sum(amount) FROM silver.orders WHERE _source_date = DATE '2024-01-03'")).containsExactly(List.of(3L, new BigDecimal("18.00")));
+        // The raw layer: a reference per delivery of orders' files (two of the first file, one each of the others).
+        List<String> raw = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir.resolve("lake/raw/orders"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".ndjson.gz")).sorted().toList()) {
+                try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(new java.util.zip.GZIPInputStream(Files.newInputStream(f)),
+                        java.nio.charset.StandardCharsets.UTF_8))) {
+                    in.lines().forEach(raw::add);
+                }
+            }
+        }
+        assertThat(raw).hasSize(4).allSatisfy(line -> assertThat(line).contains("\"source\":\"files\"", "\"sha256\":\"", "\"table\":\"orders\""));
+        assertThat(raw.stream().filter(l -> l.contains("\"file\":\"orders/2024-01-01/orders_1.csv\"")).count()).isEqualTo(2);
     }
 
     /** A landing prefix on object storage (S3Proxy), read with the lake's {@code lake.s3} settings beside a local warehouse. */

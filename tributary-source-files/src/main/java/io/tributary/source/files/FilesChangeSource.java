@@ -226,6 +226,7 @@ final class FilesChangeSource implements ChangeSource {
         String key = commitKey(sequence);
         SourceOffset midFile = ledger.encode(new IngestedFiles.InProgress(table.name(), file.path(), sha256, sequence));
         int[] keyIndexes = schema.keyIndexes();
+        io.tributary.spi.RawRecord reference = rawReference(table, file, sha256, sequence);
         long[] rows = {0};
         long[] ingestedRows = {0};
         List<FileReader.Reject> rejects = new ArrayList<>(scan.rejects());
@@ -245,7 +246,9 @@ final class FilesChangeSource implements ChangeSource {
                 }
             }
             ingestedRows[0]++;
-            add(handler, new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of(full), new SourcePosition(key, row), sequence, commitTs, null), midFile);
+            // The raw layer holds a reference to each delivery (on its first row), not a copy of the file.
+            io.tributary.spi.RawRecord raw = ingestedRows[0] == 1 && session.keepRawEvents() ? reference : null;
+            add(handler, new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of(full), new SourcePosition(key, row), sequence, commitTs, raw), midFile);
         };
         if (!empty) {
             reader.read(path, table, columns, sink);
@@ -283,6 +286,23 @@ final class FilesChangeSource implements ChangeSource {
                 rejects.isEmpty() ? "" : ", " + rejects.size() + " rejected", (System.nanoTime() - started) / 1_000_000, sequence,
                 before.isPresent() ? ", a new delivery of a file ingested as sequence " + before.get().sequence() : "");
     }
+
+    /** The raw layer's line for a delivery: where the file was, what it held (size, checksum) and the sequence its rows carry. */
+    private io.tributary.spi.RawRecord rawReference(FileTable table, Landing.Listed file, String sha256, long sequence) {
+        com.fasterxml.jackson.databind.node.ObjectNode json = JSON.createObjectNode();
+        json.put("source", "files");
+        json.put("table", table.name());
+        json.put("file", file.path());
+        json.put("location", landing.describe(file.path()));
+        json.put("size", file.size());
+        json.put("modified", Instant.ofEpochMilli(file.modifiedMillis()).toString());
+        json.put("sha256", sha256);
+        json.put("sequence", sequence);
+        byte[] bytes = json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return out -> out.write(bytes);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static String describe(FileReader.Reject r) {
         return (r.line() < 0 ? "" : "line " + r.line() + ": ") + r.reason();
