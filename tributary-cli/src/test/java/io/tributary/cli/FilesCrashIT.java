@@ -60,6 +60,7 @@ class FilesCrashIT {
                 """);
         int landed = 0;
         int deaths = 0;
+        int kills = 0;
         for (int i = 0; i < 10; i++) {
             // The folder grows between runs: four more days each time.
             for (int n = 0; n < 4 && landed < days.size(); n++, landed++) {
@@ -74,9 +75,16 @@ class FilesCrashIT {
                     assertThat(exit).as("run %d should halt at %s; log %s", i, point, log).isPresent();
                     assertThat(exit.getAsInt()).as("run %d exit code; log: %s", i, Files.readString(log)).isEqualTo(CrashPoint.EXIT_CODE);
                 } else {
-                    // Killed at a random moment of its run (it may have finished: then nothing is killed).
-                    run.waitFor(Duration.ofMillis(2_000 + random.nextInt(3_000)));
-                    run.kill();
+                    // Killed at a random moment after its first commit (it may have finished: then nothing is killed).
+                    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                    while (run.isAlive() && !Files.readString(log).contains("Committed") && System.nanoTime() < deadline) {
+                        Thread.sleep(50);
+                    }
+                    run.waitFor(Duration.ofMillis(random.nextInt(1_500)));
+                    if (run.isAlive()) {
+                        run.kill();
+                        kills++;
+                    }
                 }
                 deaths++;
             }
@@ -85,7 +93,8 @@ class FilesCrashIT {
             OptionalInt exit = run.waitFor(Duration.ofSeconds(300));
             assertThat(exit).as("final run; log %s", dir.resolve("run-final.log")).hasValue(0);
         }
-        System.out.printf("FilesCrashIT: %d deaths over %d landed days%n", deaths, landed);
+        System.out.printf("FilesCrashIT: %d deaths (%d by SIGKILL after a commit) over %d landed days%n", deaths, kills, landed);
+        assertThat(kills).as("runs killed mid-run").isGreaterThan(0);
         String perDay = "SELECT _source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
         List<List<Object>> expected = duck(String.format(perDay.replace("_source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
                 "(SELECT filename, Quantity AS quantity, UnitPrice AS unit_price FROM read_csv('" + dir.resolve("landing/by-day") + "/*.csv', filename = true, "
