@@ -91,7 +91,31 @@ final class FileReader implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The columns DuckDB's reader finds in {@code file} and the types it infers over the whole file:
+     * one pass over it, done once per file (by size and modification time) for the three uses of
+     * an ingestion (columns, check, read).
+     */
     private Map<String, String> sniff(Path file, FileTable table) {
+        String key;
+        try {
+            key = file + "|" + java.nio.file.Files.size(file) + "|" + java.nio.file.Files.getLastModifiedTime(file).toMillis() + "|" + table.name();
+        } catch (java.io.IOException e) {
+            throw new TributaryException(ErrorCode.SOURCE_UNREACHABLE, "Cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (key.equals(sniffedKey)) {
+            return sniffed;
+        }
+        Map<String, String> out = sniffFile(file, table);
+        sniffedKey = key;
+        sniffed = out;
+        return out;
+    }
+
+    private String sniffedKey;
+    private Map<String, String> sniffed;
+
+    private Map<String, String> sniffFile(Path file, FileTable table) {
         Map<String, String> out = new LinkedHashMap<>();
         try (Statement s = checker.createStatement(); ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM " + source(file, table, Map.of(), null, false))) {
             while (rs.next()) {
