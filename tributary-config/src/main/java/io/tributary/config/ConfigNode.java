@@ -212,13 +212,19 @@ final class ConfigNode {
         return out;
     }
 
-    Map<String, String> stringMap(String key) {
+    /** The mapping at {@code key}; empty when absent, or (with a problem) when not a mapping. */
+    private Optional<JsonNode> mapping(String key) {
         Optional<JsonNode> value = raw(key);
-        if (value.isEmpty()) {
-            return Map.of();
-        }
-        if (!value.get().isObject()) {
+        if (value.isPresent() && !value.get().isObject()) {
             problem(key, "expected a mapping of names to values, found " + describe(value.get()));
+            return Optional.empty();
+        }
+        return value;
+    }
+
+    Map<String, String> stringMap(String key) {
+        Optional<JsonNode> value = mapping(key);
+        if (value.isEmpty()) {
             return Map.of();
         }
         Map<String, String> out = new LinkedHashMap<>();
@@ -240,12 +246,8 @@ final class ConfigNode {
      * two are joined back into {@code decimal(12,2)}.
      */
     Map<String, String> parenthesizedMap(String key) {
-        Optional<JsonNode> value = raw(key);
+        Optional<JsonNode> value = mapping(key);
         if (value.isEmpty()) {
-            return Map.of();
-        }
-        if (!value.get().isObject()) {
-            problem(key, "expected a mapping of names to values, found " + describe(value.get()));
             return Map.of();
         }
         Map<String, String> out = new LinkedHashMap<>();
