@@ -129,6 +129,13 @@ class FilesSourceIT {
         // A run with nothing new changes nothing.
         runOnce(config);
         assertThat(lake(config, "SELECT count(*) FROM bronze.retail")).containsExactly(List.of(541_909L));
+        // tributary resnapshot: every file is ingested again, as new deliveries after the lake's position.
+        try (Lake lake = Lake.open(config.lake(), config.name(), t -> TableOptions.DEFAULT)) {
+            assertThat(lake.requestInitialSnapshot()).isTrue();
+        }
+        runOnce(config);
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.retail")).containsExactly(List.of(2 * 541_909L, 2 * 305L));
+        assertThat(lake(config, "SELECT count(*) FROM silver.retail")).containsExactly(List.of(541_909L));
     }
 
     @Test

@@ -78,9 +78,18 @@ final class FilesChangeSource implements ChangeSource {
         this.clock = clock;
         this.landing = new Landing(settings, session.objectStore());
         this.schedule = settings.schedule().map(CronExpression::parse);
-        this.ledger = IngestedFiles.decode(session.resumeOffset());
+        this.ledger = IngestedFiles.decode(session.resumeOffset(), sequenceOf(session.committed()));
         this.through = session.committed();
         this.consistent = session.committed();
+    }
+
+    /** The delivery sequence of a position this source wrote; 0 for any other (the lake's beginning). */
+    static long sequenceOf(SourcePosition position) {
+        String key = position.commitKey();
+        if (key.length() == 17 && key.startsWith(KEY_PREFIX)) {
+            return new SourcePosition(key.substring(1), 0).sequence().orElse(0);
+        }
+        return 0;
     }
 
     /** The commit key of delivery {@code sequence}. */

@@ -61,8 +61,17 @@ final class IngestedFiles {
      *         written by another kind of source
      */
     static IngestedFiles decode(Optional<SourceOffset> offset) {
+        return decode(offset, 0);
+    }
+
+    /**
+     * As {@link #decode(Optional)}; after {@code tributary resnapshot} (every file is ingested
+     * again) the sequence starts after {@code committedSequence}, the lake's, so the new
+     * deliveries sort after what the lake holds instead of being skipped as replays.
+     */
+    static IngestedFiles decode(Optional<SourceOffset> offset, long committedSequence) {
         if (offset.isEmpty() || offset.get().requestsInitialSnapshot()) {
-            return empty();
+            return new IngestedFiles(Math.max(1, committedSequence + 1));
         }
         try {
             JsonNode root = JSON.readTree(offset.get().token());

@@ -46,6 +46,9 @@ class IngestedFilesTest {
         assertThatThrownBy(() -> IngestedFiles.decode(Optional.of(new SourceOffset("{\"lsn\": 1}"))))
                 .isInstanceOfSatisfying(TributaryException.class, e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.SOURCE_MISCONFIGURED));
         assertThat(IngestedFiles.decode(Optional.of(SourceOffset.NEW_INITIAL_SNAPSHOT)).nextSequence()).isEqualTo(1);
+        // After resnapshot, deliveries sort after the lake's position.
+        assertThat(IngestedFiles.decode(Optional.of(SourceOffset.NEW_INITIAL_SNAPSHOT), FilesChangeSource.sequenceOf(
+                new io.tributary.spi.SourcePosition(FilesChangeSource.commitKey(41), 7))).nextSequence()).isEqualTo(42);
     }
 
     @Test
