@@ -142,6 +142,9 @@ public record FilesSourceConfig(String path, Optional<String> schedule, Optional
         }
     }
 
+    /** A {@link FileTable#pattern()} starting with this is a regular expression over the relative path, not a glob. */
+    public static final String REGEX_PREFIX = "regex:";
+
     /** The placeholder of {@link FileTable#dateFromPath()}. */
     static final String DATE_PLACEHOLDER = "{date}";
 

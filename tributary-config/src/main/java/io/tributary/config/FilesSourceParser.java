@@ -194,6 +194,16 @@ final class FilesSourceParser {
             return Optional.empty();
         }
         String glob = pattern.get();
+        if (glob.startsWith(FilesSourceConfig.REGEX_PREFIX)) {
+            // A regular expression over the relative path ('/' separated), as Java's PathMatcher takes it.
+            try {
+                java.util.regex.Pattern.compile(glob.substring(FilesSourceConfig.REGEX_PREFIX.length()));
+            } catch (PatternSyntaxException e) {
+                node.problem("pattern", "not a valid regular expression: " + e.getDescription() + " at index " + e.getIndex() + " of '" + glob + "'");
+                return Optional.empty();
+            }
+            return pattern;
+        }
         if (glob.isEmpty() || glob.startsWith("/") || glob.equals("..") || glob.startsWith("../") || glob.contains("/../") || glob.endsWith("/..")) {
             node.problem("pattern", "expected a glob relative to source.path ('*' within a folder, '**' across folders, '?' one character), "
                     + "without '..'; found '" + glob + "'");

@@ -129,12 +129,31 @@ class FilesSourceIT {
         // A run with nothing new changes nothing.
         runOnce(config);
         assertThat(lake(config, "SELECT count(*) FROM bronze.retail")).containsExactly(List.of(541_909L));
+        // One real file re-delivered with a corrected row (its first line's quantity): silver follows, bronze keeps both deliveries.
+        Path corrected = landing.resolve("by-day/2011-01-04.csv");
+        List<String> lines = new ArrayList<>(Files.readAllLines(corrected));
+        String[] first = lines.get(1).split(",", -1);
+        first[3] = Integer.toString(Integer.parseInt(first[3]) + 1000);
+        lines.set(1, String.join(",", first));
+        Files.write(corrected, lines);
+        Files.setLastModifiedTime(corrected, FileTime.from(Instant.now().plusSeconds(5)));
+        runOnce(config);
+        String perDayAll = "SELECT _source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
+        assertThat(asText(lake(config, String.format(perDayAll, "silver.retail")))).isEqualTo(duck(String.format(
+                perDayAll.replace("_source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),
+                "(SELECT filename, Quantity AS quantity, UnitPrice AS unit_price FROM read_csv('" + landing.resolve("by-day") + "/*.csv', filename = true, "
+                        + "header = true, types = {'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Quantity': 'INTEGER', 'UnitPrice': 'DECIMAL(10,3)', "
+                        + "'CustomerID': 'DOUBLE'}))")));
+        long dayRows = lines.size() - 1;
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.retail WHERE _source_file = 'by-day/2011-01-04.csv'"))
+                .containsExactly(List.of(2 * dayRows, 2L));
+        assertThat(lake(config, "SELECT count(*) FROM silver.retail")).containsExactly(List.of(541_909L));
         // tributary resnapshot: every file is ingested again, as new deliveries after the lake's position.
         try (Lake lake = Lake.open(config.lake(), config.name(), t -> TableOptions.DEFAULT)) {
             assertThat(lake.requestInitialSnapshot()).isTrue();
         }
         runOnce(config);
-        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.retail")).containsExactly(List.of(2 * 541_909L, 2 * 305L));
+        assertThat(lake(config, "SELECT count(*), count(DISTINCT _tx_id) FROM bronze.retail")).containsExactly(List.of(2 * 541_909L + dayRows, 2 * 305L + 1));
         assertThat(lake(config, "SELECT count(*) FROM silver.retail")).containsExactly(List.of(541_909L));
     }
 
@@ -163,10 +182,20 @@ class FilesSourceIT {
         Files.createDirectories(landing.resolve("notes"));
         Files.writeString(landing.resolve("notes/n1.csv"), "a,b\n1,x\n2,y\n3,z\n");
         Files.writeString(landing.resolve("notes/n0.csv"), "");
-        PipelineConfig config = config(landing, List.of(orders, events, metrics, notes));
+        // A regular expression for the pattern, and a gzip-compressed file read as such.
+        FileTable zipped = new FileTable("zipped", "regex:gz/part-\\d+\\.csv\\.gz", FilesSourceConfig.Format.CSV, List.of(), FilesSourceConfig.Csv.DEFAULT,
+                Map.of(), Optional.empty(), 0.0);
+        Files.createDirectories(landing.resolve("gz"));
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(landing.resolve("gz/part-1.csv.gz")))) {
+            out.write("k,v\n1,one\n2,two\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Files.writeString(landing.resolve("gz/part-x.csv.gz"), "not matched by the pattern");
+        PipelineConfig config = config(landing, List.of(orders, events, metrics, notes, zipped));
         runOnce(config);
         assertThat(asText(lake(config, "SELECT a, b, _source_row FROM silver.notes ORDER BY 1"))).containsExactly(List.of("1", "x", "1"), List.of("2", "y", "2"),
                 List.of("3", "z", "3"));
+        assertThat(asText(lake(config, "SELECT k, v, _source_file FROM silver.zipped ORDER BY 1"))).containsExactly(List.of("1", "one", "gz/part-1.csv.gz"),
+                List.of("2", "two", "gz/part-1.csv.gz"));
         assertThat(asText(lake(config, "SELECT order_id, customer, amount, note, _source_date FROM silver.orders ORDER BY 1"))).containsExactly(
                 List.of("1", "ann", "10.50", "first", "2024-01-01"), java.util.Arrays.asList("2", "bob", "3.25", "with, comma", "2024-01-01"),
                 java.util.Arrays.asList("3", "cy", "7.00", null, "2024-01-01"));

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
 /**
  * The landing folder (or object-storage prefix, read through the lake's {@link ObjectStore}) of a
  * files source: lists the files each table's pattern matches (a glob relative to
- * {@code source.path}, '/' separated: {@code *} within one folder, {@code **} across folders),
+ * {@code source.path}, '/' separated: {@code *} within one folder, {@code **} across folders; or,
+ * after {@code regex:}, a regular expression over the relative path),
  * compares them with what the ledger holds, hands out local copies to read, and computes the
  * checksum that tells a re-delivered file with new content from one merely touched.
  */
@@ -72,7 +73,7 @@ final class Landing {
      * @throws TributaryException {@link ErrorCode#SOURCE_UNREACHABLE} when the folder cannot be read
      */
     List<Listed> list(String pattern) {
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        PathMatcher matcher = FileSystems.getDefault().getPathMatcher(pattern.startsWith(FilesSourceConfig.REGEX_PREFIX) ? pattern : "glob:" + pattern);
         if (root == null) {
             List<Listed> out = new ArrayList<>();
             for (ObjectStore.StoredObject o : store.list(prefix + "/")) {
