@@ -33,11 +33,25 @@ import java.util.Optional;
  * @param reconnect         how long to keep retrying while the folder cannot be read
  */
 public record FilesSourceConfig(String path, Optional<String> schedule, Optional<Duration> every, ZoneId timeZone, List<FileTable> fileTables,
-                                Duration heartbeatInterval, ReconnectConfig reconnect) implements SourceConfig {
+                                Duration heartbeatInterval, ReconnectConfig reconnect, RawFiles rawFiles) implements SourceConfig {
     /** {@code source.type} of this source. */
     public static final String TYPE = "files";
     /** Poll interval when neither schedule nor every is given. */
     public static final Duration DEFAULT_POLL = Duration.ofSeconds(30);
+
+    /** {@code source.raw}: what the raw layer ({@code lake.raw: true}) keeps of each delivered file. */
+    public enum RawFiles {
+        /** One JSON line per delivery: path, location, size, modification time, SHA-256, sequence. */
+        REFERENCE,
+        /** The reference, and the file itself, byte for byte, as {@code raw/<table>/<date>/<commit key>-<file name>}. */
+        COPY
+    }
+
+    /** With the raw layer keeping references ({@link RawFiles#REFERENCE}, the default). */
+    public FilesSourceConfig(String path, Optional<String> schedule, Optional<Duration> every, ZoneId timeZone, List<FileTable> fileTables,
+                             Duration heartbeatInterval, ReconnectConfig reconnect) {
+        this(path, schedule, every, timeZone, fileTables, heartbeatInterval, reconnect, RawFiles.REFERENCE);
+    }
 
     /**
      * @throws IllegalArgumentException when both {@code schedule} and {@code every} are given, the
@@ -52,6 +66,7 @@ public record FilesSourceConfig(String path, Optional<String> schedule, Optional
         fileTables = List.copyOf(requireNonNull(fileTables, "fileTables is null"));
         requireNonNull(heartbeatInterval, "heartbeatInterval is null");
         requireNonNull(reconnect, "reconnect is null");
+        requireNonNull(rawFiles, "rawFiles is null");
         if (schedule.isPresent() && every.isPresent()) {
             throw new IllegalArgumentException("Give either a schedule or an interval, got schedule '" + schedule.get() + "' and every " + every.get());
         }

@@ -61,8 +61,9 @@ final class FilesSourceParser {
         List<FileTable> tables = tables(node);
         Duration heartbeat = node.duration("heartbeat", ConfigLoader.DEFAULT_HEARTBEAT);
         ReconnectConfig reconnect = ConfigLoader.reconnect(node.object("reconnect"));
+        FilesSourceConfig.RawFiles raw = node.enumValue("raw", FilesSourceConfig.RawFiles.class, FilesSourceConfig.RawFiles.REFERENCE);
         node.finish();
-        return new FilesSourceConfig(path, schedule, every, timeZone, tables, heartbeat, reconnect);
+        return new FilesSourceConfig(path, schedule, every, timeZone, tables, heartbeat, reconnect, raw);
     }
 
     /** {@code source.path}: an absolute local path, or an {@code s3://} URI without a trailing slash; empty when missing or wrong. */

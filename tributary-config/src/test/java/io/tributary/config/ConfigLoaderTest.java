@@ -573,6 +573,7 @@ class ConfigLoaderTest {
         assertThat(files.timeZone()).isEqualTo(ZoneOffset.UTC);
         assertThat(files.heartbeatInterval()).isEqualTo(ConfigLoader.DEFAULT_HEARTBEAT);
         assertThat(files.reconnect()).isEqualTo(ReconnectConfig.DEFAULT);
+        assertThat(files.rawFiles()).isEqualTo(FilesSourceConfig.RawFiles.REFERENCE);
         assertThat(files.tables()).as("in the file's order").containsExactly(new TableId("public", "events"), new TableId("public", "customers"));
         FilesSourceConfig.FileTable events = files.fileTables().get(0);
         assertThat(events.format()).isEqualTo(FilesSourceConfig.Format.JSONL);
@@ -592,6 +593,7 @@ class ConfigLoaderTest {
                 source:
                   type: files
                   path: s3a://landing-bucket/in/
+                  raw: copy
                   every: 15m
                   heartbeat: 1m
                   reconnect: {max-elapsed: 1h}
@@ -612,6 +614,7 @@ class ConfigLoaderTest {
                 """, "files.yaml", dir).source();
         assertThat(files.path()).as("s3a:// read as s3://, without the trailing slash").isEqualTo("s3://landing-bucket/in");
         assertThat(files.every()).contains(Duration.ofMinutes(15));
+        assertThat(files.rawFiles()).isEqualTo(FilesSourceConfig.RawFiles.COPY);
         assertThat(files.pollInterval()).isEqualTo(Duration.ofMinutes(15));
         assertThat(files.heartbeatInterval()).isEqualTo(Duration.ofMinutes(1));
         assertThat(files.reconnect().maxElapsed()).isEqualTo(Duration.ofHours(1));

@@ -60,9 +60,13 @@ class FilesSourceIT {
     Path dir;
 
     private PipelineConfig config(Path landing, List<FileTable> tables) {
+        return config(landing, tables, Optional.empty());
+    }
+
+    private PipelineConfig config(Path landing, List<FileTable> tables, Optional<Path> models) {
         return new PipelineConfig("files", new FilesSourceConfig(landing.toString(), Optional.empty(), Optional.empty(), ZoneOffset.UTC, tables,
                 Duration.ofSeconds(30), ReconnectConfig.DEFAULT),
-                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), new ModelsConfig(Optional.empty(), Duration.ofSeconds(1)),
+                new LakeConfig(dir.resolve("lake"), LakeConfig.RawLayer.ENABLED), new ModelsConfig(models, Duration.ofSeconds(1)),
                 new CommitConfig(Duration.ofSeconds(1), 50_000), Map.of());
     }
 
@@ -109,7 +113,11 @@ class FilesSourceIT {
         assertThat(days).hasSize(305);
         FileTable retail = new FileTable("retail", "by-day/*.csv", FilesSourceConfig.Format.CSV, List.of(),
                 FilesSourceConfig.Csv.DEFAULT, RETAIL_TYPES, Optional.of("by-day/{date}.csv"), 0.0);
-        PipelineConfig config = config(landing, List.of(retail));
+        // A gold model over the landed rows, rebuilt by each run.
+        Path models = Files.createDirectories(dir.resolve("models/gold")).getParent();
+        Files.writeString(models.resolve("gold/revenue_per_day.sql"),
+                "SELECT _source_date AS day, count(*) AS lines, CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) AS revenue FROM silver.retail GROUP BY 1\n");
+        PipelineConfig config = config(landing, List.of(retail), Optional.of(models));
         int[] cuts = {0, 152, 228, 305};
         for (int batch = 0; batch < 3; batch++) {
             for (Path day : days.subList(cuts[batch], cuts[batch + 1])) {
@@ -123,6 +131,8 @@ class FilesSourceIT {
             assertThat(expected).as("days landed after batch %d", batch + 1).hasSize(cuts[batch + 1]);
             assertThat(asText(lake(config, String.format(perDay, "silver.retail")))).as("silver per day after batch %d", batch + 1).isEqualTo(expected);
             assertThat(asText(lake(config, String.format(perDay, "bronze.retail")))).as("bronze per day after batch %d", batch + 1).isEqualTo(expected);
+            assertThat(asText(lake(config, "SELECT day, lines, revenue FROM gold.revenue_per_day ORDER BY 1"))).as("gold after batch %d", batch + 1)
+                    .isEqualTo(expected);
         }
         assertThat(lake(config, "SELECT count(*), count(DISTINCT _source_file), count(*) FILTER (WHERE customer_id IS NULL) FROM silver.retail"))
                 .containsExactly(List.of(541_909L, 305L, 135_080L));
@@ -286,11 +296,18 @@ class FilesSourceIT {
             PipelineConfig local = config(dir.resolve("unused"), List.of(retail));
             S3Config settings = new S3Config(Optional.of(s3.endpoint()), Optional.of("us-east-1"), true, Optional.of(TestingS3.ACCESS_KEY_ID),
                     Optional.of(new Secret(TestingS3.SECRET_ACCESS_KEY, "test")), S3Config.DEFAULT_CACHE_SIZE);
-            LakeConfig lake = new LakeConfig(dir.resolve("lake").toString(), settings, io.tributary.config.CatalogConfig.LOCAL_DEFAULT, LakeConfig.RawLayer.DISABLED,
+            LakeConfig lake = new LakeConfig(dir.resolve("lake").toString(), settings, io.tributary.config.CatalogConfig.LOCAL_DEFAULT, LakeConfig.RawLayer.ENABLED,
                     LakeConfig.HistoryLayer.ENABLED, dir.resolve("state"));
             PipelineConfig config = new PipelineConfig("files", new FilesSourceConfig("s3://drops/retail", Optional.empty(), Optional.empty(), ZoneOffset.UTC,
-                    List.of(retail), Duration.ofSeconds(30), ReconnectConfig.DEFAULT), lake, local.models(), local.commit(), Map.of());
+                    List.of(retail), Duration.ofSeconds(30), ReconnectConfig.DEFAULT, FilesSourceConfig.RawFiles.COPY), lake, local.models(), local.commit(), Map.of());
             runOnce(config);
+            // source.raw: copy: each object kept byte for byte in the raw layer, named by its delivery.
+            for (int i = 0; i < days.size(); i++) {
+                String day = days.get(i).getFileName().toString().replace(".csv", "");
+                Path copy = dir.resolve("lake/raw/retail/" + day + "/F" + io.tributary.spi.SourcePosition.sequenceKey(i + 1) + "-" + days.get(i).getFileName());
+                assertThat(copy).as("raw copy of %s", days.get(i)).exists();
+                assertThat(Files.mismatch(copy, days.get(i))).isEqualTo(-1L);
+            }
             String perDay = "SELECT _source_date, count(*), CAST(sum(quantity * unit_price) AS DECIMAL(18,3)) FROM %s GROUP BY 1 ORDER BY 1";
             String files = days.stream().map(d -> "'" + d + "'").collect(java.util.stream.Collectors.joining(", "));
             List<List<Object>> expected = duck(String.format(perDay.replace("_source_date", "CAST(regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE)"),

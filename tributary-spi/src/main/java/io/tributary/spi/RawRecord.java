@@ -1,5 +1,7 @@
 package io.tributary.spi;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,6 +41,24 @@ public interface RawRecord {
      * or without; empty for an event without a key (a truncate, a table without a key).
      */
     default java.util.Optional<byte[]> key(boolean withSchema) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * A file the raw layer keeps beside this record's line (a files source's copy of the file it
+     * ingested): stored as {@code name} in the table's folder of the event's day, its bytes as
+     * {@code content} writes them, unchanged. Names are unique per delivery; a replay writes the
+     * same file again.
+     */
+    record Attachment(String name, RawRecord content) {
+        public Attachment {
+            requireNonNull(name, "name is null");
+            requireNonNull(content, "content is null");
+        }
+    }
+
+    /** The file to keep beside this record's line, if any (none by default). */
+    default java.util.Optional<Attachment> attachment() {
         return java.util.Optional.empty();
     }
 

@@ -16,7 +16,9 @@ import org.apache.iceberg.io.FileIO;
 
 /**
  * Writes the raw layer: the source's change events unmodified (Debezium JSON envelopes), one per
- * line, gzip-compressed, under {@code <warehouse>/raw/<table>/<yyyy-mm-dd>/<first position>_<last position>.ndjson.gz}.
+ * line, gzip-compressed, under {@code <warehouse>/raw/<table>/<yyyy-mm-dd>/<first position>_<last position>.ndjson.gz};
+ * a record's {@linkplain io.tributary.spi.RawRecord#attachment() attachment} (a landed file's copy)
+ * beside them, byte for byte.
  * Files are written through the warehouse's {@link FileIO} before the lake commit: an object store
  * makes a finished upload visible at once, a local warehouse moves a finished temporary file into
  * place ({@code LocalFileIO}), so a reader never sees part of a file and no rename is needed on
@@ -45,6 +47,16 @@ public final class RawWriter {
         this.root = warehouse.replaceAll("/+$", "") + "/raw";
     }
 
+    /** A source file kept as it came ({@link io.tributary.spi.RawRecord#attachment()}), beside the day's event files. */
+    private void writeAttachment(ChangeEvent e, long day, io.tributary.spi.RawRecord.Attachment attachment) {
+        String target = root + "/" + TableNames.lakeName(e.table()) + "/" + LocalDate.ofEpochDay(day) + "/" + attachment.name();
+        try (OutputStream out = io.newOutputFile(target).createOrOverwrite()) {
+            attachment.content().writeTo(out);
+        } catch (IOException | RuntimeException ex) {
+            throw new TributaryException(ErrorCode.LAKE_IO_FAILED, "Cannot write the raw copy " + target + ": " + ex.getMessage(), ex);
+        }
+    }
+
     public void write(List<ChangeEvent> events) {
         Map<FileKey, List<ChangeEvent>> byFile = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
@@ -52,6 +64,9 @@ public final class RawWriter {
                 continue;
             }
             long day = Math.floorDiv(e.commitTimestamp().getEpochSecond(), 86_400L);
+            if (e.rawRecord().attachment().isPresent()) {
+                writeAttachment(e, day, e.rawRecord().attachment().get());
+            }
             byFile.computeIfAbsent(new FileKey(e.table(), day), d -> new java.util.ArrayList<>()).add(e);
         }
         for (Map.Entry<FileKey, List<ChangeEvent>> entry : byFile.entrySet()) {

@@ -308,7 +308,28 @@ final class FilesChangeSource implements ChangeSource {
         json.put("sha256", sha256);
         json.put("sequence", sequence);
         byte[] bytes = json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return out -> out.write(bytes);
+        if (settings.rawFiles() == FilesSourceConfig.RawFiles.REFERENCE) {
+            return out -> out.write(bytes);
+        }
+        // source.raw: copy: the file itself beside the reference, read again from the landing folder
+        // or prefix when the raw layer writes it (on the commit thread, before the lake commit).
+        io.tributary.spi.RawRecord.Attachment copy = new io.tributary.spi.RawRecord.Attachment(
+                commitKey(sequence) + "-" + java.nio.file.Path.of(file.path()).getFileName(), out -> {
+                    try (java.io.InputStream in = landing.open(file)) {
+                        in.transferTo(out);
+                    }
+                });
+        return new io.tributary.spi.RawRecord() {
+            @Override
+            public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+                out.write(bytes);
+            }
+
+            @Override
+            public Optional<Attachment> attachment() {
+                return Optional.of(copy);
+            }
+        };
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();

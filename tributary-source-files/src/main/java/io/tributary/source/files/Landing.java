@@ -149,6 +149,15 @@ final class Landing {
         }
     }
 
+    /**
+     * Reads a listed file's current content (for the raw layer's copy).
+     *
+     * @throws java.io.IOException when it cannot be read
+     */
+    InputStream open(Listed file) throws IOException {
+        return root != null ? Files.newInputStream(root.resolve(file.path())) : store.open(prefix + "/" + file.path());
+    }
+
     /** A landed file on local disk; {@code temporary}: the folder of a download, removed on close. */
     record Local(Path path, Path temporary) implements AutoCloseable {
         @Override
