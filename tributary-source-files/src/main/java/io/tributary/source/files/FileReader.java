@@ -65,57 +65,14 @@ final class FileReader implements AutoCloseable {
     }
 
     /**
-     * The table's columns after this file: {@code established} (the table's so far; empty for its
-     * first file) followed by the columns this file adds, typed by DuckDB's inference over the whole
-     * file unless {@code table.types()} names them.
+     * A file as DuckDB's reader finds it: its columns and the types it infers over the whole file
+     * (one pass over it), by name in file order. Taken once per ingestion and handed to
+     * {@link #columns}, {@link #check} and {@link #read}.
      */
-    List<ColumnSpec> columns(Path file, FileTable table, List<ColumnSpec> established) {
-        Map<String, String> inFile = describe(file, table, established);
-        List<ColumnSpec> out = new ArrayList<>(established);
-        java.util.Set<String> known = new java.util.HashSet<>();
-        established.forEach(c -> known.add(c.name()));
-        inFile.forEach((name, type) -> {
-            if (known.add(name)) {
-                out.add(new ColumnSpec(name, type));
-            }
-        });
-        return out;
+    record Sniffed(Path file, Map<String, String> columns) {
     }
 
-    /** The file's columns and their normalized types, overrides and {@code established} types applied. */
-    private Map<String, String> describe(Path file, FileTable table, List<ColumnSpec> established) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, String> c : sniff(file, table).entrySet()) {
-            out.put(c.getKey(), forced(table, established, c.getKey()).orElse(DuckTypes.normalize(c.getValue())));
-        }
-        return out;
-    }
-
-    /**
-     * The columns DuckDB's reader finds in {@code file} and the types it infers over the whole file:
-     * one pass over it, done once per file (by size and modification time) for the three uses of
-     * an ingestion (columns, check, read).
-     */
-    private Map<String, String> sniff(Path file, FileTable table) {
-        String key;
-        try {
-            key = file + "|" + java.nio.file.Files.size(file) + "|" + java.nio.file.Files.getLastModifiedTime(file).toMillis() + "|" + table.name();
-        } catch (java.io.IOException e) {
-            throw new TributaryException(ErrorCode.SOURCE_UNREACHABLE, "Cannot read " + file + ": " + e.getMessage(), e);
-        }
-        if (key.equals(sniffedKey)) {
-            return sniffed;
-        }
-        Map<String, String> out = sniffFile(file, table);
-        sniffedKey = key;
-        sniffed = out;
-        return out;
-    }
-
-    private String sniffedKey;
-    private Map<String, String> sniffed;
-
-    private Map<String, String> sniffFile(Path file, FileTable table) {
+    Sniffed sniff(Path file, FileTable table) {
         Map<String, String> out = new LinkedHashMap<>();
         try (Statement s = checker.createStatement(); ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM " + source(file, table, Map.of(), null, false))) {
             while (rs.next()) {
@@ -124,6 +81,23 @@ final class FileReader implements AutoCloseable {
         } catch (SQLException e) {
             throw unreadable(file, table, e);
         }
+        return new Sniffed(file, out);
+    }
+
+    /**
+     * The table's columns after this file: {@code established} (the table's so far; empty for its
+     * first file) followed by the columns this file adds, typed by DuckDB's inference over the whole
+     * file unless {@code table.types()} names them.
+     */
+    static List<ColumnSpec> columns(Sniffed file, FileTable table, List<ColumnSpec> established) {
+        List<ColumnSpec> out = new ArrayList<>(established);
+        java.util.Set<String> known = new java.util.HashSet<>();
+        established.forEach(c -> known.add(c.name()));
+        file.columns().forEach((name, inferred) -> {
+            if (known.add(name)) {
+                out.add(new ColumnSpec(name, forced(table, established, name).orElse(DuckTypes.normalize(inferred))));
+            }
+        });
         return out;
     }
 
@@ -141,8 +115,9 @@ final class FileReader implements AutoCloseable {
      * do not parse (CSV only; in a JSON-lines or Parquet file a value that does not fit its column
      * fails the file).
      */
-    Scan check(Path file, FileTable table, List<ColumnSpec> columns) {
-        Map<String, String> present = sniff(file, table);
+    Scan check(Sniffed sniffed, FileTable table, List<ColumnSpec> columns) {
+        Path file = sniffed.file();
+        Map<String, String> present = sniffed.columns();
         String rejects = table.format() == FilesSourceConfig.Format.CSV ? "tributary_rejects_" + (++scans) : null;
         StringBuilder nullKey = new StringBuilder("false");
         for (String k : table.key()) {
@@ -196,8 +171,9 @@ final class FileReader implements AutoCloseable {
      * Streams the rows of {@code file} that parse, as {@code columns} (a column the file lacks is
      * null), in file order.
      */
-    void read(Path file, FileTable table, List<ColumnSpec> columns, RowSink sink) {
-        Map<String, String> present = sniff(file, table);
+    void read(Sniffed sniffed, FileTable table, List<ColumnSpec> columns, RowSink sink) {
+        Path file = sniffed.file();
+        Map<String, String> present = sniffed.columns();
         StringBuilder select = new StringBuilder("SELECT ");
         ColumnType[] types = new ColumnType[columns.size()];
         for (int i = 0; i < columns.size(); i++) {

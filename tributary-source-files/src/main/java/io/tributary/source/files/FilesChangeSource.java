@@ -216,8 +216,9 @@ final class FilesChangeSource implements ChangeSource {
         long sequence = ledger.begin(table.name(), file.path(), sha256);
         // An empty file (no header either) has no rows: DuckDB's readers refuse it, so it is not read.
         boolean empty = file.size() == 0;
-        List<ColumnSpec> columns = empty ? ledger.columns(table.name()) : reader.columns(path, table, ledger.columns(table.name()));
-        FileReader.Scan scan = empty ? new FileReader.Scan(0, 0, List.of()) : reader.check(path, table, columns);
+        FileReader.Sniffed sniffed = empty ? null : reader.sniff(path, table);
+        List<ColumnSpec> columns = empty ? ledger.columns(table.name()) : FileReader.columns(sniffed, table, ledger.columns(table.name()));
+        FileReader.Scan scan = empty ? new FileReader.Scan(0, 0, List.of()) : reader.check(sniffed, table, columns);
         long total = scan.rows() + scan.rejects().size();
         long rejected = scan.rejects().size() + scan.nullKeys();
         double ratio = total == 0 ? 0 : (double) rejected / total;
@@ -260,7 +261,7 @@ final class FilesChangeSource implements ChangeSource {
             add(handler, new ChangeEvent(ChangeOperation.CREATE, schema, null, Row.of(full), new SourcePosition(key, row), sequence, commitTs, raw), midFile);
         };
         if (!empty) {
-            reader.read(path, table, columns, sink);
+            reader.read(sniffed, table, columns, sink);
         }
         long index = rows[0];
         if (before.isPresent() && lineageKeyed(table) && before.get().rows() > rows[0]) {
@@ -350,7 +351,7 @@ final class FilesChangeSource implements ChangeSource {
     private void flush(ChangeHandler handler, SourceOffset offset) {
         List<ChangeEvent> events = List.copyOf(pending);
         pending.clear();
-        handler.accept(new ChangeBatch(events, through, offset, List.of(), List.of(), consistent.isAfter(through) ? through : consistent));
+        handler.accept(new ChangeBatch(events, through, offset, List.of(), List.of(), consistent));
     }
 
     /** The date {@code date-from-path} finds in a file's relative path. */

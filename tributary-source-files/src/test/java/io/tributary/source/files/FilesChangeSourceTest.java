@@ -74,6 +74,7 @@ class FilesChangeSourceTest {
             try {
                 for (int i = 1; i <= 30; i++) {
                     Files.writeString(growing, i + ",x\n", StandardOpenOption.APPEND);
+                    // A slow writer: one line every 100 ms, for 3 s in all.
                     Thread.sleep(100);
                 }
             } catch (Exception e) {
@@ -81,7 +82,12 @@ class FilesChangeSourceTest {
             }
         });
         writer.start();
-        Thread.sleep(200);
+        // The run starts once the writer has appended: the file is growing when it is first listed.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Files.size(growing) == 4 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(Files.size(growing)).as("the writer appended").isGreaterThan(4);
         Recorder first = new Recorder();
         new FilesChangeSource(settings(Optional.empty(), Optional.empty()), session(Optional.empty()), Clock.systemUTC()).run(first, ChangeSource.RunMode.CATCH_UP);
         boolean stillWriting = writer.isAlive();
