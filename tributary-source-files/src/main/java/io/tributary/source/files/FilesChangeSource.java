@@ -351,7 +351,9 @@ final class FilesChangeSource implements ChangeSource {
     private void flush(ChangeHandler handler, SourceOffset offset) {
         List<ChangeEvent> events = List.copyOf(pending);
         pending.clear();
-        handler.accept(new ChangeBatch(events, through, offset, List.of(), List.of(), consistent));
+        // A delivery read again after a crash starts before the lake's committed position (the lake
+        // skips those rows): the batch is then consistent only as far as it reaches.
+        handler.accept(new ChangeBatch(events, through, offset, List.of(), List.of(), consistent.isAfter(through) ? through : consistent));
     }
 
     /** The date {@code date-from-path} finds in a file's relative path. */
