@@ -69,6 +69,7 @@ public final class Bench {
         Path dir = Files.createTempDirectory("tributary-bench");
         HeapSampler heap = HeapSampler.start();
         Map<String, String> results = new LinkedHashMap<>();
+        Map<String, String> targets = new LinkedHashMap<>();
         try (TestingPostgres postgres = new TestingPostgres(List.of("max_wal_size=4GB", "checkpoint_timeout=30min", "shared_buffers=512MB"))) {
             SnapshotConfig snapshot = new SnapshotConfig(Integer.parseInt(options.getOrDefault("snapshot-chunk-size", Integer.toString(SnapshotConfig.DEFAULT.chunkSize()))),
                     Long.parseLong(options.getOrDefault("snapshot-resumable-above", Long.toString(SnapshotConfig.DEFAULT.resumableAbove()))));
@@ -98,8 +99,12 @@ public final class Bench {
             workload.create(accounts);
             PipelineConfig config = config(postgres, db, dir, "tributary_bench", history, snapshot, commit);
 
-            // 1. Initial snapshot.
+            // 1. Initial snapshot; COPY of the same tables is its ceiling.
             timedRun(results, "initial snapshot", config, "rows");
+            CopyReader.Result copy = CopyReader.read(postgres, db, List.of("pgbench_branches", "pgbench_tellers", "pgbench_accounts"));
+            results.put("COPY (SELECT *) TO STDOUT (ceiling)", String.format("%,d rows (%,d MiB of text) in %.2f s = %,.0f rows/s", copy.rows(),
+                    copy.bytes() >> 20, copy.seconds(), copy.rowsPerSecond()));
+            System.out.println("COPY (SELECT *) TO STDOUT (ceiling): " + results.get("COPY (SELECT *) TO STDOUT (ceiling)"));
 
             // 2. Streaming: drain a backlog of pgbench transactions; a bare pgoutput reader drains the same WAL.
             BareReader bare = BareReader.createSlot(postgres, db, "bench_bare", "tributary_bench");
@@ -114,6 +119,15 @@ public final class Bench {
 
             // 3. Freshness at a fixed rate.
             freshness(results, "freshness (commit -> visible in silver)", config, workload, postgres, db, "tributary_bench", rate, freshnessSeconds);
+
+            Rate snapshotRate = RATES.get("initial snapshot");
+            Rate streamingRate = RATES.get("streaming into bronze+silver");
+            targets.put("initial snapshot / COPY", String.format("%,.0f / %,.0f rows/s = %.3f× (target ≥ 0.1×)", snapshotRate.perSecond(), copy.rowsPerSecond(),
+                    snapshotRate.perSecond() / copy.rowsPerSecond()));
+            targets.put("initial snapshot per CPU-second", String.format("%,.0f rows (target ≥ 100,000)", snapshotRate.perCpuSecond()));
+            targets.put("streaming / bare pgoutput reader", String.format("%,.0f / %,.0f events/s = %.3f× (target ≥ 0.5×)", streamingRate.perSecond(),
+                    ceiling.changes() / ceiling.seconds(), streamingRate.perSecond() / (ceiling.changes() / ceiling.seconds())));
+            targets.put("freshness p99 at " + String.format("%,d", rate) + " events/s", String.format("%,d", FRESHNESS_P99.get("freshness (commit -> visible in silver)")) + " ms (target ≤ 1,500 ms at 5,000 events/s)");
 
             // 4. The same on an S3 warehouse (S3Proxy, a child JVM on loopback) behind a JDBC catalog in PostgreSQL.
             if (Boolean.parseBoolean(options.getOrDefault("s3", "true"))) {
@@ -183,10 +197,17 @@ public final class Bench {
         }
         results.put("peak heap used", String.format("%,d MiB sampled, %,d MiB right after a GC (max heap %,d MiB)", heap.peakBytes() / (1 << 20),
                 heap.peakAfterGcBytes() / (1 << 20), Runtime.getRuntime().maxMemory() / (1 << 20)));
+        targets.put("peak heap", String.format("%,d MiB sampled (target ≤ 1,024 MiB)", heap.peakBytes() / (1 << 20)));
         System.out.println();
+        System.out.printf("%d CPUs given to the JVM (-XX:ActiveProcessorCount), history %s%n", Runtime.getRuntime().availableProcessors(),
+                history.name().toLowerCase(java.util.Locale.ROOT));
         System.out.println("| measure | result |");
         System.out.println("|---|---|");
         results.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
+        System.out.println();
+        System.out.println("| against its ceiling | this run |");
+        System.out.println("|---|---|");
+        targets.forEach((k, v) -> System.out.println("| " + k + " | " + v + " |"));
         System.exit(0);
     }
 
@@ -238,7 +259,9 @@ public final class Bench {
     private static void timedRun(Map<String, String> results, String measure, PipelineConfig config, String unit, List<Long> commitTimes) {
         Measure started = Measure.start();
         long events = runOnce(config, commitTimes);
-        results.put(measure, started.rate(events, unit));
+        Rate rate = started.finish(events);
+        RATES.put(measure, rate);
+        results.put(measure, rate.describe(unit));
         System.out.println(measure + ": " + results.get(measure));
     }
 
@@ -302,6 +325,30 @@ public final class Bench {
      * One measured run: wall time, this process's CPU time (all threads, a measure less noisy than
      * wall time on a shared VM), and the JIT compilers' and the collector's time within it.
      */
+    /** A measured run's count, wall seconds, this process's CPU seconds, and its JIT and GC seconds. */
+    record Rate(long count, double seconds, double cpuSeconds, double jitSeconds, double gcSeconds) {
+        double perSecond() {
+            return count / seconds;
+        }
+
+        /** Rows or events per second of this process's CPU time (all threads). */
+        double perCpuSecond() {
+            return count / Math.max(1e-9, cpuSeconds);
+        }
+
+        String describe(String unit) {
+            return String.format("%,d %s in %.1f s = %,.0f %s/s (%.1f µs CPU per %s, %,.0f %s per CPU-second; JIT compiling %.1f s, GC pauses %.1f s)", count, unit,
+                    seconds, perSecond(), unit, cpuSeconds * 1e6 / Math.max(1, count), unit.substring(0, unit.length() - 1), perCpuSecond(), unit,
+                    jitSeconds, gcSeconds);
+        }
+    }
+
+    /** The freshness p99 (ms) of each freshness measure so far. */
+    private static final Map<String, Long> FRESHNESS_P99 = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The rates of the runs measured so far, by measure. */
+    private static final Map<String, Rate> RATES = new java.util.concurrent.ConcurrentHashMap<>();
+
     private record Measure(long startNanos, long startCpu, long startJit, long startGc) {
         static Measure start() {
             return new Measure(System.nanoTime(), cpuNanos(), jitMillis(), gcMillis());
@@ -309,10 +356,13 @@ public final class Bench {
 
         /** {@code "1,000 rows in 2.0 s = 500 rows/s (40.0 µs CPU per row; JIT compiling 1.2 s, GC pauses 0.3 s)"}. */
         String rate(long count, String unit) {
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
-            return String.format("%,d %s in %.1f s = %,.0f %s/s (%.1f µs CPU per %s; JIT compiling %.1f s, GC pauses %.1f s)", count, unit, seconds, count / seconds, unit,
-                    (cpuNanos() - startCpu) / 1000.0 / Math.max(1, count), unit.substring(0, unit.length() - 1),
-                    (jitMillis() - startJit) / 1000.0, (gcMillis() - startGc) / 1000.0);
+            return finish(count).describe(unit);
+        }
+
+        /** The run's figures for {@code count} rows or events, now. */
+        Rate finish(long count) {
+            return new Rate(count, (System.nanoTime() - startNanos) / 1e9, (cpuNanos() - startCpu) / 1e9, (jitMillis() - startJit) / 1000.0,
+                    (gcMillis() - startGc) / 1000.0);
         }
 
         private static long cpuNanos() {
@@ -369,6 +419,7 @@ public final class Bench {
         pipeline.lake().close();
         List<Long> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
+        FRESHNESS_P99.put(measure, sorted.isEmpty() ? -1L : percentile(sorted, 99));
         results.put(measure, sorted.isEmpty() ? "no events" : String.format("p50 %d ms, p99 %d ms, max %d ms over %,d events; commits %s",
                 percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), sorted.size(), percentiles(commitTimes, "micro-batches")));
         System.out.println(measure + ": " + results.get(measure));
