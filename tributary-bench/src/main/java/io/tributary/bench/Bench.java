@@ -36,9 +36,11 @@ import java.util.Random;
 
 /**
  * The benchmark harness: a pgbench-like workload against an embedded PostgreSQL, measuring initial
- * snapshot rows/s, streaming events/s into bronze+silver (draining a WAL backlog), the rate of a
- * bare pgoutput reader over the same WAL (the ceiling), freshness p50/p99 at a fixed rate, and the
- * peak heap; then the snapshot, streaming (with each micro-batch's commit time) and freshness again on an
+ * snapshot rows/s and the rate of {@code COPY (SELECT *) TO STDOUT} of the same tables (its
+ * ceiling), streaming events/s into bronze+silver (draining a WAL backlog) and the rate of a bare
+ * pgoutput reader over the same WAL (its ceiling), freshness p50/p99 at a fixed rate, and the peak
+ * heap, each rate also per CPU-second of this process, and ends with a table of each measure
+ * against its ceiling and target; then the snapshot, streaming (with each micro-batch's commit time) and freshness again on an
  * S3 warehouse (S3Proxy on loopback, a JDBC catalog in PostgreSQL; {@code --s3=false} skips it,
  * {@code --s3-accounts} sizes its table, default 100,000); and the same workload captured into
  * Kafka topics (a KRaft broker on loopback), then those topics landed in a lake by a Kafka source
