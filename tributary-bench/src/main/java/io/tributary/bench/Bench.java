@@ -547,16 +547,24 @@ public final class Bench {
                     + "COMMIT; END LOOP; END $$");
         }
 
-        /** {@code perSecond} transactions a second, evenly spaced, for {@code duration}; returns how many were committed. */
+        /**
+         * {@code perSecond} transactions a second, evenly spaced, for {@code duration}; returns how
+         * many were committed. They commit with PostgreSQL's default {@code synchronous_commit = on}
+         * (the test server's default is off, for loading speed): an asynchronous commit reaches the
+         * WAL sender only when the WAL writer flushes, every {@code wal_writer_delay} (200 ms), which
+         * a production server's commits do not wait for.
+         */
         long paced(int perSecond, Duration duration) throws Exception {
             long committed = 0;
             Random random = new Random(1);
             int tellers = Math.max(1, accounts / 100_000) * 10;
             try (Connection c = postgres.connect(db);
+                 java.sql.Statement settings = c.createStatement();
                  PreparedStatement a = c.prepareStatement("UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?");
                  PreparedStatement t = c.prepareStatement("UPDATE pgbench_tellers SET tbalance = tbalance + ? WHERE tid = ?");
                  PreparedStatement b = c.prepareStatement("UPDATE pgbench_branches SET bbalance = bbalance + ? WHERE bid = ?");
                  PreparedStatement h = c.prepareStatement("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (?, ?, ?, ?, now())")) {
+                settings.execute("SET synchronous_commit = on");
                 c.setAutoCommit(false);
                 long interval = 1_000_000_000L / Math.max(1, perSecond);
                 long next = System.nanoTime();

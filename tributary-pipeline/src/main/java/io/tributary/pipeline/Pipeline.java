@@ -73,6 +73,11 @@ public final class Pipeline implements ChangeHandler, Closeable {
     private SourcePosition submitted = SourcePosition.BEGINNING;
     private Instant lastSubmit = Instant.EPOCH;
     private java.util.concurrent.Future<?> inFlight;
+    /**
+     * Guards the buffer and the micro-batch in flight: the source's thread delivers and drains, the
+     * batch timer ({@link #submitIfDue}) submits a buffer that became due while nothing was delivered.
+     */
+    private final java.util.concurrent.locks.ReentrantLock buffering = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.ExecutorService committer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tributary-commit");
         t.setDaemon(true);
@@ -151,6 +156,11 @@ public final class Pipeline implements ChangeHandler, Closeable {
             t.setDaemon(true);
             return t;
         });
+        java.util.concurrent.ScheduledExecutorService batchTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tributary-batch-timer");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             if (!workers) {
                 // Before maintenance and capture start: tables a dead run committed past the watermark go
@@ -166,6 +176,8 @@ public final class Pipeline implements ChangeHandler, Closeable {
             // Renewed on the commit thread, between micro-batches; a commit renews it anyway.
             long every = Lake.LEASE_RENEWAL.toMillis() / 2;
             leaseTimer.scheduleWithFixedDelay(() -> committer.submit(this::renewLease), every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+            long tick = batchTimerMillis(config.commit().interval());
+            batchTimer.scheduleWithFixedDelay(this::submitIfDue, tick, tick, java.util.concurrent.TimeUnit.MILLISECONDS);
             if (config.maintenance().mode() == io.tributary.config.MaintenanceConfig.Mode.ENABLED) {
                 maintenance = MaintenanceSchedule.start(new io.tributary.lake.maintenance.Maintenance(lake.catalog(), config.maintenance(), clock),
                         config.name(), config.maintenance().interval(), () -> !closed && !leaseReleased && leaseFailure.get() == null && lake.holdsLease());
@@ -191,6 +203,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
             if (maintenance != null) {
                 maintenance.close();
             }
+            batchTimer.shutdownNow();
             leaseTimer.shutdownNow();
             leaseReleased = true;
             if (workers && !lakeUnwritable) {
@@ -324,11 +337,26 @@ public final class Pipeline implements ChangeHandler, Closeable {
         if (!closed && (goldSchedule.pending() || mode == ChangeSource.RunMode.CATCH_UP)) {
             buildGold(true);
         }
-        committer.shutdown();
+        buffering.lock();
+        try {
+            committer.shutdown();
+        } finally {
+            buffering.unlock();
+        }
     }
 
     @Override
     public Optional<SourcePosition> accept(ChangeBatch batch) {
+        buffering.lock();
+        try {
+            return buffer(batch);
+        } finally {
+            buffering.unlock();
+        }
+    }
+
+    /** {@link #accept} with the buffer held. */
+    private Optional<SourcePosition> buffer(ChangeBatch batch) {
         long estimate = ChangeEvent.estimatedBytes(batch.events());
         if (!buffer.isEmpty() && (buffer.size() + batch.events().size() > config.commit().maxEvents() || bufferedEstimate + estimate > MICRO_BATCH_ESTIMATE)) {
             // A micro-batch holds at most max-events: a large transaction arrives in batches of that
@@ -356,7 +384,7 @@ public final class Pipeline implements ChangeHandler, Closeable {
         }
         status.delivered(batch.events().size(), batch.through());
         boolean due = buffer.size() >= config.commit().maxEvents() || bufferedEstimate >= MICRO_BATCH_ESTIMATE
-                || bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))
+                || dueByTime()
                 || buffer.isEmpty() && bufferedThrough.isAfter(submitted) && !batch.snapshotCompleted().isEmpty()
                 // Only heartbeats moved the position (other databases write): a watermark-only commit,
                 // at most once per source.heartbeat, lets the slot move on.
@@ -375,27 +403,94 @@ public final class Pipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> drain() {
-        if (bufferedThrough != null && (bufferedThrough.isAfter(submitted) || !buffer.isEmpty())) {
-            submit();
+        buffering.lock();
+        try {
+            if (bufferedThrough != null && (bufferedThrough.isAfter(submitted) || !buffer.isEmpty())) {
+                submit();
+            }
+            awaitInFlight();
+            return acknowledgeable();
+        } finally {
+            buffering.unlock();
         }
-        awaitInFlight();
-        return acknowledgeable();
     }
 
     /** Lake workers: takes the shards the source was given (see {@link Lake#claimShards}). */
     @Override
     public Map<String, io.tributary.spi.ShardResume> claim(java.util.Set<String> shards) {
         requireWorkers();
-        awaitInFlight();
-        return lake.claimShards(shards);
+        buffering.lock();
+        try {
+            awaitInFlight();
+            return lake.claimShards(shards);
+        } finally {
+            buffering.unlock();
+        }
     }
 
     /** Lake workers: commits what was delivered, then gives the shards up. */
     @Override
     public void release(java.util.Set<String> shards) {
         requireWorkers();
-        drain();
-        lake.releaseShards(shards);
+        buffering.lock();
+        try {
+            drain();
+            lake.releaseShards(shards);
+        } finally {
+            buffering.unlock();
+        }
+    }
+
+    /** Whether {@code commit.interval} has passed since the first buffered event. */
+    private boolean dueByTime() {
+        return bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()));
+    }
+
+    /**
+     * How often the batch timer looks for a buffer that became due: a tenth of
+     * {@code commit.interval}, between 10 and 50 ms.
+     */
+    static long batchTimerMillis(Duration interval) {
+        return Math.max(10, Math.min(50, interval.toMillis() / 10));
+    }
+
+    /**
+     * Runs on the batch timer: submits the buffer once {@code commit.interval} has passed since its
+     * first event even when the source delivers nothing more. Without it, the last events of a
+     * burst waited for the source's next delivery, a heartbeat up to {@code source.heartbeat} later
+     * (measured: p99 freshness 2.1 s at 5,000 events/s with a 1 s interval). Skips the tick while
+     * the source's thread holds the buffer, while a commit is in flight, and after a failed commit
+     * (the source's thread raises it at its next delivery).
+     */
+    private void submitIfDue() {
+        if (closed || !buffering.tryLock()) {
+            return;
+        }
+        try {
+            if (committer.isShutdown() || buffer.isEmpty() || bufferedEstimate >= MICRO_BATCH_ESTIMATE || !dueByTime()) {
+                return;
+            }
+            java.util.concurrent.Future<?> f = inFlight;
+            if (f != null) {
+                if (!f.isDone()) {
+                    return;
+                }
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                    return;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            submit();
+        } catch (RuntimeException e) {
+            // The schedule must go on; the source's thread submits the buffer at its next delivery.
+            LOG.warn("Pipeline {}: cannot submit a due micro-batch from the batch timer: {}", config.name(), e.toString());
+        } finally {
+            buffering.unlock();
+        }
     }
 
     private void requireWorkers() {
