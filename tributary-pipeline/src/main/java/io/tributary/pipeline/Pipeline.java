@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * One pipeline: captures the source, cuts micro-batches (every {@code commit.interval} or
+ * One pipeline: captures the source, cuts micro-batches ({@code commit.interval} after the first
+ * event buffered, checked at every delivery and by a timer between them, or at
  * {@code commit.max-events}), commits each to the lake, and only then lets the source acknowledge
  * (the commit protocol of ARCHITECTURE.md). Gold models are rebuilt after silver commits, at most
  * once per {@code models.interval}. Capture runs on the caller's thread and commits on one commit
