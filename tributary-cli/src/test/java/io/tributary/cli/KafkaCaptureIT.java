@@ -239,6 +239,44 @@ class KafkaCaptureIT {
                 .isEqualTo(Long.toString(lastBalance.values().stream().mapToLong(Long::longValue).sum()));
     }
 
+    /**
+     * A lone change is written to its topic {@code commit.interval} after it is captured, not at the
+     * source's next delivery (a heartbeat, up to one more interval later): the record's timestamp
+     * (set when the sink sends it) against the change's source commit time.
+     */
+    @Test
+    void aLoneChangeIsWrittenOneIntervalAfterItArrives() throws Exception {
+        postgres.createDatabase("lone");
+        postgres.execute("lone", "CREATE TABLE notes (id int PRIMARY KEY, body text)", "INSERT INTO notes VALUES (0, 'first')");
+        Path config = dir.resolve("lone.yaml");
+        Files.writeString(config, """
+                name: lone
+                source: {host: 127.0.0.1, port: %d, database: lone, user: postgres, sslmode: disable,
+                         tables: [public.notes], slot: tributary_lone, heartbeat: 30s}
+                sink: {type: kafka, bootstrap-servers: %s, topic-prefix: lone, format: debezium-json-schemaless}
+                commit: {interval: 3s}
+                """.formatted(postgres.port(), kafka.bootstrapServers()));
+        Path log = dir.resolve("lone-run.log");
+        String topic = "lone.public.notes";
+        try (ChildJvm run = ChildJvm.start(Main.class.getName(), List.of(), List.of("run", "-c", config.toString()), log)) {
+            awaitInitialSnapshot(run, topic, 1, log);
+            for (int i = 1; i <= 4; i++) {
+                // Apart by more than two intervals: each change is alone in its write.
+                Thread.sleep(6_000 + 700L * i);
+                postgres.execute("lone", "INSERT INTO notes VALUES (" + i + ", 'lone')");
+                int expected = i + 1;
+                KafkaTopics.awaitUntil(Duration.ofSeconds(30), () -> !run.isAlive() || KafkaTopics.readAll(kafka.bootstrapServers(), List.of(topic)).size() >= expected);
+                assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
+            }
+        }
+        List<Long> latencies = KafkaTopics.readAll(kafka.bootstrapServers(), List.of(topic)).stream()
+                .filter(r -> "c".equals(json(r.value()).path("op").asText()))
+                .map(r -> r.timestamp() - json(r.value()).path("source").path("ts_ms").asLong()).toList();
+        // Written once the interval passed (plus the WAL writer's flush of an asynchronous commit, up
+        // to 200 ms, the timer's tick and the send), never at a heartbeat an interval later.
+        assertThat(latencies).hasSize(4).allSatisfy(ms -> assertThat(ms).isBetween(2_900L, 4_200L));
+    }
+
     @Test
     void aBrokerRestartMidStreamLosesNothing() throws Exception {
         Path outage = accountsPipeline("outage", 200, "debezium-json-schemaless");

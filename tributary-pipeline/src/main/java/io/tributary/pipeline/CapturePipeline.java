@@ -54,7 +54,9 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
     private SourcePosition bufferedConsistent;
     private Instant bufferStarted;
     private Instant lastWrite = Instant.EPOCH;
-    private long written;
+    private volatile long written;
+    /** Guards the buffer: the source's thread delivers and drains, the {@link BatchTimer} writes a buffer that became due in between. */
+    private final java.util.concurrent.locks.ReentrantLock buffering = new java.util.concurrent.locks.ReentrantLock();
     /** Batches the source delivered in this run, heartbeats included. */
     private long delivered;
 
@@ -93,36 +95,39 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
             });
             Reconnects reconnects = new Reconnects(config.source(), clock);
             long deliveredBefore;
-            while (!closed) {
-                // The sink's own record is the truth: a crash may have acknowledged nothing it lacks.
-                ChangeSource capture = Sources.open(config, new SourceSession(Optional.ofNullable(committedOffset), committed, true,
-                        config.commit().interval(), config.commit().maxEvents(), true));
-                source.set(capture);
-                if (closed) {
-                    break;
-                }
-                deliveredBefore = delivered;
-                try {
-                    capture.run(this, mode);
-                    drain();
-                    break;
-                } catch (TributaryException e) {
-                    // A source unreachable from the start is more likely misconfigured than restarting.
-                    if (closed || !Reconnects.retryable(e) || delivered == 0) {
-                        throw e;
-                    }
-                    drain();
-                    Duration wait = reconnects.failed(e, delivered > deliveredBefore);
-                    LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
-                            e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
-                    if (closing.await(wait)) {
+            // Closed before the sink: no write from the timer once the sink closes.
+            try (BatchTimer timer = BatchTimer.start(config.name(), config.commit().interval(), buffering, this::flushIfDue)) {
+                while (!closed) {
+                    // The sink's own record is the truth: a crash may have acknowledged nothing it lacks.
+                    ChangeSource capture = Sources.open(config, new SourceSession(Optional.ofNullable(committedOffset), committed, true,
+                            config.commit().interval(), config.commit().maxEvents(), true));
+                    source.set(capture);
+                    if (closed) {
                         break;
                     }
-                } finally {
-                    source.set(null);
+                    deliveredBefore = delivered;
+                    try {
+                        capture.run(this, mode);
+                        drain();
+                        break;
+                    } catch (TributaryException e) {
+                        // A source unreachable from the start is more likely misconfigured than restarting.
+                        if (closed || !Reconnects.retryable(e) || delivered == 0) {
+                            throw e;
+                        }
+                        drain();
+                        Duration wait = reconnects.failed(e, delivered > deliveredBefore);
+                        LOG.warn("Lost the source ({}); reconnecting in {} ms, attempt {} (giving up after source.reconnect.max-elapsed {} s)",
+                                e.getMessage(), wait.toMillis(), reconnects.attempt(), config.source().reconnect().maxElapsed().toSeconds());
+                        if (closing.await(wait)) {
+                            break;
+                        }
+                    } finally {
+                        source.set(null);
+                    }
                 }
+                drain();
             }
-            drain();
         }
     }
 
@@ -132,6 +137,16 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> accept(ChangeBatch batch) {
+        buffering.lock();
+        try {
+            return buffer(batch);
+        } finally {
+            buffering.unlock();
+        }
+    }
+
+    /** {@link #accept} with the buffer held. */
+    private Optional<SourcePosition> buffer(ChangeBatch batch) {
         delivered++;
         if (!buffer.isEmpty() && buffer.size() + batch.events().size() > config.commit().maxEvents()) {
             flush();
@@ -159,10 +174,22 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
 
     @Override
     public Optional<SourcePosition> drain() {
-        if (bufferedThrough != null && (!buffer.isEmpty() || bufferedThrough.isAfter(committed))) {
+        buffering.lock();
+        try {
+            if (bufferedThrough != null && (!buffer.isEmpty() || bufferedThrough.isAfter(committed))) {
+                flush();
+            }
+            return acknowledgeable();
+        } finally {
+            buffering.unlock();
+        }
+    }
+
+    /** Runs on the {@link BatchTimer} with the buffer held: writes the buffer once {@code commit.interval} has passed since its first event. */
+    private void flushIfDue() {
+        if (!closed && !buffer.isEmpty() && bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))) {
             flush();
         }
-        return acknowledgeable();
     }
 
     private Optional<SourcePosition> acknowledgeable() {
