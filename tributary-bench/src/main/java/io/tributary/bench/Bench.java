@@ -323,10 +323,6 @@ public final class Bench {
         throw new IllegalStateException("Replication slot " + slot + " is still active after 30 s");
     }
 
-    /**
-     * One measured run: wall time, this process's CPU time (all threads, a measure less noisy than
-     * wall time on a shared VM), and the JIT compilers' and the collector's time within it.
-     */
     /** A measured run's count, wall seconds, this process's CPU seconds, and its JIT and GC seconds. */
     record Rate(long count, double seconds, double cpuSeconds, double jitSeconds, double gcSeconds) {
         double perSecond() {
@@ -351,6 +347,10 @@ public final class Bench {
     /** The rates of the runs measured so far, by measure. */
     private static final Map<String, Rate> RATES = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * One measured run: wall time, this process's CPU time (all threads, a measure less noisy than
+     * wall time on a shared VM), and the JIT compilers' and the collector's time within it.
+     */
     private record Measure(long startNanos, long startCpu, long startJit, long startGc) {
         static Measure start() {
             return new Measure(System.nanoTime(), cpuNanos(), jitMillis(), gcMillis());

@@ -262,7 +262,8 @@ class KafkaCaptureIT {
             awaitInitialSnapshot(run, topic, 1, log);
             for (int i = 1; i <= 4; i++) {
                 // Apart by more than two intervals: each change is alone in its write.
-                Thread.sleep(6_000 + 700L * i);
+                KafkaTopics.awaitUntil(Duration.ofMillis(6_000 + 700L * i), () -> !run.isAlive());
+                assertThat(run.isAlive()).as(Files.readString(log)).isTrue();
                 postgres.execute("lone", "INSERT INTO notes VALUES (" + i + ", 'lone')");
                 int expected = i + 1;
                 KafkaTopics.awaitUntil(Duration.ofSeconds(30), () -> !run.isAlive() || KafkaTopics.readAll(kafka.bootstrapServers(), List.of(topic)).size() >= expected);

@@ -162,7 +162,7 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
         bufferedConsistent = batch.consistent();
         Instant now = clock.instant();
         boolean due = buffer.size() >= config.commit().maxEvents()
-                || bufferStarted != null && !now.isBefore(bufferStarted.plus(config.commit().interval()))
+                || dueByTime()
                 || !batch.snapshotCompleted().isEmpty()
                 // Only heartbeats moved the position: record it at most once per source.heartbeat, so the slot moves on.
                 || buffer.isEmpty() && bufferedThrough.isAfter(committed) && !now.isBefore(lastWrite.plus(config.source().heartbeatInterval()));
@@ -187,9 +187,14 @@ public final class CapturePipeline implements ChangeHandler, Closeable {
 
     /** Runs on the {@link BatchTimer} with the buffer held: writes the buffer once {@code commit.interval} has passed since its first event. */
     private void flushIfDue() {
-        if (!closed && !buffer.isEmpty() && bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()))) {
+        if (!closed && !buffer.isEmpty() && dueByTime()) {
             flush();
         }
+    }
+
+    /** Whether {@code commit.interval} has passed since the first buffered event. */
+    private boolean dueByTime() {
+        return bufferStarted != null && !clock.instant().isBefore(bufferStarted.plus(config.commit().interval()));
     }
 
     private Optional<SourcePosition> acknowledgeable() {

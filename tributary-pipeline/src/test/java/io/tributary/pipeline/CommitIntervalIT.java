@@ -58,7 +58,7 @@ class CommitIntervalIT {
                 await(run, () -> pipeline.status().committedEvents() == 1);
                 for (int i = 1; i <= 4; i++) {
                     // Apart by more than two intervals: each change is alone in its micro-batch.
-                    Thread.sleep(INTERVAL.toMillis() * 2 + 700L * i);
+                    assertThat(run.await(Duration.ofMillis(INTERVAL.toMillis() * 2 + 700L * i))).as("the pipeline ended: %s", run.failure()).isFalse();
                     postgres.execute(db, "INSERT INTO items VALUES (" + i + ", 'lone')");
                     int expected = i;
                     await(run, () -> latencies.size() == expected);
