@@ -65,11 +65,11 @@ public final class DataFiles {
     /**
      * Opens a Parquet writer of generic records for one data file: the table's write properties
      * plus {@code properties} (metrics modes among them, read as Iceberg's
-     * {@code write.metadata.metrics.*} keys).
+     * {@code write.metadata.metrics.*} keys), without Hadoop's configuration files ({@link HadoopDefaults}).
      */
     public static DataWriter<Record> dataWriter(Schema schema, PartitionSpec spec, StructLike partition, EncryptedOutputFile out, Map<String, String> properties)
             throws IOException {
-        return Parquet.writeData(out).schema(schema).withSpec(spec).withPartition(partition).setAll(properties).metricsConfig(MetricsConfig.fromProperties(properties))
+        return HadoopDefaults.withoutConfigurationFiles(() -> Parquet.writeData(out)).schema(schema).withSpec(spec).withPartition(partition).setAll(properties).metricsConfig(MetricsConfig.fromProperties(properties))
                 .createWriterFunc(GenericParquetWriter::create).overwrite().build();
     }
 
@@ -106,7 +106,8 @@ public final class DataFiles {
         List<RowLocation> sorted = new ArrayList<>(rows);
         Collections.sort(sorted);
         try {
-            PositionDeleteWriter<Record> writer = Parquet.writeDeletes(files.newOutputFile()).withSpec(table.spec())
+            EncryptedOutputFile out = files.newOutputFile();
+            PositionDeleteWriter<Record> writer = HadoopDefaults.withoutConfigurationFiles(() -> Parquet.writeDeletes(out)).withSpec(table.spec())
                     .setAll(table.properties()).metricsConfig(MetricsConfig.forPositionDelete()).overwrite().buildPositionWriter();
             PositionDelete<Record> delete = PositionDelete.create();
             try (writer) {

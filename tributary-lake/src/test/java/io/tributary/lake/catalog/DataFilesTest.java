@@ -22,7 +22,7 @@ import org.apache.parquet.io.LocalInputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The lake's Parquet writing defaults: no dictionary for a column unique on every row, unless the table says otherwise. */
+/** The lake's Parquet writing defaults: no dictionary for a column unique on every row, unless the table says otherwise; no Hadoop configuration file read. */
 class DataFilesTest {
     private static final Schema SCHEMA = new Schema(Types.NestedField.required(1, "status", Types.StringType.get()),
             Types.NestedField.required(2, "_position", Types.StringType.get()));
@@ -48,6 +48,38 @@ class DataFilesTest {
             Map<String, Set<Encoding>> encodings = encodings(new DataFiles(table).write(rows(), null));
             assertThat(encodings.get("_position")).containsAnyOf(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
         }
+    }
+
+    @Test
+    void writersReadNoHadoopConfigurationFile() throws Exception {
+        // Hadoop's Configuration looks its files up through the context class loader of the thread
+        // that creates it: one that records the look-ups sees none while the lake writes.
+        List<String> lookedUp = java.util.Collections.synchronizedList(new ArrayList<>());
+        ClassLoader recording = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            public java.net.URL getResource(String name) {
+                lookedUp.add(name);
+                return super.getResource(name);
+            }
+        };
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        try (LakeCatalog catalog = LakeCatalog.open(dir)) {
+            Table table = catalog.ensure(TableIdentifier.of("silver", "orders"), SCHEMA, s -> PartitionSpec.unpartitioned());
+            thread.setContextClassLoader(recording);
+            DataFiles files = new DataFiles(table);
+            DataFile data = files.write(rows(), null);
+            files.writePositionDeletes(List.of(new io.tributary.lake.scan.RowLocation(data.location(), 3)));
+            thread.setContextClassLoader(before);
+            assertThat(data.recordCount()).isEqualTo(1000);
+            assertThat(encodings(data)).containsKeys("status", "_position");
+        } finally {
+            thread.setContextClassLoader(before);
+        }
+        assertThat(lookedUp).noneMatch(HadoopDefaults::isConfigurationFile);
+        assertThat(HadoopDefaults.isConfigurationFile("core-default.xml")).isTrue();
+        assertThat(HadoopDefaults.isConfigurationFile("mapred-site.xml")).isTrue();
+        assertThat(HadoopDefaults.isConfigurationFile("META-INF/services/core-default.xml")).isFalse();
     }
 
     private static List<Record> rows() {
