@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * {@code core-default.xml} (135 KB) and {@code core-site.xml}, and {@code mapred-default.xml} (84 KB)
  * and {@code mapred-site.xml} once Parquet's codec factory has loaded {@code JobConf}. Measured warm,
  * 1.3–1.5 ms per file; at 5,000 events/s, where a micro-batch writes about 20 small files, it was
- * 13.7% of the samples of the threads that commit (JFR, docs/benchmarks.md). Tributary writes
+ * 12% of the process's samples (JFR, docs/benchmarks.md). Tributary writes
  * through Iceberg's {@code FileIO}, never a Hadoop file system, and every Parquet setting comes from
  * table properties, which Iceberg sets on that configuration itself: the writer needs none of those
  * files. {@code Configuration} finds them through the class loader it captures when it is created
