@@ -62,10 +62,5 @@ final class HadoopDefaults {
         public Enumeration<URL> getResources(String name) throws IOException {
             return isConfigurationFile(name) ? Collections.emptyEnumeration() : super.getResources(name);
         }
-
-        @Override
-        public java.io.InputStream getResourceAsStream(String name) {
-            return isConfigurationFile(name) ? null : super.getResourceAsStream(name);
-        }
     }
 }
