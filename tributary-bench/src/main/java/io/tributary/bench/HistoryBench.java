@@ -201,7 +201,7 @@ public final class HistoryBench {
                 long t0 = System.nanoTime();
                 lake.commit(events, events.get(events.size() - 1).position(), new SourceOffset("bench-" + lsn), Set.of());
                 millis[b] = (System.nanoTime() - t0) / 1_000_000;
-                if ((b + 1) % 20 == 0) {
+                if (batches <= 20 || (b + 1) % 20 == 0) {
                     System.out.printf("%d micro-batches of %,d random updates: the last took %,d ms%n", b + 1, batch, millis[b]);
                 }
             }
@@ -210,9 +210,18 @@ public final class HistoryBench {
             Arrays.sort(sorted);
             System.out.printf("| random updates of %,d rows | %,d micro-batches of %,d in %.1f s = %,.0f events/s; commit p50 %,d ms, p90 %,d ms, max %,d ms |%n", rows, batches,
                     batch, seconds, batches * (double) batch / seconds, sorted[batches / 2], sorted[batches * 9 / 10], sorted[batches - 1]);
+            System.out.printf("| key indexes on disk while open | %,d KiB |%n", bytesUnder(Lake.keyIndexFolder(config, "history-bench")) >> 10);
             lake.releaseLease();
         }
+        System.out.printf("| key indexes on disk after close | %,d KiB |%n", bytesUnder(Lake.keyIndexFolder(config, "history-bench")) >> 10);
         System.exit(0);
+    }
+
+    /** The bytes of the files under {@code folder}. */
+    private static long bytesUnder(Path folder) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(folder)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
     }
 
     private static long count(Lake lake, String sql) {

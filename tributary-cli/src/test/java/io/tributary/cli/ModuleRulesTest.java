@@ -69,7 +69,7 @@ class ModuleRulesTest {
     @Test
     void icebergAndItsStorageLibrariesStayInsideTheLake() {
         check(noClasses().that().resideOutsideOfPackage(LAKE).should().dependOnClassesThat()
-                .resideInAnyPackage("org.apache.iceberg..", "org.apache.hadoop..", "org.apache.parquet..", "org.apache.avro..", "org.h2..",
+                .resideInAnyPackage("org.apache.iceberg..", "org.apache.hadoop..", "org.apache.parquet..", "org.apache.avro..", "org.rocksdb..",
                         "software.amazon.awssdk.."));
     }
 

@@ -74,14 +74,15 @@ class HistoryLookupTest {
 
         // The index held by someone else: every open version is read from the table.
         Path tableOnly = dir.resolve("table-only");
-        Path file = Lake.keyIndexFolder(new LakeConfig(tableOnly, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.mv.db");
+        Path file = Lake.keyIndexFolder(new LakeConfig(tableOnly, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.rocksdb");
         java.nio.file.Files.createDirectories(file.getParent());
         for (List<ChangeEvent> batch : batches) {
-            org.h2.mvstore.MVStore holder = new org.h2.mvstore.MVStore.Builder().fileName(file.toString()).open();
-            try (Lake lake = open(tableOnly)) {
+            try (org.rocksdb.Options options = new org.rocksdb.Options().setCreateIfMissing(true);
+                 org.rocksdb.RocksDB holder = org.rocksdb.RocksDB.open(options, file.toString());
+                 Lake lake = open(tableOnly)) {
                 TestLakes.commit(lake, batch);
-            } finally {
-                holder.close();
+            } catch (org.rocksdb.RocksDBException e) {
+                throw new IllegalStateException(e);
             }
         }
         assertThat(history(tableOnly)).as("open versions read from the table").isEqualTo(expected);

@@ -39,6 +39,10 @@ class StateDirectoryTest {
         Files.createDirectories(obsolete.getParent());
         Files.writeString(obsolete, "stale");
         LakeConfig config = new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED, LakeConfig.HistoryLayer.ENABLED, state);
+        // The H2 file an earlier release kept as a table's index in the state directory.
+        Path legacy = Lake.keyIndexFolder(config, "shop").resolve("silver.items.mv.db");
+        Files.createDirectories(legacy.getParent());
+        Files.writeString(legacy, "stale");
         try (Lake lake = Lake.open(config, "shop", t -> TableOptions.DEFAULT)) {
             assertThat(lake.removeStateFromWarehouse()).containsExactly(warehouse.resolve("tributary").resolve("key-index"));
             assertThat(lake.removeStateFromWarehouse()).isEmpty();
@@ -49,10 +53,11 @@ class StateDirectoryTest {
                     new ChangeEvent(ChangeOperation.UPDATE, SCHEMA, null, Row.of(1L, 11L), SourcePosition.ofSequence(200, 0), 2, Instant.parse("2026-12-01T00:00:01Z"), null)));
         }
         assertThat(Lake.keyIndexFolder(config, "shop")).isEqualTo(state.resolve("shop").resolve("key-index"));
-        assertThat(Lake.keyIndexFolder(config, "shop").resolve("silver.items.mv.db")).exists();
-        assertThat(Lake.keyIndexFolder(config, "shop").resolve("silver.items_history.mv.db")).exists();
+        assertThat(Lake.keyIndexFolder(config, "shop").resolve("silver.items.rocksdb")).isDirectory();
+        assertThat(Lake.keyIndexFolder(config, "shop").resolve("silver.items_history.rocksdb")).isDirectory();
+        assertThat(legacy).doesNotExist();
         try (Stream<Path> files = Files.walk(warehouse)) {
-            assertThat(files.map(Path::toString)).noneMatch(p -> p.endsWith(".mv.db")).noneMatch(p -> p.contains("key-index"));
+            assertThat(files.map(Path::toString)).noneMatch(p -> p.endsWith(".mv.db") || p.endsWith(".rocksdb")).noneMatch(p -> p.contains("key-index"));
         }
     }
 }

@@ -32,76 +32,79 @@ import org.apache.iceberg.data.avro.DataWriter;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
-import org.h2.mvstore.MVMap;
-import org.h2.mvstore.MVStore;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteBufferManager;
+import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where the live row of every key of one table is, in a local H2 MVStore file (a B-tree on disk
- * with a bounded page cache), so a micro-batch finds the rows it replaces without reading the
- * table: for {@code silver.<table>} each key's row location ({@link RowLocation}, what a position
- * delete names); for {@code silver.<table>_history} each key's open version, its {@code _position}
- * and its location. A key the index does not hold has no live row (no open version).
+ * Where the live row of every key of one table is, in a local RocksDB database (a log-structured
+ * merge tree: a write lands in a memory table and a write-ahead log, and is merged into sorted
+ * files on disk by RocksDB's background threads), so a micro-batch finds the rows it replaces
+ * without reading the table: for {@code silver.<table>} each key's row location
+ * ({@link RowLocation}, what a position delete names); for {@code silver.<table>_history} each
+ * key's open version, its {@code _position} and its location. A key the index does not hold has
+ * no live row (no open version).
  *
  * <p>It is a cache of the table, never the record: it holds the table's position, schema id and
- * snapshot id as of its last update, and is built again from the table (one pass over its live
- * rows, {@link LiveRows}) whenever they differ: after a crash between the table's commit and the
- * index's, a roll-back to the watermark, a schema change, or a compaction (which moves rows to
- * other files, and only the snapshot id shows). An update clears the stamp before it writes, so an
- * update cut short by a crash names nothing and is built again too. Open versions whose values
- * exceed {@link HistoryWriter#MAX_CACHED_VALUE_BYTES} are held as position and location only, and
- * read from the table when needed. Versions are encoded with Iceberg's Avro datum writer for the
- * table's schema; data file locations are numbered once. Not thread-safe: one writer thread per table.
+ * snapshot id as of its last update (the stamp), and is built again from the table (one pass over
+ * its live rows, {@link LiveRows}) whenever they differ: after a crash between the table's commit
+ * and the index's, a roll-back to the watermark, a schema change, or a compaction (which moves rows
+ * to other files, and only the snapshot id shows). An update writes its entries and the new stamp
+ * in one atomic write batch, so the index is always as of one micro-batch or another, never
+ * between two. Open versions whose values exceed {@link HistoryWriter#MAX_CACHED_VALUE_BYTES} are
+ * held as position and location only, and read from the table when needed. Versions are encoded
+ * with Iceberg's Avro datum writer for the table's schema; data file locations are numbered once.
+ * All indexes of the process share one block cache and one memory-table budget
+ * ({@link #CACHE_BYTES}, {@link #WRITE_BUFFERS_BYTES}, off the Java heap). Not thread-safe: one
+ * writer thread per table.
  */
 final class KeyIndex implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyIndex.class);
+
+    static {
+        // Before any RocksDB object: extracts and loads the native library once per process.
+        RocksDB.loadLibrary();
+    }
+
     /**
-     * Version of the file's layout; 2: a single whole-number key column is stored as a long, any
-     * other key as bytes; 3: every entry holds its row location, the stamp the table's snapshot.
+     * Version of the layout; 2: a single whole-number key column is stored as a long, any other key
+     * as bytes; 3: every entry holds its row location, the stamp the table's snapshot; 4: a RocksDB
+     * database (earlier ones were H2 MVStore files, {@code <table>.mv.db}, removed when found).
      */
-    private static final int FORMAT = 3;
+    private static final int FORMAT = 4;
+    /** Key prefixes: a table key's entry, the stamp, a data file's number. */
+    private static final byte ENTRY = 'e';
+    private static final byte FILE = 'f';
+    private static final byte[] STAMP = {'m', 's'};
+    /** Entries put between two writes of a rebuild. */
+    private static final int REBUILD_BATCH = 50_000;
     /**
-     * MVStore's background thread rewrites chunks with less live data than this percentage, a
-     * little at a time: each commit writes the pages it changed anew (copy on write).
+     * The block cache all indexes of the process share, in bytes: the recently read blocks of their
+     * sorted files (entries, their Bloom filters and block indexes).
      */
-    private static final int COMPACT_BELOW_FILL_RATE = 50;
+    static final long CACHE_BYTES = 64L << 20;
     /**
-     * Puts between two commits of a rebuild. A micro-batch's update commits once at its end: the
-     * changed pages it holds in memory are bounded by {@link #AUTO_COMMIT_KB}.
+     * The memory tables of all indexes together, in bytes (charged to the block cache): above it
+     * RocksDB writes the largest ones to disk. One memory table holds at most {@link #WRITE_BUFFER_BYTES}.
      */
-    private static final int COMMIT_EVERY = 100_000;
-    /**
-     * Changed pages MVStore holds before it writes them, in KiB (its background thread writes
-     * above this size, and a put waits for that write above twice it). Every write copies each
-     * changed leaf and every inner page above it: at 1 MiB, a micro-batch of 60,000 random updates
-     * of 1,000,000 keys was written in a dozen chunks, each rewriting most of the tree's inner
-     * pages, and the serialization took half the process's CPU (HistoryBench, 10 such batches into
-     * silver and history: 11,955 events/s at 1 MiB and 5,000 puts per commit, 15,129–17,330 at
-     * 16 MiB and one commit per micro-batch).
-     */
-    private static final int AUTO_COMMIT_KB = 16 * 1024;
-    /** Files at most this large are not rewritten at close, whatever their share of dead pages. */
-    private static final long REWRITE_ABOVE_BYTES = 16L << 20;
-    /**
-     * How long MVStore keeps chunks without live pages before it writes over them, in ms (its
-     * default, 45 s, let random updates grow a file to 35 times its live size within a minute).
-     * Shorter is safe here: if an operating system crash leaves a chunk half written, MVStore's
-     * checksums fail on open or read, and the index is built again from the table.
-     */
-    private static final int RETENTION_MS = 5_000;
-    /** Page cache of one index, in MiB. */
-    private static final int CACHE_MB = 4;
-    /**
-     * Entries per B-tree page (MVStore's default is 48). A random update rewrites its whole leaf
-     * page at the next commit and a look-up that misses the cache reads one, so smaller pages cost
-     * less per key: over 1,000,000 keys of 150-byte values, 3,000 random look-ups and updates per
-     * commit took 48–63 µs of CPU per key with 16 entries and long keys, 66–67 µs with only one of
-     * the two, and 73 µs with 48 entries and string keys. With one commit per micro-batch
-     * (HistoryBench, 10 batches of 60,000 random updates of 1,000,000 keys into silver and
-     * history): 8 entries 12,730–13,646 events/s, 16 entries 13,662–17,139, 32 entries 16,858–16,966.
-     */
-    private static final int KEYS_PER_PAGE = 16;
+    static final long WRITE_BUFFERS_BYTES = 64L << 20;
+    private static final long WRITE_BUFFER_BYTES = 16L << 20;
+    /** The write-ahead logs of one index, in bytes: above it RocksDB writes its memory tables to disk and drops the logs. */
+    private static final long MAX_WAL_BYTES = 64L << 20;
 
     /** What an index holds per key. */
     enum Kind {
@@ -118,19 +121,40 @@ final class KeyIndex implements Closeable {
     record Entry(RowLocation location, String position, Record row) {
     }
 
-    private final MVStore store;
-    private final MVMap<Object, byte[]> entries;
-    private final MVMap<String, String> meta;
-    /** Data file locations by number. */
-    private final MVMap<Integer, String> files;
+    /** The process-wide RocksDB resources, created on first use and kept for the life of the process. */
+    private static final class Shared {
+        static final LRUCache CACHE;
+        static final WriteBufferManager WRITE_BUFFERS;
+
+        static {
+            CACHE = new LRUCache(CACHE_BYTES);
+            // Not charged to the block cache: the cache holds data blocks only.
+            WRITE_BUFFERS = new WriteBufferManager(WRITE_BUFFERS_BYTES, new LRUCache(0));
+        }
+    }
+
+    private final Path dir;
+    private final Options options;
+    private final BloomFilter bloom;
+    private final RocksDB db;
+    /** Through the write-ahead log, not synced: a killed process loses nothing; an operating system crash may lose the last writes (the stamp shows it). */
+    private final WriteOptions writes = new WriteOptions();
+    private final ReadOptions reads = new ReadOptions();
     private final List<String> paths = new ArrayList<>();
     private final Map<String, Integer> fileIds = new HashMap<>();
+    /** Data file numbers assigned since the last write, written with the next one. */
+    private final List<Integer> unwrittenFiles = new ArrayList<>();
     private final Kind kind;
     private final Schema schema;
     private final List<Types.NestedField> keyFields;
     private final DataWriter<Record> writer;
     private final PlannedDataReader<Record> reader;
     private long snapshotId = -1;
+    /**
+     * No single whole-number key above this one is in the index (deletes do not lower it): a
+     * look-up above it needs no read, as for the ascending keys of an initial snapshot's chunks.
+     */
+    private long greatestKey = Long.MIN_VALUE;
     private BinaryEncoder encoder;
     /** The buffer values are encoded into, reset for each; replaced after a large value so its size is not held. */
     private ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
@@ -138,11 +162,8 @@ final class KeyIndex implements Closeable {
     private static final int BUFFER_KEPT_BYTES = 64 * 1024;
     private BinaryDecoder decoder;
 
-    private KeyIndex(MVStore store, Kind kind, Schema schema, List<Types.NestedField> keyFields) {
-        this.store = store;
-        this.entries = store.openMap("entries");
-        this.meta = store.openMap("meta");
-        this.files = store.openMap("files");
+    private KeyIndex(Path dir, Kind kind, Schema schema, List<Types.NestedField> keyFields) throws RocksDBException {
+        this.dir = dir;
         this.kind = kind;
         this.schema = schema;
         this.keyFields = keyFields;
@@ -151,75 +172,141 @@ final class KeyIndex implements Closeable {
         this.reader = PlannedDataReader.create(schema);
         // The schema the values were written with: the same.
         this.reader.setSchema(avro);
+        this.bloom = new BloomFilter(10);
+        // Block indexes and Bloom filters stay in memory beside the cache (about 2 MiB per million
+        // keys): evicted from a full cache, each look-up would read and parse them again.
+        BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(Shared.CACHE).setFilterPolicy(bloom)
+                .setCacheIndexAndFilterBlocks(false);
+        this.options = new Options().setCreateIfMissing(true).setTableFormatConfig(table).setWriteBufferManager(Shared.WRITE_BUFFERS)
+                .setWriteBufferSize(WRITE_BUFFER_BYTES).setMaxWriteBufferNumber(2).setMaxTotalWalSize(MAX_WAL_BYTES)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION).setMaxBackgroundJobs(2).setInfoLogLevel(InfoLogLevel.ERROR_LEVEL)
+                .setKeepLogFileNum(1).setMaxOpenFiles(256);
+        RocksDB opened;
+        try {
+            opened = RocksDB.open(options, dir.toString());
+        } catch (RocksDBException e) {
+            closeOptions();
+            throw e;
+        }
+        this.db = opened;
         loadFiles();
+        loadGreatestKey();
+    }
+
+    private void loadGreatestKey() {
+        Types.NestedField only = keyFields.size() == 1 ? keyFields.get(0) : null;
+        boolean wholeNumber = only != null && (only.type().typeId() == org.apache.iceberg.types.Type.TypeID.INTEGER
+                || only.type().typeId() == org.apache.iceberg.types.Type.TypeID.LONG);
+        if (!wholeNumber) {
+            greatestKey = Long.MAX_VALUE;
+            return;
+        }
+        greatestKey = Long.MIN_VALUE;
+        try (RocksIterator it = db.newIterator(reads)) {
+            // Every key is 8 bytes after the prefix, in the numbers' order: the last is the greatest.
+            it.seekForPrev(new byte[] {ENTRY + 1});
+            if (it.isValid() && it.key()[0] == ENTRY) {
+                greatestKey = ByteBuffer.wrap(it.key(), 1, 8).getLong() ^ Long.MIN_VALUE;
+            }
+        }
     }
 
     private void loadFiles() {
         paths.clear();
         fileIds.clear();
-        files.forEach((id, path) -> {
-            while (paths.size() <= id) {
-                paths.add(null);
+        unwrittenFiles.clear();
+        try (RocksIterator it = db.newIterator(reads)) {
+            for (it.seek(new byte[] {FILE}); it.isValid() && it.key()[0] == FILE; it.next()) {
+                int id = ByteBuffer.wrap(it.key(), 1, 4).getInt();
+                while (paths.size() <= id) {
+                    paths.add(null);
+                }
+                String path = new String(it.value(), StandardCharsets.UTF_8);
+                paths.set(id, path);
+                fileIds.put(path, id);
             }
-            paths.set(id, path);
-            fileIds.put(path, id);
-        });
+        }
     }
 
     /**
      * Opens the index of {@code table} (whose schema is {@code schema} and key columns
-     * {@code keyFields}) in {@code file}, building it again from the table's current snapshot when
-     * it does not match the table's committed position, schema and snapshot (or cannot be opened).
+     * {@code keyFields}) in folder {@code dir}, building it again from the table's current snapshot
+     * when it does not match the table's committed position, schema and snapshot (or cannot be
+     * opened).
+     *
+     * @throws Locked when another process (or another writer of this one) has it open
      */
-    static KeyIndex open(Path file, Kind kind, Table table, Schema schema, List<Types.NestedField> keyFields) {
+    static KeyIndex open(Path dir, Kind kind, Table table, Schema schema, List<Types.NestedField> keyFields) {
         try {
-            Files.createDirectories(file.getParent());
+            Files.createDirectories(dir.getParent());
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create the folder of the key index " + file, e);
+            throw new UncheckedIOException("Cannot create the folder of the key index " + dir, e);
         }
         try {
-            return openChecked(file, kind, table, schema, keyFields);
-        } catch (org.h2.mvstore.MVStoreException e) {
-            if (e.getErrorCode() == org.h2.mvstore.DataUtils.ERROR_FILE_LOCKED) {
+            return openChecked(dir, kind, table, schema, keyFields);
+        } catch (RocksDBException e) {
+            if (locked(e)) {
                 // Another process (or catalog) has it open: left alone, the caller reads the table.
-                throw e;
+                throw new Locked(dir, e);
             }
-            LOG.warn("Cannot open the key index {} ({}); building it again from {}", file, e.getMessage(), table.name());
-        } catch (AssertionError e) {
-            // MVStore's own consistency checks (with -ea) on a file a killed process left.
-            LOG.warn("Cannot open the key index {} ({}); building it again from {}", file, e.getMessage(), table.name());
+            LOG.warn("Cannot open the key index {} ({}); building it again from {}", dir, e.getMessage(), table.name());
         }
-        delete(file);
-        return openChecked(file, kind, table, schema, keyFields);
+        delete(dir);
+        try {
+            return openChecked(dir, kind, table, schema, keyFields);
+        } catch (RocksDBException e) {
+            throw locked(e) ? new Locked(dir, e) : new IllegalStateException("Cannot open the key index " + dir + ": " + e.getMessage(), e);
+        }
     }
 
-    private static KeyIndex openChecked(Path file, Kind kind, Table table, Schema schema, List<Types.NestedField> keyFields) {
-        MVStore store = new MVStore.Builder().fileName(file.toString()).cacheSize(CACHE_MB).autoCompactFillRate(COMPACT_BELOW_FILL_RATE)
-                .autoCommitBufferSize(AUTO_COMMIT_KB).keysPerPage(KEYS_PER_PAGE).open();
-        store.setRetentionTime(RETENTION_MS);
-        KeyIndex index = new KeyIndex(store, kind, schema, keyFields);
+    /** The index is open elsewhere (RocksDB's lock on its folder is held). */
+    static final class Locked extends RuntimeException {
+        Locked(Path dir, RocksDBException cause) {
+            super("The key index " + dir + " is open in another process or writer: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static boolean locked(RocksDBException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("/LOCK") || message.contains("lock hold");
+    }
+
+    private static KeyIndex openChecked(Path dir, Kind kind, Table table, Schema schema, List<Types.NestedField> keyFields) throws RocksDBException {
+        KeyIndex index = new KeyIndex(dir, kind, schema, keyFields);
         try {
             table.refresh();
             Snapshot current = table.currentSnapshot();
             long snapshot = current == null ? -1 : current.snapshotId();
             String stamp = stamp(SnapshotPositions.committed(table).map(SourcePosition::encoded).orElse(""), schema, snapshot);
-            if (!stamp.equals(index.meta.get("stamp"))) {
+            byte[] held = index.db.get(index.reads, STAMP);
+            if (held == null || !stamp.equals(new String(held, StandardCharsets.US_ASCII))) {
+                // Built into an empty database: the old one's files go at once, no deletions are left to merge.
+                index.close();
+                delete(dir);
+                index = new KeyIndex(dir, kind, schema, keyFields);
                 index.rebuild(table, current, stamp);
             }
             index.snapshotId = snapshot;
             return index;
-        } catch (RuntimeException | AssertionError e) {
+        } catch (RuntimeException | RocksDBException e) {
             index.closeImmediately();
             throw e;
         }
     }
 
-    /** Removes an index file that cannot be used; the next open builds it again from the table. */
-    static void delete(Path file) {
+    /** Removes an index that cannot be used (its folder); the next open builds it again from the table. */
+    static void delete(Path dir) {
         try {
-            Files.deleteIfExists(file);
+            if (Files.isDirectory(dir)) {
+                try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+            Files.deleteIfExists(dir);
         } catch (IOException io) {
-            throw new UncheckedIOException("Cannot remove the key index " + file, io);
+            throw new UncheckedIOException("Cannot remove the key index " + dir, io);
         }
     }
 
@@ -232,43 +319,75 @@ final class KeyIndex implements Closeable {
         return snapshotId;
     }
 
-    private void rebuild(Table table, Snapshot snapshot, String stamp) {
+    /**
+     * Fills the (empty) database from the table's live rows, without the write-ahead log (a crash
+     * before the stamp is written leaves no stamp: the next open builds it again), then writes the
+     * memory tables to disk and the stamp.
+     */
+    private void rebuild(Table table, Snapshot snapshot, String stamp) throws RocksDBException {
         long started = System.nanoTime();
-        entries.clear();
-        files.clear();
-        meta.clear();
-        loadFiles();
-        store.commit();
         long[] keys = {0};
-        long[] puts = {0};
-        if (kind == Kind.OPEN_VERSIONS) {
-            LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> {
-                Object key = key(key(r, keyFields));
-                String position = (String) r.getField("_position");
-                byte[] existing = entries.get(key);
-                // A key's versions are closed in position order: of two open ones the later is its open version.
-                if (existing == null || position(existing).compareTo(position) < 0) {
-                    keys[0] += existing == null ? 1 : 0;
-                    Record row = HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? r : null;
-                    entries.put(key, encode(new Entry(location, position, row)));
-                    if (++puts[0] % COMMIT_EVERY == 0) {
-                        store.commit();
+        try (WriteOptions bulk = new WriteOptions().setDisableWAL(true);
+             WriteBatchWithIndex batch = new WriteBatchWithIndex(true)) {
+            RocksDBException[] failed = {null};
+            if (kind == Kind.OPEN_VERSIONS) {
+                LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> {
+                    byte[] key = entryKey(key(r, keyFields));
+                    String position = (String) r.getField("_position");
+                    try {
+                        byte[] existing = batch.getFromBatchAndDB(db, reads, key);
+                        // A key's versions are closed in position order: of two open ones the later is its open version.
+                        if (existing == null || position(existing).compareTo(position) < 0) {
+                            keys[0] += existing == null ? 1 : 0;
+                            Record row = HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? r : null;
+                            batch.put(key, encode(new Entry(location, position, row)));
+                            raiseGreatestKey(key(r, keyFields));
+                            writeIfFull(batch, bulk);
+                        }
+                    } catch (RocksDBException e) {
+                        failed[0] = failed[0] == null ? e : failed[0];
                     }
-                }
-            });
-        } else {
-            Schema keySchema = TypeUtil.select(schema, new java.util.HashSet<>(keyFields.stream().map(Types.NestedField::fieldId).toList()));
-            LiveRows.read(table, snapshot, keySchema, Expressions.alwaysTrue(), (r, location) -> {
-                keys[0]++;
-                entries.put(key(key(r, keyFields)), encode(new Entry(location, null, null)));
-                if (++puts[0] % COMMIT_EVERY == 0) {
-                    store.commit();
-                }
-            });
+                });
+            } else {
+                Schema keySchema = TypeUtil.select(schema, new java.util.HashSet<>(keyFields.stream().map(Types.NestedField::fieldId).toList()));
+                LiveRows.read(table, snapshot, keySchema, Expressions.alwaysTrue(), (r, location) -> {
+                    keys[0]++;
+                    try {
+                        List<Object> key = key(r, keyFields);
+                        batch.put(entryKey(key), encode(new Entry(location, null, null)));
+                        raiseGreatestKey(key);
+                        writeIfFull(batch, bulk);
+                    } catch (RocksDBException e) {
+                        failed[0] = failed[0] == null ? e : failed[0];
+                    }
+                });
+            }
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+            putUnwrittenFiles(batch);
+            db.write(bulk, batch);
         }
-        meta.put("stamp", stamp);
-        store.commit();
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(flush);
+        }
+        db.put(writes, STAMP, stamp.getBytes(StandardCharsets.US_ASCII));
         LOG.info("Built the key index of {}: {} keys in {} ms", table.name(), keys[0], (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private void writeIfFull(WriteBatchWithIndex batch, WriteOptions bulk) throws RocksDBException {
+        if (batch.count() >= REBUILD_BATCH) {
+            putUnwrittenFiles(batch);
+            db.write(bulk, batch);
+            batch.clear();
+        }
+    }
+
+    private void putUnwrittenFiles(org.rocksdb.AbstractWriteBatch batch) throws RocksDBException {
+        for (int id : unwrittenFiles) {
+            batch.put(fileKey(id), paths.get(id).getBytes(StandardCharsets.UTF_8));
+        }
+        unwrittenFiles.clear();
     }
 
     /** A row's key, normalized as {@link HistoryWriter#normalized}, in the order of {@code keyFields}. */
@@ -281,9 +400,9 @@ final class KeyIndex implements Closeable {
     }
 
     /**
-     * {@code keys} in the index's order when each is a single whole number (the order of the
-     * B-tree's leaves, so a micro-batch reads each leaf it touches once rather than once per key
-     * when the page cache cannot hold them), else as given.
+     * {@code keys} in the index's order when each is a single whole number (the order of its sorted
+     * files, so neighbouring keys of a micro-batch are read from a data block while it is cached
+     * rather than once per key), else as given.
      */
     static List<List<Object>> inIndexOrder(java.util.Collection<List<Object>> keys) {
         List<List<Object>> out = new ArrayList<>(keys);
@@ -305,8 +424,11 @@ final class KeyIndex implements Closeable {
      * or {@link Found#IN_TABLE_ONLY} for an open version too large for the index.
      */
     Found lookup(List<Object> key, Consumer<Entry> held) {
+        if (key.size() == 1 && key.get(0) instanceof Long number && number > greatestKey) {
+            return Found.NONE;
+        }
         try {
-            byte[] value = entries.get(key(key));
+            byte[] value = db.get(reads, entryKey(key));
             if (value == null) {
                 return Found.NONE;
             }
@@ -316,7 +438,7 @@ final class KeyIndex implements Closeable {
             }
             held.accept(e);
             return Found.HELD;
-        } catch (RuntimeException | AssertionError e) {
+        } catch (RocksDBException | RuntimeException | AssertionError e) {
             throw new Failure(e);
         }
     }
@@ -330,92 +452,89 @@ final class KeyIndex implements Closeable {
 
     /**
      * Records the entries a micro-batch changed (a null entry: the key has no live row any more),
-     * once the table has committed it as snapshot {@code snapshot} at {@code committed}, and commits
-     * the index. {@code cleared}: the micro-batch removed every row first (a truncate).
+     * once the table has committed it as snapshot {@code snapshot} at {@code committed}: the entries,
+     * the data files they name and the new stamp in one atomic write. {@code cleared}: the
+     * micro-batch removed every row first (a truncate).
+     *
+     * @throws IllegalStateException when RocksDB cannot write (the caller drops the index)
      */
     void update(Map<List<Object>, Entry> changed, boolean cleared, SourcePosition committed, long snapshot) {
-        // The puts below may reach the file in several commits (whenever
-        // MVStore's background thread writes changed pages). Until the new stamp is committed the
-        // file must name no position: a process killed in between leaves part of this micro-batch
-        // in it, and after a roll-back to the watermark the table is back at the previous
-        // position, which the old stamp would wrongly vouch for.
-        meta.remove("stamp");
-        store.commit();
-        if (cleared) {
-            entries.clear();
-            files.clear();
-            loadFiles();
-        }
-        for (List<Object> k : inIndexOrder(changed.keySet())) {
-            Entry entry = changed.get(k);
-            if (entry == null) {
-                entries.remove(key(k));
-            } else {
-                entries.put(key(k), encode(entry));
+        try (WriteBatch batch = new WriteBatch()) {
+            if (cleared) {
+                batch.deleteRange(new byte[] {ENTRY}, new byte[] {ENTRY + 1});
+                batch.deleteRange(new byte[] {FILE}, new byte[] {FILE + 1});
+                paths.clear();
+                fileIds.clear();
+                unwrittenFiles.clear();
             }
+            for (List<Object> k : inIndexOrder(changed.keySet())) {
+                Entry entry = changed.get(k);
+                if (entry == null) {
+                    batch.delete(entryKey(k));
+                } else {
+                    batch.put(entryKey(k), encode(entry));
+                    raiseGreatestKey(k);
+                }
+            }
+            putUnwrittenFiles(batch);
+            batch.put(STAMP, stamp(committed.encoded(), schema, snapshot).getBytes(StandardCharsets.US_ASCII));
+            db.write(writes, batch);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("Cannot write the key index " + dir + ": " + e.getMessage(), e);
         }
-        meta.put("stamp", stamp(committed.encoded(), schema, snapshot));
-        store.commit();
         snapshotId = snapshot;
+    }
+
+    private void raiseGreatestKey(List<Object> key) {
+        if (key.size() == 1 && key.get(0) instanceof Long number) {
+            greatestKey = Math.max(greatestKey, number);
+        } else {
+            greatestKey = Long.MAX_VALUE;
+        }
     }
 
     int schemaId() {
         return schema.schemaId();
     }
 
-    /**
-     * Closes the index, writing what is not yet written. A file less than
-     * {@link #COMPACT_BELOW_FILL_RATE}% live and above {@link #REWRITE_ABOVE_BYTES} is then rewritten
-     * with its live pages only ({@code MVStoreTool.compact}, which replaces the file atomically): the
-     * copy-on-write B-tree leaves most of a file dead after bulk loads and random updates, which the
-     * background compaction does not keep up with. A failed rewrite removes the file: the next
-     * start builds it again from the table.
-     */
+    /** Closes the index; what it wrote is in its write-ahead log or its files. */
     @Override
     public void close() {
-        String file = store.getFileStore().getFileName();
-        int fillRate = liveRate(store);
-        store.close();
-        rewriteIfSparse(Path.of(file), fillRate, REWRITE_ABOVE_BYTES);
+        db.close();
+        closeOptions();
     }
 
-    /** The share of the file that live pages take, in percent: the chunks' share of the file times the live share of the chunks. */
-    static int liveRate(MVStore store) {
-        return store.getFillRate() * store.getFileStore().getChunksFillRate() / 100;
+    private void closeOptions() {
+        writes.close();
+        reads.close();
+        options.close();
+        bloom.close();
     }
 
-    /** Rewrites a closed index file with its live pages when less than half of it is live and it is above {@code minBytes}. */
-    static void rewriteIfSparse(Path file, int fillRate, long minBytes) {
-        try {
-            long before = Files.size(file);
-            if (fillRate < COMPACT_BELOW_FILL_RATE && before > minBytes) {
-                long started = System.nanoTime();
-                org.h2.mvstore.MVStoreTool.compact(file.toString(), false);
-                LOG.info("Rewrote the key index {} with its live pages: {} -> {} bytes ({}% live) in {} ms", file, before,
-                        Files.size(file), fillRate, (System.nanoTime() - started) / 1_000_000);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("Cannot rewrite the key index {} ({}); removing it, the next start builds it again from its table", file, e.toString());
-            delete(file);
-        }
-    }
-
-    /** Closes the file without writing anything more (after a failure). */
+    /** Closes the index after a failure: nothing more is written. */
     void closeImmediately() {
-        store.closeImmediately();
+        close();
     }
 
     /**
-     * A key's values (normalized as {@link HistoryWriter#normalized}) as the index's key: a single
-     * whole number as itself (MVStore writes a long in a few bytes and compares it without decoding),
-     * anything else as the UTF-8 bytes of {@link #text}, which MVStore copies whole (a string key
-     * is written one character at a time).
+     * A key's values (normalized as {@link HistoryWriter#normalized}) as the index's key, after the
+     * entry prefix: a single whole number as 8 bytes big-endian with the sign bit flipped (so the
+     * bytes sort as the numbers do, the order of {@link #inIndexOrder}), anything else as the UTF-8
+     * bytes of {@link #text}.
      */
-    static Object key(List<Object> values) {
+    static byte[] entryKey(List<Object> values) {
         if (values.size() == 1 && values.get(0) instanceof Long number) {
-            return number;
+            return ByteBuffer.allocate(9).put(ENTRY).putLong(number ^ Long.MIN_VALUE).array();
         }
-        return text(values).getBytes(StandardCharsets.UTF_8);
+        byte[] text = text(values).getBytes(StandardCharsets.UTF_8);
+        byte[] key = new byte[text.length + 1];
+        key[0] = ENTRY;
+        System.arraycopy(text, 0, key, 1, text.length);
+        return key;
+    }
+
+    private static byte[] fileKey(int id) {
+        return ByteBuffer.allocate(5).put(FILE).putInt(id).array();
     }
 
     /** A key's values as one string: class and text of each. */
@@ -475,7 +594,7 @@ final class KeyIndex implements Closeable {
             id = paths.size();
             paths.add(path);
             fileIds.put(path, id);
-            files.put(id, path);
+            unwrittenFiles.add(id);
         }
         return id;
     }

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The open {@link KeyIndex}es of one writer, one per table, each in {@code <state-dir>/<pipeline>/key-index/<table>.mv.db}:
+ * The open {@link KeyIndex}es of one writer, one per table, each in the RocksDB folder {@code <state-dir>/<pipeline>/key-index/<table>.rocksdb}:
  * opened (checked against the table, or built again from it) on first use, dropped when they fail
  * or fall behind the table, and then opened again, built from the table.
  */
@@ -42,6 +42,7 @@ final class KeyIndexes {
             index = null;
         }
         if (index == null && !unavailable.contains(id)) {
+            removeLegacyFile(id);
             try {
                 index = KeyIndex.open(file(id), kind, table, schema, keyFields);
                 open.put(id, index);
@@ -54,7 +55,19 @@ final class KeyIndexes {
     }
 
     private Path file(TableIdentifier id) {
-        return folder.resolve(id + ".mv.db");
+        return folder.resolve(id + ".rocksdb");
+    }
+
+    /** Removes the H2 MVStore file an earlier release kept as the table's index ({@code <table>.mv.db}). */
+    private void removeLegacyFile(TableIdentifier id) {
+        Path legacy = folder.resolve(id + ".mv.db");
+        try {
+            if (java.nio.file.Files.deleteIfExists(legacy)) {
+                LOG.info("Removed the key index file {} of an earlier release; the index of {} is built again from the table", legacy, id);
+            }
+        } catch (java.io.IOException e) {
+            LOG.warn("Cannot remove the key index file {} of an earlier release ({})", legacy, e.toString());
+        }
     }
 
     /**

@@ -32,16 +32,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A process that dies while updating the key index leaves some of the micro-batch's
- * versions in the file (the index commits every few thousand puts, and MVStore's background thread
- * writes changed pages at any time). When the history table is then rolled back to the watermark,
- * it is back at the index's previous position: the index must not pass for up to date then.
+ * An index update cut short (a value that cannot be encoded, a process killed while it writes)
+ * must leave the index as it was, since its entries and stamp go in one atomic write; and an index
+ * that recorded a micro-batch the table then lost (rolled back to the watermark after a crash
+ * between the two commits) must not pass for up to date: it is built again from the table.
  */
 class KeyIndexCrashTest {
     private static final TableSchema ITEMS = new TableSchema(new TableId("public", "items"),
             List.of(Column.required("id", ColumnType.Primitive.INT64, "int8"), Column.nullable("n", ColumnType.Primitive.INT32, "int4")), List.of("id"));
-    /** More keys than the index puts between two commits of its store. */
-    private static final int KEYS = 6_000;
+    /** More keys than a rebuild writes at once. */
+    private static final int KEYS = 60_000;
 
     @TempDir
     Path dir;
@@ -60,7 +60,7 @@ class KeyIndexCrashTest {
             lake.releaseLease();
         }
         String committedPosition = SourcePosition.ofSequence(100, 0).encoded();
-        Path file = io.tributary.lake.Lake.keyIndexFolder(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.mv.db");
+        Path file = io.tributary.lake.Lake.keyIndexFolder(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p").resolve("silver.items_history.rocksdb");
         try (Lake lake = Lake.open(new LakeConfig(warehouse, LakeConfig.RawLayer.DISABLED), "p", t -> TableOptions.DEFAULT)) {
             Table table = lake.catalog().load(TableIdentifier.of("silver", "items_history")).orElseThrow();
             List<Types.NestedField> keyFields = List.of(table.schema().findField("id"));
@@ -85,13 +85,26 @@ class KeyIndexCrashTest {
             assertThatThrownBy(() -> index.update(next, false, SourcePosition.ofSequence(200, KEYS - 1), table.currentSnapshot().snapshotId() + 1)).isInstanceOf(ClassCastException.class);
             index.closeImmediately();
 
-            // The table is where the index was before the update: the index is built again from it.
+            // Nothing of the update was written: the index still follows the table.
             KeyIndex reopened = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
             try {
                 assertThat(positionOf(reopened, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
                 assertThat(positionOf(reopened, KEYS - 2L)).isEqualTo(SourcePosition.ofSequence(100, KEYS - 2L).encoded());
+                // The next micro-batch recorded whole, as if the table had committed it ...
+                next.get(List.of(KEYS - 1L)).row().setField("_tx_id", 2L);
+                reopened.update(next, false, SourcePosition.ofSequence(200, KEYS - 1), table.currentSnapshot().snapshotId() + 1);
+                assertThat(reopened.lookup(List.of(0L), e -> assertThat(e.location().file()).isEqualTo("file:/next.parquet")))
+                        .isEqualTo(KeyIndex.Found.HELD);
             } finally {
-                reopened.closeImmediately();
+                reopened.close();
+            }
+            // ... but the table did not keep it (rolled back to the watermark): built again from the table.
+            KeyIndex rebuilt = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
+            try {
+                assertThat(positionOf(rebuilt, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
+                assertThat(positionOf(rebuilt, KEYS - 1L)).isEqualTo(SourcePosition.ofSequence(100, KEYS - 1L).encoded());
+            } finally {
+                rebuilt.closeImmediately();
             }
         }
     }
