@@ -93,13 +93,13 @@ final class KeyIndex implements Closeable {
     /** Entries put between two writes of a rebuild. */
     private static final int REBUILD_BATCH = 50_000;
     /**
-     * The block cache all indexes of the process share, in bytes: the recently read blocks of their
-     * sorted files (entries, their Bloom filters and block indexes).
+     * The block cache all indexes of the process share, in bytes: the recently read data blocks of
+     * their sorted files (block indexes and Bloom filters are held beside it).
      */
     static final long CACHE_BYTES = 64L << 20;
     /**
-     * The memory tables of all indexes together, in bytes (charged to the block cache): above it
-     * RocksDB writes the largest ones to disk. One memory table holds at most {@link #WRITE_BUFFER_BYTES}.
+     * The memory tables of all indexes together, in bytes (not charged to the block cache): above
+     * it RocksDB writes the largest ones to disk. One memory table holds at most {@link #WRITE_BUFFER_BYTES}.
      */
     static final long WRITE_BUFFERS_BYTES = 64L << 20;
     private static final long WRITE_BUFFER_BYTES = 16L << 20;
@@ -289,7 +289,7 @@ final class KeyIndex implements Closeable {
             index.snapshotId = snapshot;
             return index;
         } catch (RuntimeException | RocksDBException e) {
-            index.closeImmediately();
+            index.close();
             throw e;
         }
     }
@@ -332,7 +332,8 @@ final class KeyIndex implements Closeable {
             RocksDBException[] failed = {null};
             if (kind == Kind.OPEN_VERSIONS) {
                 LiveRows.read(table, snapshot, schema, Expressions.isNull("_valid_to"), (r, location) -> {
-                    byte[] key = entryKey(key(r, keyFields));
+                    List<Object> values = key(r, keyFields);
+                    byte[] key = entryKey(values);
                     String position = (String) r.getField("_position");
                     try {
                         byte[] existing = batch.getFromBatchAndDB(db, reads, key);
@@ -341,7 +342,7 @@ final class KeyIndex implements Closeable {
                             keys[0] += existing == null ? 1 : 0;
                             Record row = HistoryWriter.valueBytes(r) <= HistoryWriter.MAX_CACHED_VALUE_BYTES ? r : null;
                             batch.put(key, encode(new Entry(location, position, row)));
-                            raiseGreatestKey(key(r, keyFields));
+                            raiseGreatestKey(values);
                             writeIfFull(batch, bulk);
                         }
                     } catch (RocksDBException e) {
@@ -509,11 +510,6 @@ final class KeyIndex implements Closeable {
         reads.close();
         options.close();
         bloom.close();
-    }
-
-    /** Closes the index after a failure: nothing more is written. */
-    void closeImmediately() {
-        close();
     }
 
     /**

@@ -91,13 +91,13 @@ final class KeyIndexes {
         unavailable.remove(id);
     }
 
-    /** Stops using a table's index after it failed, and removes its file: the next {@link #get} builds it again from the table. */
+    /** Stops using a table's index after it failed, and removes its folder: the next {@link #get} builds it again from the table. */
     void drop(TableIdentifier id, Throwable failure) {
         LOG.warn("The key index of {} failed ({}); it is built again from the table", id, failure.toString());
         KeyIndex index = open.remove(id);
         if (index != null) {
             try {
-                index.closeImmediately();
+                index.close();
             } catch (RuntimeException | AssertionError e) {
                 LOG.debug("Cannot close the failed index of {}", id, e);
             }

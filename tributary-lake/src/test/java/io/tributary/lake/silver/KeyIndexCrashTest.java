@@ -83,7 +83,7 @@ class KeyIndexCrashTest {
                 next.put(List.of(id), new KeyIndex.Entry(new RowLocation("file:/next.parquet", id), (String) r.getField("_position"), r));
             }
             assertThatThrownBy(() -> index.update(next, false, SourcePosition.ofSequence(200, KEYS - 1), table.currentSnapshot().snapshotId() + 1)).isInstanceOf(ClassCastException.class);
-            index.closeImmediately();
+            index.close();
 
             // Nothing of the update was written: the index still follows the table.
             KeyIndex reopened = KeyIndex.open(file, KeyIndex.Kind.OPEN_VERSIONS, table, table.schema(), keyFields);
@@ -104,7 +104,7 @@ class KeyIndexCrashTest {
                 assertThat(positionOf(rebuilt, 0L)).as("the open version of key 0").isEqualTo(committedPosition);
                 assertThat(positionOf(rebuilt, KEYS - 1L)).isEqualTo(SourcePosition.ofSequence(100, KEYS - 1L).encoded());
             } finally {
-                rebuilt.closeImmediately();
+                rebuilt.close();
             }
         }
     }
